@@ -1,0 +1,46 @@
+/**
+ * The engine's one error type. Every failure the engine can foresee ends in a SkiffError whose `code`
+ * says what kind of thing went wrong (for the UI to pick advice) and whose message says it in plain words.
+ */
+export type SkiffErrorCode =
+  | 'invalid-reference'
+  | 'invalid-argument'
+  | 'unauthorized'
+  | 'denied'
+  | 'not-found'
+  | 'network'
+  | 'timeout'
+  | 'http'
+  | 'rate-limited'
+  | 'bad-challenge'
+  | 'bad-token'
+  | 'bad-manifest'
+  | 'unsupported'
+  | 'platform-not-found'
+  | 'digest-mismatch'
+  | 'size-mismatch'
+  | 'bad-layer'
+  | 'too-large'
+  | 'aborted';
+
+export class SkiffError extends Error {
+  override readonly name = 'SkiffError';
+  constructor(
+    readonly code: SkiffErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isSkiffError(error: unknown, code?: SkiffErrorCode): error is SkiffError {
+  return error instanceof SkiffError && (code === undefined || error.code === code);
+}
+
+/** The error an aborted operation should end with: the signal's own reason when it is a SkiffError. */
+export function abortError(signal: AbortSignal | undefined): SkiffError {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof SkiffError) return reason;
+  return new SkiffError('aborted', 'The pull was cancelled.', { cause: reason });
+}
