@@ -1,0 +1,107 @@
+/**
+ * `npm run pull -- REF [REF…] -o FILE [--platform os/arch[/variant]] [--user U --password P]
+ *   [--layers uncompressed|as-pulled] [--relay URL] [--mirror HOST] [--plain-http HOST]…`
+ * The engine from Node: for tests, benchmarks and anyone with Node. Writes FILE.partial and renames it
+ * only when the archive is complete and verified.
+ */
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { SkiffError } from '../core/errors.ts';
+import { parsePlatform } from '../core/platform.ts';
+import { type LayerMode, type PullProgress, pull } from '../core/pull.ts';
+
+const usage = `usage: npm run pull -- REF [REF…] -o FILE [options]
+  -o, --output FILE          archive to write (required)
+  --platform os/arch[/var]   image of a multi-platform index to take (default linux/amd64)
+  --user U --password P      credentials for the registry (or SKIFF_USER / SKIFF_PASSWORD)
+  --layers MODE              uncompressed (default, like docker save) or as-pulled (smaller, faster)
+  --relay URL                send requests through a Skiff CORS relay
+  --mirror HOST              Docker Hub mirror host
+  --plain-http HOST          reach this registry over http (repeatable; loopback always is)
+  --quiet                    no progress on stderr`;
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        platform: { type: 'string' },
+        user: { type: 'string' },
+        password: { type: 'string' },
+        layers: { type: 'string' },
+        relay: { type: 'string' },
+        mirror: { type: 'string' },
+        'plain-http': { type: 'string', multiple: true },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  if (!values.output || positionals.length === 0) {
+    console.error(usage);
+    return 2;
+  }
+  const layers = (values.layers ?? 'uncompressed') as LayerMode;
+  if (layers !== 'uncompressed' && layers !== 'as-pulled') {
+    console.error(`--layers must be uncompressed or as-pulled, not "${values.layers}"`);
+    return 2;
+  }
+  const username = values.user ?? process.env.SKIFF_USER;
+  const password = values.password ?? process.env.SKIFF_PASSWORD;
+  const output = values.output;
+  const partial = `${output}.partial`;
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const started = Date.now();
+  const progress = values.quiet ? undefined : progressPrinter(started);
+  try {
+    const result = await pull(positionals, Writable.toWeb(createWriteStream(partial)) as WritableStream<Uint8Array>, {
+      layers,
+      signal: controller.signal,
+      ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
+      ...(username !== undefined && password !== undefined ? { credentials: { username, password } } : {}),
+      ...(values.relay ? { relay: values.relay } : {}),
+      ...(values.mirror ? { dockerHubMirror: values.mirror } : {}),
+      ...(values['plain-http'] ? { plainHttp: values['plain-http'] } : {}),
+      ...(progress ? { onProgress: progress, progressIntervalMs: 1000 } : {}),
+    });
+    await rename(partial, output);
+    const seconds = (Date.now() - started) / 1000;
+    for (const image of result.images) {
+      console.error(`${image.reference} (${image.platform}) → ID ${image.configDigest}${image.repoTags.length ? `, tag ${image.repoTags.join(' ')}` : ', untagged'}`);
+    }
+    for (const note of result.notes) console.error(`note: ${note}`);
+    console.error(`wrote ${output}: ${result.bytesWritten} bytes in ${seconds.toFixed(1)} s. Load it with: docker load -i ${output}`);
+    return 0;
+  } catch (error) {
+    await rm(partial, { force: true });
+    if (error instanceof SkiffError) {
+      console.error(`error (${error.code}): ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function progressPrinter(started: number) {
+  return (p: PullProgress) => {
+    const done = p.layers.filter((l) => l.state === 'done' || l.state === 'shared').length;
+    const mb = (n: number) => (n / 1e6).toFixed(1);
+    const rate = p.received / 1e6 / Math.max(0.001, (Date.now() - started) / 1000);
+    console.error(`layers ${done}/${p.layers.length}  received ${mb(p.received)}/${mb(p.expected)} MB  written ${mb(p.written)} MB  ${rate.toFixed(1)} MB/s`);
+  };
+}
+
+process.exitCode = await main();

@@ -1,0 +1,164 @@
+/**
+ * A registry client for one registry host: composes the transport layers and speaks the distribution API
+ * (manifests, blobs, tags), turning HTTP failures into SkiffErrors that say what to do.
+ */
+import { SkiffError, abortError } from './errors.ts';
+import { MANIFEST_ACCEPT } from './media-types.ts';
+import { isLoopbackHost, registryApiHost } from './reference.ts';
+import { type Credentials, RegistryAuth, summarize } from './transport/auth.ts';
+import { type Fetcher, discard, platformFetch } from './transport/fetcher.ts';
+import { withRedirects } from './transport/redirects.ts';
+import { withRelay } from './transport/relay.ts';
+import { type RetryOptions, networkError, withRetry } from './transport/retry.ts';
+
+export interface TransportOptions {
+  /** CORS relay base URL (`https://host/relay`); empty = talk to registries directly. */
+  relay?: string;
+  /** Host[:port] that serves Docker Hub images instead of registry-1.docker.io. */
+  dockerHubMirror?: string;
+  /** Registry hosts to reach over plain http (loopback ones always are, as Docker does). */
+  plainHttp?: string[];
+  /** Credentials per registry (as in the reference: `docker.io`, `harbor.corp`), or one set for all. */
+  credentials?: Credentials | ((registry: string) => Credentials | undefined);
+  retry?: RetryOptions;
+  /** The fetch to build on (the platform's by default). */
+  fetch?: Fetcher;
+}
+
+export interface FetchedManifest {
+  bytes: Uint8Array;
+  contentType: string | null;
+}
+
+export class RegistryClient {
+  readonly baseUrl: string;
+  private readonly fetcher: Fetcher;
+  /** The stack without auth, for foreign layer URLs: credentials never go there. */
+  readonly anonymousFetcher: Fetcher;
+
+  constructor(
+    readonly registry: string,
+    options: TransportOptions = {},
+  ) {
+    const host = registry === 'docker.io' && options.dockerHubMirror ? options.dockerHubMirror : registryApiHost(registry);
+    const plain = isLoopbackHost(host) || (options.plainHttp ?? []).some((h) => h.toLowerCase() === host.toLowerCase() || h.toLowerCase() === registry.toLowerCase());
+    this.baseUrl = `${plain ? 'http' : 'https'}://${host}`;
+    const base = withRetry(withRedirects(withRelay(options.fetch ?? platformFetch, options.relay)), options.retry);
+    this.anonymousFetcher = base;
+    const credentials = typeof options.credentials === 'function' ? options.credentials(registry) : options.credentials;
+    this.fetcher = new RegistryAuth(base, new URL(this.baseUrl).origin, credentials).fetch;
+  }
+
+  private async request(path: string, init: RequestInit, what: string): Promise<Response> {
+    const url = `${this.baseUrl}${path}`;
+    let response: Response;
+    try {
+      response = await this.fetcher(url, init);
+    } catch (error) {
+      if (init.signal?.aborted) throw abortError(init.signal);
+      if (error instanceof SkiffError) throw error;
+      throw networkError(url, error);
+    }
+    if (response.ok) return response;
+    throw await httpError(response, what);
+  }
+
+  async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+    const what = `Manifest ${repository}:${reference}`;
+    const response = await this.request(`/v2/${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT }, ...(signal ? { signal } : {}) }, what);
+    const bytes = await readLimited(response, 4 * 1024 * 1024, what);
+    return { bytes, contentType: response.headers.get('content-type') };
+  }
+
+  /** A small blob (a config) read whole. */
+  async getSmallBlob(repository: string, digest: string, size: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const response = await this.openBlob(repository, digest, 0, signal);
+    return readLimited(response, Math.min(size, 4 * 1024 * 1024), `Blob ${digest}`);
+  }
+
+  /** Opens a blob for streaming, from `offset` on (Range), following redirects to a CDN without credentials. */
+  openBlob(repository: string, digest: string, offset: number, signal?: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+    return this.request(`/v2/${repository}/blobs/${digest}`, { headers, ...(signal ? { signal } : {}) }, `Blob ${digest}`);
+  }
+
+  /**
+   * The last `count` bytes of a blob, or undefined when the registry does not honour Range.
+   * The range is written `bytes=a-b`: a suffix range `bytes=-n` is not CORS-safelisted and costs a preflight.
+   */
+  async blobTail(repository: string, digest: string, size: number, count: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    if (size < count) return undefined;
+    const response = await this.request(
+      `/v2/${repository}/blobs/${digest}`,
+      { headers: { range: `bytes=${size - count}-${size - 1}` }, ...(signal ? { signal } : {}) },
+      `Blob ${digest}`,
+    );
+    if (response.status !== 206) {
+      discard(response);
+      return undefined;
+    }
+    const bytes = await readLimited(response, count, `Blob ${digest}`);
+    return bytes.byteLength === count ? bytes : undefined;
+  }
+
+  async listTags(repository: string, signal?: AbortSignal): Promise<string[]> {
+    const response = await this.request(`/v2/${repository}/tags/list?n=1000`, signal ? { signal } : {}, `Tags of ${repository}`);
+    const body = (await response.json().catch(() => ({}))) as { tags?: unknown };
+    return Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
+  }
+}
+
+async function httpError(response: Response, what: string): Promise<SkiffError> {
+  const text = await response.text().catch(() => '');
+  let detail = summarize(text);
+  try {
+    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+    if (Array.isArray(body.errors) && body.errors.length) {
+      detail = body.errors.map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
+    }
+  } catch {
+    // not JSON: keep the text summary
+  }
+  switch (response.status) {
+    case 401:
+      return new SkiffError('unauthorized', `${what}: unauthorized. Check the username and password or access token. (${detail})`);
+    case 403:
+      return new SkiffError('denied', `${what}: access denied by the registry (${detail})`);
+    case 404:
+      return new SkiffError('not-found', `${what} was not found: check the repository name and the tag or digest (${detail})`);
+    case 429:
+      return new SkiffError('rate-limited', `${what}: the registry is rate-limiting requests (429); wait a while or log in (${detail})`);
+    default:
+      return new SkiffError('http', `${what}: the registry answered HTTP ${response.status} (${detail})`);
+  }
+}
+
+/** Reads a whole body, refusing more than `limit` bytes (declared or actual) so hostile answers cannot fill memory. */
+export async function readLimited(response: Response, limit: number, what: string): Promise<Uint8Array> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > limit) {
+    discard(response);
+    throw new SkiffError('too-large', `${what} is ${declared} bytes, more than the ${limit} allowed`);
+  }
+  if (!response.body) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      reader.cancel().catch(() => {});
+      throw new SkiffError('too-large', `${what} is larger than the ${limit} bytes allowed`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
