@@ -28,6 +28,8 @@ export interface PullOptions extends ResolveOptions {
   maxLayerBytes?: number;
   /** Milliseconds between progress events while bytes flow (state changes are always reported). */
   progressIntervalMs?: number;
+  /** A blob download that sends nothing for this long is cut and resumed (default 60 s). */
+  idleTimeoutMs?: number;
 }
 
 export type LayerState = 'waiting' | 'downloading' | 'verifying' | 'done' | 'shared';
@@ -189,16 +191,12 @@ class PullRun {
     } else {
       let plan = await this.planSize(job);
       if (plan.kind === 'measure') plan = { kind: 'exact', size: (await this.copy(job, undefined, 'uncompressed')).size };
-      if (plan.kind === 'keep-compressed') {
-        this.notes.push(`Layer ${descriptor.digest} is kept gzip-compressed in the archive (${plan.reason}); docker load reads it as it is.`);
-        await this.copy(job, (size) => this.archive.beginBlob(descriptor.digest, size), 'compressed', descriptor.size);
-        archived = { descriptor, asServed: true };
-      } else {
-        const written = await this.copy(job, (n) => this.archive.beginBlob(diffId, n), 'uncompressed', plan.size, true);
-        archived = written.output === 'compressed'
-          ? { descriptor, asServed: true }
-          : { descriptor: { mediaType: MediaType.ociLayer, digest: diffId, size: written.size }, asServed: false };
-      }
+      // Without a trusted size, a layer that ends within the look-ahead is still counted exactly.
+      const planned = plan.kind === 'exact' ? plan.size : undefined;
+      const written = await this.copy(job, (n) => this.archive.beginBlob(diffId, n), 'uncompressed', planned, true, plan.kind === 'keep-compressed' ? plan.reason : undefined);
+      archived = written.output === 'compressed'
+        ? { descriptor, asServed: true }
+        : { descriptor: { mediaType: MediaType.ociLayer, digest: diffId, size: written.size }, asServed: false };
     }
     this.archived.set(descriptor.digest, archived);
     this.archived.set(diffId, archived);
@@ -227,19 +225,27 @@ class PullRun {
     output: 'compressed' | 'uncompressed',
     plannedSize?: number,
     lookahead = false,
+    /** Why the size is unknown ahead; the layer is kept compressed unless the look-ahead counts it. */
+    unknownSizeReason?: string,
   ): Promise<{ size: number; output: 'compressed' | 'uncompressed' }> {
     const { descriptor, diffId, progress } = job;
     const what = `Layer ${descriptor.digest}`;
     const signal = this.options.signal;
     const open = (offset: number) => this.openLayer(job, offset);
-    let source: AsyncIterable<Uint8Array> = resumableBody(open, { size: descriptor.size, what, ...(signal ? { signal } : {}) });
+    let source: AsyncIterable<Uint8Array> = resumableBody(open, {
+      size: descriptor.size,
+      what,
+      ...(signal ? { signal } : {}),
+      ...(this.options.idleTimeoutMs ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
+    });
     let size = plannedSize;
 
     if (lookahead && job.compression === 'gzip') {
       const look = await lookAhead(source, what, this.maxLayerBytes);
       source = look.replay;
-      if (look.multiMember) {
-        this.notes.push(`Layer ${descriptor.digest} is kept gzip-compressed in the archive (multi-member gzip); docker load reads it as it is.`);
+      const keepReason = look.multiMember ? 'multi-member gzip' : look.totalOutput === undefined ? unknownSizeReason : undefined;
+      if (keepReason) {
+        this.notes.push(`Layer ${descriptor.digest} is kept gzip-compressed in the archive (${keepReason}); docker load reads it as it is.`);
         output = 'compressed';
         size = descriptor.size;
         begin = (n) => this.archive.beginBlob(descriptor.digest, n);

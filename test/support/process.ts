@@ -1,5 +1,5 @@
 /** Small helpers for tests that run real programs: free ports, scratch dirs, waiting for readiness. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -63,4 +63,43 @@ export function startProcess(command: string, args: string[], options: { env?: N
       clearTimeout(timer);
     },
   };
+}
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a program to completion. Rejects on a non-zero exit with the command line and stderr in the message,
+ * so a failing fixture step says what went wrong.
+ */
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs?: number; cwd?: string } = {},
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      command,
+      args,
+      {
+        env: { ...process.env, ...options.env },
+        cwd: options.cwd,
+        timeout: options.timeoutMs ?? 120_000,
+        maxBuffer: 256 * 1024 * 1024,
+        encoding: 'utf8',
+      },
+      (error, stdout, stderr) => {
+        if (error) {
+          const detail = stderr.trim() || stdout.trim() || error.message;
+          reject(Object.assign(new Error(`${command} ${args.join(' ')} failed: ${detail}`), { stdout, stderr, cause: error }));
+        } else {
+          resolve({ stdout, stderr });
+        }
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
+  });
 }

@@ -1,0 +1,165 @@
+/**
+ * Faults injected by a proxy in front of a real registry: every one ends either in an identical archive
+ * (the engine recovered) or in a SkiffError with the sink aborted (never a file that looks complete).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { SkiffError } from '../../src/core/errors.ts';
+import { pull } from '../../src/core/pull.ts';
+import { type FaultProxy, combine, fault, once, startFaultProxy } from '../support/fault-proxy.ts';
+import { type Fixtures, type PushedImage, pushFixtures } from '../support/images.ts';
+import { scratchDir } from '../support/process.ts';
+import { pullToFile } from '../support/pull-to-file.ts';
+import { type Registry, startRegistry } from '../support/registry.ts';
+
+let registry: Registry;
+let proxy: FaultProxy;
+let fixtures: Fixtures;
+const dir = scratchDir('faults');
+/** The archive of each image pulled without faults, to compare against. */
+const reference = new Map<string, Buffer>();
+
+before(async () => {
+  registry = await startRegistry();
+  fixtures = await pushFixtures(registry);
+  proxy = await startFaultProxy(registry.url);
+});
+after(async () => {
+  await proxy?.stop();
+  await registry?.stop();
+  dir.remove();
+});
+
+function viaProxy(image: PushedImage): string {
+  return `${proxy.host}/${image.repository}:${image.tag}`;
+}
+
+async function cleanArchive(image: PushedImage, mode: 'uncompressed' | 'as-pulled' = 'uncompressed'): Promise<Buffer> {
+  const key = `${image.repository}:${mode}`;
+  if (!reference.has(key)) {
+    proxy.setPlan(undefined);
+    const path = join(dir.path, `clean-${image.repository.replace('/', '-')}-${mode}.tar`);
+    await pullToFile([viaProxy(image)], path, { layers: mode });
+    reference.set(key, readFileSync(path));
+  }
+  return reference.get(key)!;
+}
+
+/** A sink that remembers whether it was closed (complete) or aborted. */
+function recordingSink() {
+  const chunks: Uint8Array[] = [];
+  const state = { closed: false, aborted: undefined as unknown };
+  const sink = new WritableStream<Uint8Array>({
+    write: (chunk) => void chunks.push(chunk.slice()),
+    close: () => void (state.closed = true),
+    abort: (reason) => void (state.aborted = reason),
+  });
+  return { sink, state, bytes: () => Buffer.concat(chunks) };
+}
+
+const bigLayer = (image: PushedImage) => image.layers.reduce((a, b) => (b.size > a.size ? b : a));
+
+describe('recovered faults give the same archive', () => {
+  test('a connection cut mid-layer is resumed with Range, and the archive is identical', async () => {
+    const image = fixtures.small.docker;
+    const expected = await cleanArchive(image);
+    const layer = bigLayer(image);
+    proxy.reset();
+    proxy.setPlan(once(`/blobs/${layer.digest}`, fault.cut(Math.floor(layer.size / 2))));
+    const { sink, state, bytes } = recordingSink();
+    await pull([viaProxy(image)], sink, { idleTimeoutMs: 5_000 });
+    assert.equal(state.closed, true);
+    assert.ok(bytes().equals(expected), 'archive identical to the one pulled without faults');
+    const resumed = proxy.requests.filter((r) => r.path.includes(layer.digest) && r.range?.startsWith(`bytes=${Math.floor(layer.size / 2)}-`));
+    assert.equal(resumed.length, 1, `a Range request resumed at the cut: ${proxy.requests.map((r) => `${r.method} ${r.path} ${r.range ?? ''}`).join('; ')}`);
+  });
+
+  test('a stalled body is given up after the idle timeout and resumed', async () => {
+    const image = fixtures.small.oci;
+    const expected = await cleanArchive(image, 'as-pulled');
+    const layer = bigLayer(image);
+    proxy.setPlan(once(`/blobs/${layer.digest}`, fault.stall(1000)));
+    const { sink, bytes } = recordingSink();
+    await pull([viaProxy(image)], sink, { layers: 'as-pulled', idleTimeoutMs: 1_000 });
+    assert.ok(bytes().equals(expected));
+  });
+
+  test('429 with Retry-After waits and goes on; a 500 is retried', async () => {
+    const image = fixtures.small.oci;
+    const expected = await cleanArchive(image);
+    const layer = bigLayer(image);
+    proxy.reset();
+    proxy.setPlan(combine(once('/manifests/', fault.tooManyRequests(1)), once(`/blobs/${layer.digest}`, fault.serverError(503))));
+    const started = Date.now();
+    const { sink, bytes } = recordingSink();
+    await pull([viaProxy(image)], sink);
+    assert.ok(Date.now() - started >= 1000, 'waited for Retry-After');
+    assert.ok(bytes().equals(expected));
+    assert.ok(proxy.requests.some((r) => r.status === 429));
+    assert.ok(proxy.requests.some((r) => r.status === 503));
+  });
+
+  test('a registry that ignores Range: layers that fit the look-ahead are still inflated, identically', async () => {
+    const image = fixtures.small.docker;
+    const expected = await cleanArchive(image);
+    proxy.setPlan(() => fault.ignoreRange());
+    const path = join(dir.path, 'no-range.tar');
+    const result = await pullToFile([viaProxy(image)], path);
+    proxy.setPlan(undefined);
+    assert.deepEqual(result.notes, []);
+    assert.ok(readFileSync(path).equals(expected));
+  });
+});
+
+describe('unrecoverable faults end in a clear error and an aborted sink', () => {
+  for (const mode of ['uncompressed', 'as-pulled'] as const) {
+    test(`a flipped byte in a layer is a digest mismatch naming the blob (${mode})`, async () => {
+      const image = fixtures.small.docker;
+      const layer = bigLayer(image);
+      proxy.setPlan(once(`/blobs/${layer.digest}`, fault.flipByte(Math.floor(layer.size / 3)), 5));
+      const { sink, state } = recordingSink();
+      await assert.rejects(pull([viaProxy(image)], sink, { layers: mode }), (e) => {
+        assert.ok(e instanceof SkiffError, String(e));
+        assert.ok(['digest-mismatch', 'bad-layer'].includes(e.code), e.code);
+        assert.match(e.message, new RegExp(layer.digest.slice(7, 20)));
+        return true;
+      });
+      assert.equal(state.closed, false, 'never closed as complete');
+      assert.ok(state.aborted, 'sink aborted');
+      proxy.setPlan(undefined);
+    });
+  }
+
+  test('a flipped byte in the config is caught before any byte is written', async () => {
+    const image = fixtures.small.oci;
+    proxy.setPlan(once(`/blobs/${image.configDigest}`, fault.flipByte(10), 5));
+    const { sink, state, bytes } = recordingSink();
+    await assert.rejects(pull([viaProxy(image)], sink), (e) => e instanceof SkiffError && e.code === 'digest-mismatch');
+    assert.equal(bytes().byteLength, 0);
+    assert.ok(state.aborted);
+    proxy.setPlan(undefined);
+  });
+
+  test('a registry that keeps failing ends with its status, not a hang', async () => {
+    const image = fixtures.small.oci;
+    proxy.setPlan(() => fault.serverError(503));
+    const { sink, state } = recordingSink();
+    await assert.rejects(pull([viaProxy(image)], sink, { retry: { attempts: 2 } }), (e) => e instanceof SkiffError && e.code === 'http' && /503/.test(e.message));
+    assert.ok(state.aborted);
+    proxy.setPlan(undefined);
+  });
+
+  test('a cancelled pull stops and says so', async () => {
+    const image = fixtures.many.layers;
+    const controller = new AbortController();
+    proxy.setPlan(() => fault.delay(50));
+    const { sink, state } = recordingSink();
+    setTimeout(() => controller.abort(), 300);
+    await assert.rejects(pull([viaProxy(image)], sink, { signal: controller.signal }), (e) => e instanceof SkiffError && e.code === 'aborted');
+    assert.equal(state.closed, false);
+    assert.ok(state.aborted);
+    proxy.setPlan(undefined);
+  });
+});
