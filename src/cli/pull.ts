@@ -20,7 +20,8 @@ const usage = `usage: npm run pull -- REF [REF…] -o FILE [options]
   --relay URL                send requests through a Skiff CORS relay
   --mirror HOST              Docker Hub mirror host
   --plain-http HOST          reach this registry over http (repeatable; loopback always is)
-  --quiet                    no progress on stderr`;
+  --quiet                    no progress on stderr
+  --stats                    print wall time and peak memory (RSS) when done`;
 
 async function main(): Promise<number> {
   let parsed;
@@ -37,6 +38,7 @@ async function main(): Promise<number> {
         mirror: { type: 'string' },
         'plain-http': { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
+        stats: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -84,6 +86,10 @@ async function main(): Promise<number> {
     }
     for (const note of result.notes) console.error(`note: ${note}`);
     console.error(`wrote ${output}: ${result.bytesWritten} bytes in ${seconds.toFixed(1)} s. Load it with: docker load -i ${output}`);
+    if (values.stats) {
+      // maxRSS is in KiB; one machine-readable line for scripts and benchmarks.
+      console.log(JSON.stringify({ seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024, bytesWritten: result.bytesWritten }));
+    }
     return 0;
   } catch (error) {
     await rm(partial, { force: true });
