@@ -260,7 +260,7 @@ class PullRun {
     const limit = new OutputLimit(this.maxLayerBytes, what);
     const entry = begin && size !== undefined ? await begin(size) : undefined;
     let inflated = 0;
-    const take = async (chunks: Uint8Array[]) => {
+    const take = async (chunks: Iterable<Uint8Array>) => {
       for (const out of limit.count(chunks)) {
         diffHash.update(out);
         inflated += out.byteLength;

@@ -229,9 +229,9 @@ interface BlobSource {
   chunks(chunkSize: number): AsyncIterable<Uint8Array>;
 }
 
-function bytesSource(bytes: Uint8Array): BlobSource {
+function bytesSource(bytes: Uint8Array, digest = sha256(bytes)): BlobSource {
   return {
-    digest: sha256(bytes),
+    digest,
     size: bytes.length,
     async *chunks(chunkSize) {
       for (let at = 0; at < bytes.length; at += chunkSize) yield bytes.subarray(at, at + chunkSize);
@@ -332,7 +332,7 @@ class Spool {
   finish(): BlobSource {
     const digest = `sha256:${this.hash.digest('hex')}`;
     const { size, file, parts } = this;
-    if (!file) return bytesSource(Buffer.concat(parts));
+    if (!file) return bytesSource(Buffer.concat(parts), digest);
     return {
       digest,
       size,
@@ -374,13 +374,15 @@ async function compressMember(
   count: { bytes: number },
   spool: Spool,
 ): Promise<void> {
-  const sink = async (source: AsyncIterable<Uint8Array>) => {
-    for await (const chunk of source) await spool.write(chunk);
+  // Object mode counts chunks, not bytes: the default of 16 would queue 16 MiB of generated data.
+  const source = () => Readable.from(tar, { highWaterMark: 2 });
+  const sink = async (compressed: AsyncIterable<Uint8Array>) => {
+    for await (const chunk of compressed) await spool.write(chunk);
   };
   if (compression === 'none') {
-    await pipeline(Readable.from(tar), tap(hash, count), sink);
+    await pipeline(source(), tap(hash, count), sink);
   } else if (compression === 'gzip') {
-    await pipeline(Readable.from(tar), tap(hash, count), createGzip({ level: level ?? 6 }), sink);
+    await pipeline(source(), tap(hash, count), createGzip({ level: level ?? 6 }), sink);
   } else {
     // The zstd CLI, fed through pipes: Node 20 has no zstd in zlib.
     const child = spawn('zstd', ['-c', '-q', `-${level ?? 3}`], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -391,7 +393,7 @@ async function compressMember(
       child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`zstd exited ${code}: ${stderr}`))));
     });
     try {
-      await Promise.all([pipeline(Readable.from(tar), tap(hash, count), child.stdin), sink(child.stdout), exited]);
+      await Promise.all([pipeline(source(), tap(hash, count), child.stdin), sink(child.stdout), exited]);
     } finally {
       if (child.exitCode === null) child.kill();
     }
@@ -457,7 +459,10 @@ async function pushLayer(
 
 // ---------------------------------------------------------------- images and indexes
 
-/** Docker's CLI indents manifests with three spaces, BuildKit writes compact JSON; both are seen in the wild. */
+/**
+ * docker push (distribution's schema2 package) indents manifests with three spaces, BuildKit writes compact
+ * JSON: both are seen in the wild, and a reader must hash the bytes as served, never re-serialised JSON.
+ */
 const manifestJson = (format: ImageSpec['format'], value: unknown) =>
   encoder.encode(format === 'docker' ? JSON.stringify(value, null, 3) : JSON.stringify(value));
 

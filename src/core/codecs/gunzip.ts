@@ -1,6 +1,6 @@
 import { Inflate } from 'pako';
 import { SkiffError } from '../errors.ts';
-import type { Decoder } from './decoder.ts';
+import { AdaptiveSlicer, type Decoder } from './decoder.ts';
 
 /**
  * Streaming gunzip on pako. Multi-member gzip (eStargz, `cat a.gz b.gz`) is legal in a layer: pako decodes
@@ -15,6 +15,7 @@ export class GunzipDecoder implements Decoder {
   private memberOutput = 0;
   /** True once a second gzip member has been seen. */
   multiMember = false;
+  private readonly slicer = new AdaptiveSlicer();
 
   constructor(private readonly what: string) {
     this.inflate = this.create();
@@ -30,8 +31,11 @@ export class GunzipDecoder implements Decoder {
     return inflate;
   }
 
-  push(chunk: Uint8Array): Uint8Array[] {
-    if (chunk.byteLength === 0) return [];
+  push(chunk: Uint8Array): Iterable<Uint8Array> {
+    return this.slicer.slices(chunk, (slice) => this.pushSlice(slice));
+  }
+
+  private pushSlice(chunk: Uint8Array): Uint8Array[] {
     if (this.inflate.ended) {
       this.check();
       this.inflate = this.create();
@@ -47,7 +51,7 @@ export class GunzipDecoder implements Decoder {
     return this.take();
   }
 
-  finish(): Uint8Array[] {
+  finish(): Iterable<Uint8Array> {
     if (!this.inputSeen) throw new SkiffError('bad-layer', `${this.what} is empty where gzip data was expected`);
     if (!this.inflate.ended) {
       throw new SkiffError('bad-layer', `${this.what} ends in the middle of its gzip stream (truncated)`);

@@ -1,11 +1,12 @@
 import { Decompress } from 'fzstd';
 import { SkiffError } from '../errors.ts';
-import type { Decoder } from './decoder.ts';
+import { AdaptiveSlicer, type Decoder } from './decoder.ts';
 
 /** Streaming zstd (all frames of a multi-frame stream) on fzstd. */
 export class ZstdDecoder implements Decoder {
   private readonly decompress: Decompress;
   private out: Uint8Array[] = [];
+  private readonly slicer = new AdaptiveSlicer();
 
   constructor(private readonly what: string) {
     this.decompress = new Decompress((data) => {
@@ -13,11 +14,11 @@ export class ZstdDecoder implements Decoder {
     });
   }
 
-  push(chunk: Uint8Array): Uint8Array[] {
-    return this.run(chunk, false);
+  push(chunk: Uint8Array): Iterable<Uint8Array> {
+    return this.slicer.slices(chunk, (slice) => this.run(slice, false));
   }
 
-  finish(): Uint8Array[] {
+  finish(): Iterable<Uint8Array> {
     return this.run(new Uint8Array(0), true);
   }
 
