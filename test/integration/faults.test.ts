@@ -142,6 +142,15 @@ describe('unrecoverable faults end in a clear error and an aborted sink', () => 
     proxy.setPlan(undefined);
   });
 
+  test('a manifest pulled by digest is checked against that digest', async () => {
+    const image = fixtures.small.docker;
+    proxy.setPlan(once(`/manifests/${image.manifestDigest}`, fault.flipByte(40), 5));
+    const { sink, state } = recordingSink();
+    await assert.rejects(pull([`${proxy.host}/${image.repository}@${image.manifestDigest}`], sink), (e) => e instanceof SkiffError && e.code === 'digest-mismatch' && e.message.includes(image.manifestDigest));
+    assert.ok(state.aborted);
+    proxy.setPlan(undefined);
+  });
+
   test('a registry that keeps failing ends with its status, not a hang', async () => {
     const image = fixtures.small.oci;
     proxy.setPlan(() => fault.serverError(503));
