@@ -53,6 +53,9 @@ export async function resolve(input: string | ImageReference, options: ResolveOp
   const client = new RegistryClient(reference.registry, options);
   const { signal } = options;
   const repo = reference.repository;
+  if (reference.digest && !reference.digest.startsWith('sha256:')) {
+    throw new SkiffError('unsupported', `Only sha256 digests can be verified; ${reference.digest.split(':')[0]} is not supported`);
+  }
 
   let target = reference.digest ?? reference.tag ?? 'latest';
   let expected = reference.digest;
