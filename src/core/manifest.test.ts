@@ -73,3 +73,38 @@ test('choosing a platform skips attestations and lists what exists when nothing 
   assert.equal(choosePlatform(index, { os: 'linux', architecture: 'arm', variant: 'v7' }).digest, D(4));
   assert.throws(() => choosePlatform(index, { os: 'windows', architecture: 'amd64' }), fails('platform-not-found', /Available platforms: linux\/amd64, linux\/arm64, linux\/arm\/v7/));
 });
+
+test('fuzz: random and mutated documents only ever end in a SkiffError', () => {
+  // A small deterministic PRNG, so a failure can be replayed.
+  let seed = 0x5eed;
+  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
+  const values = [null, true, 0, -1, 1.5, 2 ** 63, '', 'x', `sha256:${'a'.repeat(64)}`, [], {}, [{}], { os: 1 }, 'sha256:../x'];
+  const keys = ['schemaVersion', 'mediaType', 'config', 'layers', 'manifests', 'digest', 'size', 'platform', 'urls', 'annotations', 'rootfs', 'diff_ids', 'os', 'architecture', 'history', '__proto__'];
+  const randomValue = (depth: number): unknown => {
+    if (depth > 3 || random() < 0.4) return pick(values);
+    if (random() < 0.3) return Array.from({ length: Math.floor(random() * 4) }, () => randomValue(depth + 1));
+    return Object.fromEntries(Array.from({ length: Math.floor(random() * 5) }, () => [pick(keys), randomValue(depth + 1)]));
+  };
+  const seeds = [JSON.stringify(image), JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [{ ...layer, mediaType: MediaType.ociManifest, platform: { os: 'linux', architecture: 'amd64' } }] })];
+  const started = Date.now();
+  for (let i = 0; i < 20_000; i++) {
+    let text: string;
+    if (i % 2) {
+      text = JSON.stringify({ schemaVersion: pick([2, 2, 1, '2']), ...(randomValue(0) as object) });
+    } else {
+      const chars = [...pick(seeds)];
+      for (let m = 0; m < 1 + Math.floor(random() * 4); m++) chars[Math.floor(random() * chars.length)] = pick(['"', '{', '}', ',', '1', '-', 'a', ':', '[', ']', '\\']);
+      text = chars.join('');
+    }
+    for (const parse of [() => parseManifest(enc(text), pick([null, MediaType.ociManifest, MediaType.ociIndex, 'text/html'])), () => parseConfig(enc(text))]) {
+      try {
+        const result = parse();
+        if ('kind' in result && result.kind === 'index') runnableEntries(result);
+      } catch (error) {
+        if (!(error instanceof SkiffError)) assert.fail(`input ${JSON.stringify(text)} threw ${String(error)}`);
+      }
+    }
+  }
+  assert.ok(Date.now() - started < 10_000);
+});
