@@ -11,7 +11,7 @@ import { pull } from '../../src/core/pull.ts';
 import { type FaultProxy, combine, fault, once, startFaultProxy } from '../support/fault-proxy.ts';
 import { type Fixtures, type PushedImage, pushFixtures } from '../support/images.ts';
 import { scratchDir } from '../support/process.ts';
-import { pullToFile } from '../support/pull-to-file.ts';
+import { pullToFile, recordingSink } from '../support/pull-to-file.ts';
 import { type Registry, startRegistry } from '../support/registry.ts';
 
 let registry: Registry;
@@ -45,18 +45,6 @@ async function cleanArchive(image: PushedImage, mode: 'uncompressed' | 'as-pulle
     reference.set(key, readFileSync(path));
   }
   return reference.get(key)!;
-}
-
-/** A sink that remembers whether it was closed (complete) or aborted. */
-function recordingSink() {
-  const chunks: Uint8Array[] = [];
-  const state = { closed: false, aborted: undefined as unknown };
-  const sink = new WritableStream<Uint8Array>({
-    write: (chunk) => void chunks.push(chunk.slice()),
-    close: () => void (state.closed = true),
-    abort: (reason) => void (state.aborted = reason),
-  });
-  return { sink, state, bytes: () => Buffer.concat(chunks) };
 }
 
 const bigLayer = (image: PushedImage) => image.layers.reduce((a, b) => (b.size > a.size ? b : a));

@@ -12,6 +12,7 @@ import { SkiffError, type SkiffErrorCode } from '../../src/core/errors.ts';
 import { type PullOptions, pull } from '../../src/core/pull.ts';
 import { type FaultProxy, always, fault, startFaultProxy } from '../support/fault-proxy.ts';
 import { type Fixtures, pushFixtures } from '../support/images.ts';
+import { recordingSink } from '../support/pull-to-file.ts';
 import { type Registry, pushBlob, pushManifest, startRegistry } from '../support/registry.ts';
 import { tarEntries } from '../support/tar-build.ts';
 
@@ -44,17 +45,15 @@ async function pushRaw(repo: string, layers: { blob: Uint8Array; diffId: string 
 
 /** Pulls into a sink that must never be closed as complete, and checks the error's code and message. */
 async function expectFailure(ref: string, code: SkiffErrorCode, message: RegExp, options: PullOptions = {}) {
-  let closed = false;
-  let aborted = false;
-  const sink = new WritableStream<Uint8Array>({ close: () => void (closed = true), abort: () => void (aborted = true) });
+  const { sink, state } = recordingSink();
   await assert.rejects(pull([ref], sink, { retry: { attempts: 2, timeoutMs: 2_000 }, ...options }), (error) => {
     assert.ok(error instanceof SkiffError, `a SkiffError, not ${String(error)}`);
     assert.equal(error.code, code, error.message);
     assert.match(error.message, message);
     return true;
   });
-  assert.equal(closed, false, 'never closed as complete');
-  assert.equal(aborted, true, 'sink aborted');
+  assert.equal(state.closed, false, 'never closed as complete');
+  assert.ok(state.aborted, 'sink aborted');
 }
 
 before(async () => {

@@ -8,6 +8,18 @@ export function fileSink(path: string): WritableStream<Uint8Array> {
   return Writable.toWeb(createWriteStream(path)) as WritableStream<Uint8Array>;
 }
 
+/** A sink that keeps what it was given and remembers whether it was closed (complete) or aborted. */
+export function recordingSink() {
+  const chunks: Uint8Array[] = [];
+  const state = { closed: false, aborted: undefined as unknown };
+  const sink = new WritableStream<Uint8Array>({
+    write: (chunk) => void chunks.push(chunk.slice()),
+    close: () => void (state.closed = true),
+    abort: (reason) => void (state.aborted = reason ?? true),
+  });
+  return { sink, state, bytes: () => Buffer.concat(chunks) };
+}
+
 export function pullToFile(refs: string[], path: string, options: PullOptions = {}): Promise<PullResult> {
   return pull(refs, fileSink(path), options);
 }
