@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { SkiffError } from '../core/errors.ts';
 import { parsePlatform } from '../core/platform.ts';
 import { type LayerMode, type PullProgress, pull } from '../core/pull.ts';
+import { startSha256Thread } from './sha256-thread.ts';
 
 const usage = `usage: npm run pull -- REF [REF…] -o FILE [options]
   -o, --output FILE          archive to write (required)
@@ -68,10 +69,13 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => controller.abort());
   const started = Date.now();
   const progress = values.quiet ? undefined : progressPrinter(started);
+  // Inflated layers are hashed on a second thread while this one inflates.
+  const hashThread = startSha256Thread();
   try {
     const result = await pull(positionals, Writable.toWeb(createWriteStream(partial)) as WritableStream<Uint8Array>, {
       layers,
       signal: controller.signal,
+      layerSha256: hashThread.factory,
       ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
       ...(username !== undefined && password !== undefined ? { credentials: { username, password } } : {}),
       ...(values.relay ? { relay: values.relay } : {}),
@@ -98,6 +102,8 @@ async function main(): Promise<number> {
       return 1;
     }
     throw error;
+  } finally {
+    await hashThread.close();
   }
 }
 

@@ -6,7 +6,7 @@
 import { ArchiveWriter, type ArchiveImage } from './archive.ts';
 import { type Decoder, IdentityDecoder, OutputLimit } from './codecs/decoder.ts';
 import { GunzipDecoder } from './codecs/gunzip.ts';
-import { type Sha256, createSha256, sha256Of, verifyDigest } from './codecs/sha256.ts';
+import { type Sha256Factory, createSha256, sha256Of, verifyDigest } from './codecs/sha256.ts';
 import { ZstdDecoder } from './codecs/zstd.ts';
 import { SkiffError, abortError } from './errors.ts';
 import { planLayerSize, type SizePlan } from './layer-size.ts';
@@ -30,6 +30,8 @@ export interface PullOptions extends ResolveOptions {
   progressIntervalMs?: number;
   /** A blob download that sends nothing for this long is cut and resumed (default 60 s). */
   idleTimeoutMs?: number;
+  /** Where inflated layers are hashed: a hasher on another thread lets hashing and inflating use two cores. */
+  layerSha256?: Sha256Factory;
 }
 
 export type LayerState = 'waiting' | 'downloading' | 'verifying' | 'done' | 'shared';
@@ -255,14 +257,15 @@ class PullRun {
     }
 
     const blobHash = await createSha256();
-    const diffHash: Sha256 | undefined = await createSha256();
+    // For a layer kept as served, both digests cover mostly the same bytes; the inflated side is the big one.
+    const diffHash = await (this.options.layerSha256 ?? createSha256)();
     const decoder = makeDecoder(job.compression, what);
     const limit = new OutputLimit(this.maxLayerBytes, what);
     const entry = begin && size !== undefined ? await begin(size) : undefined;
     let inflated = 0;
     const take = async (chunks: Iterable<Uint8Array>) => {
       for (const out of limit.count(chunks)) {
-        diffHash.update(out);
+        await diffHash.update(out);
         inflated += out.byteLength;
         if (entry && output === 'uncompressed') await entry.write(out);
       }
@@ -279,8 +282,8 @@ class PullRun {
     }
     await take(decoder.finish());
     this.setState(progress, 'verifying');
-    verifyDigest(blobHash.digest(), descriptor.digest, what);
-    verifyDigest(diffHash.digest(), diffId, `${what} (uncompressed, diff_id)`);
+    verifyDigest(await blobHash.digest(), descriptor.digest, what);
+    verifyDigest(await diffHash.digest(), diffId, `${what} (uncompressed, diff_id)`);
     if (entry) {
       if (output === 'uncompressed' && inflated !== size) {
         throw new SkiffError('size-mismatch', `${what} inflates to ${inflated} bytes, not the ${size} its gzip trailer promised; pull with the as-pulled layer mode instead`);

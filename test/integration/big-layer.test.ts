@@ -36,8 +36,9 @@ test('a 1.1 GiB layer streams through in flat memory and loads with the right ID
   const stats = JSON.parse(run.stdout.trim()) as { seconds: number; peakRssBytes: number };
   console.log(`# big layer: ${stats.seconds.toFixed(1)} s, peak RSS ${(stats.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
   assert.ok(statSync(out).size > BIG_FILE_BYTES, 'the layer is in the archive inflated');
-  // The layer is 1126 MiB; a process that held it would be far above this bound.
-  assert.ok(stats.peakRssBytes < 300 * 2 ** 20, `peak RSS ${stats.peakRssBytes} bytes`);
+  // The layer is 1126 MiB; a process that held it would be far above this bound. Two V8 threads (the
+  // hash thread is one) and collector timing make up most of what is measured.
+  assert.ok(stats.peakRssBytes < 400 * 2 ** 20, `peak RSS ${stats.peakRssBytes} bytes`);
   await dockerd.load(out);
   const inspected = await dockerd.inspect(image.configDigest);
   assert.equal(inspected.Id, image.configDigest);
