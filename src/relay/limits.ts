@@ -1,0 +1,70 @@
+/**
+ * Per-client limits, kept in memory: a token bucket for the request rate and a count of requests in
+ * flight (until their bodies end). On Workers each isolate keeps its own, so there they bound bursts
+ * rather than give an exact global rate.
+ */
+interface ClientState {
+  tokens: number;
+  updated: number;
+  active: number;
+}
+
+/** Past this many tracked clients, idle ones with full buckets are forgotten (they would start full anyway). */
+const SWEEP_AT = 10_000;
+
+export class ClientLimiter {
+  private readonly clients = new Map<string, ClientState>();
+  private readonly perMs: number;
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly maxActive: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.perMs = perMinute / 60_000;
+  }
+
+  /** Takes one request's token: undefined when admitted, else the seconds until one is available. */
+  take(client: string): number | undefined {
+    const state = this.state(client);
+    if (state.tokens >= 1) {
+      state.tokens -= 1;
+      return undefined;
+    }
+    return Math.max(1, Math.ceil((1 - state.tokens) / this.perMs / 1000));
+  }
+
+  /** Counts a request in flight: a release function, or undefined when the client has too many already. */
+  acquire(client: string): (() => void) | undefined {
+    const state = this.state(client);
+    if (state.active >= this.maxActive) return undefined;
+    state.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      state.active--;
+    };
+  }
+
+  private state(client: string): ClientState {
+    const now = this.now();
+    let state = this.clients.get(client);
+    if (!state) {
+      if (this.clients.size >= SWEEP_AT) this.sweep(now);
+      state = { tokens: this.perMinute, updated: now, active: 0 };
+      this.clients.set(client, state);
+    } else {
+      state.tokens = Math.min(this.perMinute, state.tokens + (now - state.updated) * this.perMs);
+      state.updated = now;
+    }
+    return state;
+  }
+
+  private sweep(now: number): void {
+    for (const [client, state] of this.clients) {
+      const tokens = state.tokens + (now - state.updated) * this.perMs;
+      if (state.active === 0 && tokens >= this.perMinute) this.clients.delete(client);
+    }
+  }
+}

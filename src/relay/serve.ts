@@ -1,0 +1,307 @@
+/**
+ * `npm start`: serves the built app from dist/ and mounts the CORS relay under the same origin at /relay/.
+ * Configuration comes from environment variables, or the same settings as flags (flags win); `--help` lists them.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { type RelayConfig, type RelayEnv, relayConfigFromEnv } from './config.ts';
+import { type RelayHandler, type UpstreamFetch, createRelay } from './handler.ts';
+import { createNodeFetch } from './node-fetch.ts';
+
+const FLAGS: Record<string, string> = {
+  '--port': 'PORT',
+  '--host': 'HOST',
+  '--allow': 'RELAY_ALLOW',
+  '--allow-private': 'RELAY_ALLOW_PRIVATE',
+  '--plain-http': 'RELAY_PLAIN_HTTP',
+  '--origins': 'RELAY_ORIGINS',
+  '--mirror': 'RELAY_DOCKERHUB_MIRROR',
+  '--public-url': 'RELAY_PUBLIC_URL',
+  '--client-ip-header': 'RELAY_CLIENT_IP_HEADER',
+  '--rate-limit': 'RELAY_RATE_LIMIT',
+  '--concurrency': 'RELAY_CONCURRENCY',
+  '--dist': 'RELAY_DIST',
+};
+
+export const USAGE = `Usage: node --import tsx src/relay/serve.ts [flags]   (npm start builds the app first)
+
+Serves the app from dist/ and the CORS relay at /relay/<registry-host>/v2/...
+Each flag also reads from the environment variable named beside it; flags win.
+
+  --port N                PORT                    listen port (default 8080)
+  --host ADDR             HOST                    listen address (default 127.0.0.1)
+  --allow LIST            RELAY_ALLOW             registries the relay may reach: host[:port], *.suffix, cdn*.example.com;
+                                                  "defaults" stands for the built-in public list (the default)
+  --allow-private LIST    RELAY_ALLOW_PRIVATE     hosts allowed to be private/loopback addresses (also allowed by this)
+  --plain-http LIST       RELAY_PLAIN_HTTP        hosts reached over http instead of https
+  --origins LIST          RELAY_ORIGINS           origins whose pages may use the relay, or * (default: its own origin)
+  --mirror HOST[:PORT]    RELAY_DOCKERHUB_MIRROR  send registry-1.docker.io requests to this mirror
+  --public-url URL        RELAY_PUBLIC_URL        the origin browsers use, when behind a TLS-terminating proxy
+  --client-ip-header NAME RELAY_CLIENT_IP_HEADER  take the client address from this header (only behind a proxy that sets it)
+  --rate-limit N          RELAY_RATE_LIMIT        requests per minute per client (default 600)
+  --concurrency N         RELAY_CONCURRENCY       requests in flight per client (default 16)
+  --dist DIR              RELAY_DIST              the built app (default dist/)
+`;
+
+/** Flags (`--allow a,b` or `--allow=a,b`) over the environment. */
+export function envFromArgs(argv: readonly string[], env: RelayEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...env };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    const name = FLAGS[flag];
+    if (!name) throw new Error(`Unknown argument ${JSON.stringify(arg)}.\n\n${USAGE}`);
+    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+    if (value === undefined) throw new Error(`${flag} needs a value.`);
+    out[name] = value;
+  }
+  return out;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.webp': 'image/webp',
+  '.wasm': 'application/wasm',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+export interface ServeOptions {
+  config: RelayConfig;
+  host?: string;
+  port?: number;
+  distDir?: string;
+  log?: (line: string) => void;
+  /** Upstream fetch (default: node:http(s) with DNS answers checked). */
+  fetch?: UpstreamFetch;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const distDir = resolve(options.distDir ?? 'dist');
+  const log = options.log ?? ((line: string) => console.log(line));
+  const relay = createRelay(options.config, { fetch: options.fetch ?? createNodeFetch(), log });
+  const prefix = `${options.config.prefix}/`;
+
+  const server = createServer((req, res) => {
+    const target = req.url ?? '';
+    // Only origin-form targets: an absolute-form one ("GET http://x/") is a proxy request, which this is not.
+    if (!target.startsWith('/')) {
+      sendJson(res, 400, 'bad-request', 'Expected a path.');
+      return;
+    }
+    if (!knownHost(req.headers.host, options.config.publicUrl)) {
+      req.resume();
+      sendJson(res, 421, 'unknown-host', `This server does not answer to the name ${JSON.stringify(req.headers.host ?? '')}; set RELAY_PUBLIC_URL to the URL browsers use.`);
+      return;
+    }
+    const handled = target.startsWith(prefix) ? relayRequest(relay, req, res) : serveStatic(req, res, distDir);
+    handled.catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, 'internal', 'The server failed.');
+      else res.destroy();
+      console.error(error);
+    });
+  });
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => done());
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    server,
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/**
+ * Answers only to IP literals, localhost, and the RELAY_PUBLIC_URL host. Against DNS rebinding: a foreign page
+ * whose name is re-pointed at this server would otherwise be same-origin with it, and could use the relay
+ * (and any private registries it reaches) from the visitor's network.
+ */
+export function knownHost(host: string | undefined, publicUrl: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.toLowerCase().replace(/:\d+$/, '');
+  if (publicUrl !== undefined && new URL(publicUrl).hostname === name) return true;
+  return name === 'localhost' || name.endsWith('.localhost') || /^\d+\.\d+\.\d+\.\d+$/.test(name) || /^\[[0-9a-f:.]+\]$/.test(name);
+}
+
+/** Node request → web Request → relay → Node response, streaming both ways. */
+async function relayRequest(relay: RelayHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  // The Request constructor refuses these outright; answer them the relay's way.
+  if (['CONNECT', 'TRACE', 'TRACK'].includes(method)) {
+    req.resume();
+    sendJson(res, 405, 'method-not-allowed', `${method} is not allowed.`);
+    return;
+  }
+  const aborter = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) aborter.abort();
+  });
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    try {
+      headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    } catch {
+      // not representable in fetch's Headers: none the relay reads
+    }
+  }
+  let request: Request;
+  try {
+    const withBody = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+    request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url}`, {
+      method,
+      headers,
+      signal: aborter.signal,
+      ...(withBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+    } as RequestInit);
+  } catch {
+    req.resume();
+    sendJson(res, 400, 'bad-request', 'The request could not be read (check the Host header).');
+    return;
+  }
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') req.resume();
+  const response = await relay(request, { clientAddress: req.socket.remoteAddress ?? 'unknown', rawUrl: req.url ?? '/' });
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  if (!response.body || method === 'HEAD') {
+    response.body?.cancel().catch(() => {});
+    res.end();
+    return;
+  }
+  try {
+    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), res);
+  } catch {
+    // The client left or the upstream failed mid-body: the connection is already torn down, nothing to answer.
+  }
+}
+
+async function serveStatic(req: IncomingMessage, res: ServerResponse, distDir: string): Promise<void> {
+  req.resume();
+  const method = req.method ?? 'GET';
+  if (method !== 'GET' && method !== 'HEAD') {
+    sendJson(res, 405, 'method-not-allowed', 'The app is served with GET and HEAD only.', { allow: 'GET, HEAD' });
+    return;
+  }
+  const path = (req.url ?? '/').split('?')[0]!;
+  if (path === '/config.json') {
+    const file = join(distDir, 'config.json');
+    // The app reads its defaults here; without a deployed one it needs to know only where the relay is.
+    if (!existsSync(file)) {
+      sendBody(res, method, 200, 'application/json; charset=utf-8', `${JSON.stringify({ relay: '/relay' })}\n`, 'no-cache');
+      return;
+    }
+  }
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path === '/' ? '/index.html' : path);
+  } catch {
+    sendJson(res, 400, 'bad-path', 'The path is not valid percent-encoding.');
+    return;
+  }
+  const file = resolve(distDir, `.${decoded}`);
+  if (decoded.includes('\0') || decoded.includes('\\') || !file.startsWith(distDir + sep)) {
+    sendJson(res, 404, 'not-found', 'No such file.');
+    return;
+  }
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) {
+    if (decoded === '/index.html') sendJson(res, 503, 'not-built', 'The app is not built: run `npx vite build` (npm start does it).');
+    else sendJson(res, 404, 'not-found', 'No such file.');
+    return;
+  }
+  // Vite's hashed assets never change; everything else is checked again each time.
+  const cache = decoded.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+  res.writeHead(200, {
+    'content-type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'content-length': info.size,
+    'cache-control': cache,
+    'x-content-type-options': 'nosniff',
+    'last-modified': info.mtime.toUTCString(),
+  });
+  if (method === 'HEAD') {
+    res.end();
+    return;
+  }
+  await pipeline(createReadStream(file), res).catch(() => {});
+}
+
+function sendBody(res: ServerResponse, method: string, status: number, type: string, body: string, cache: string): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': cache, 'x-content-type-options': 'nosniff' });
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+function sendJson(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra });
+  res.end(body);
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  let env: Record<string, unknown>;
+  let config: RelayConfig;
+  let port: number;
+  try {
+    env = envFromArgs(argv, process.env);
+    config = relayConfigFromEnv(env);
+    const portText = typeof env.PORT === 'string' && env.PORT.trim() !== '' ? env.PORT.trim() : '8080';
+    port = /^[0-9]+$/.test(portText) && Number(portText) <= 65535 ? Number(portText) : NaN;
+    if (Number.isNaN(port)) throw new Error(`PORT must be a port number (0 picks a free one), not ${JSON.stringify(portText)}.`);
+  } catch (error) {
+    console.error(`skiff relay: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 2;
+    return;
+  }
+  const host = typeof env.HOST === 'string' && env.HOST.trim() !== '' ? env.HOST.trim() : '127.0.0.1';
+  const distDir = typeof env.RELAY_DIST === 'string' && env.RELAY_DIST !== '' ? env.RELAY_DIST : 'dist';
+  const running = await startServer({ config, host, port, distDir });
+  console.log(
+    `skiff relay listening on ${running.url} (app from ${resolve(distDir)}, relay at ${config.prefix}/; ` +
+      `${config.allow.patterns.length} allowed host patterns, origins: ${config.origins === '*' ? '*' : ['own', ...config.origins].join(' ')})`,
+  );
+  const stop = () => {
+    running.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
