@@ -87,3 +87,11 @@ export function workerSha256Factory(channel: HashChannel, maxQueued = 8 * 2 ** 2
     };
   };
 }
+
+/** The page's side for a Web Worker running sha256.worker.ts. */
+export function webWorkerSha256(worker: { postMessage(message: unknown): void; addEventListener(type: 'message', listener: (event: MessageEvent) => void): void }): Sha256Factory {
+  return workerSha256Factory({
+    post: (message) => worker.postMessage(message),
+    onReply: (handler) => worker.addEventListener('message', (event) => handler(event.data as HashReply)),
+  });
+}
