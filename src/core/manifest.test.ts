@@ -4,6 +4,7 @@ import { SkiffError } from './errors.ts';
 import { choosePlatform, parseConfig, parseManifest, runnableEntries } from './manifest.ts';
 import { MediaType } from './media-types.ts';
 import { formatPlatform, normalizePlatform, parsePlatform } from './platform.ts';
+import { prng } from '../../test/support/prng.ts';
 
 const enc = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 const D = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
@@ -75,9 +76,7 @@ test('choosing a platform skips attestations and lists what exists when nothing 
 });
 
 test('fuzz: random and mutated documents only ever end in a SkiffError', () => {
-  // A small deterministic PRNG, so a failure can be replayed.
-  let seed = 0x5eed;
-  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const random = prng(0x5eed);
   const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
   const values = [null, true, 0, -1, 1.5, 2 ** 63, '', 'x', `sha256:${'a'.repeat(64)}`, [], {}, [{}], { os: 1 }, 'sha256:../x'];
   const keys = ['schemaVersion', 'mediaType', 'config', 'layers', 'manifests', 'digest', 'size', 'platform', 'urls', 'annotations', 'rootfs', 'diff_ids', 'os', 'architecture', 'history', '__proto__'];

@@ -9,6 +9,7 @@ import {
   registryApiHost,
   type ImageReference,
 } from './reference.ts';
+import { prng } from '../../test/support/prng.ts';
 
 const SHA256_F = `sha256:${'f'.repeat(64)}`;
 const SHA256_BE = 'sha256:be178c0543eb17f5f3043021c9e5fcf30285e557a4fc309cce97ff9ca6182912';
@@ -460,18 +461,6 @@ test('isLoopbackHost recognises localhost, 127.0.0.0/8 and [::1], with or withou
     assert.equal(isLoopbackHost(host), false, host);
   }
 });
-
-/** mulberry32: small seeded PRNG, so a fuzz failure reproduces. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('fuzz: parseReference only ever throws SkiffError, and what it accepts round-trips', () => {
   const pieces = [

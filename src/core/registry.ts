@@ -2,6 +2,7 @@
  * A registry client for one registry host: composes the transport layers and speaks the distribution API
  * (manifests, blobs, tags), turning HTTP failures into SkiffErrors that say what to do.
  */
+import { readAtMost } from './bytes.ts';
 import { SkiffError, abortError } from './errors.ts';
 import { MANIFEST_ACCEPT } from './media-types.ts';
 import { isLoopbackHost, registryApiHost } from './reference.ts';
@@ -141,24 +142,7 @@ export async function readLimited(response: Response, limit: number, what: strin
     throw new SkiffError('too-large', `${what} is ${declared} bytes, more than the ${limit} allowed`);
   }
   if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      reader.cancel().catch(() => {});
-      throw new SkiffError('too-large', `${what} is larger than the ${limit} bytes allowed`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  const bytes = await readAtMost(response.body, limit);
+  if (!bytes) throw new SkiffError('too-large', `${what} is larger than the ${limit} bytes allowed`);
+  return bytes;
 }

@@ -7,6 +7,7 @@
  * Redirects are followed here, bodies stream through, and Bearer realms are rewritten to point back into
  * the relay, so the browser-side engine works unchanged.
  */
+import { readAtMost } from '../core/bytes.ts';
 import { type Challenge, parseWwwAuthenticate } from '../core/transport/challenge.ts';
 import type { RelayConfig } from './config.ts';
 import { RelayError } from './errors.ts';
@@ -355,26 +356,9 @@ async function checkMethodAndBody(request: Request, route: Route, limit: number)
   const tooLarge = () => new RelayError(413, 'body-too-large', `Token request bodies are limited to ${limit} bytes.`);
   if (Number(request.headers.get('content-length') ?? 0) > limit) throw tooLarge();
   if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
+  const body = await readAtMost(request.body, limit);
+  if (!body) throw tooLarge();
+  return body;
 }
 
 /** CORS headers for an allowed origin (none needed without one); undefined when the origin is refused. */

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SkiffError } from '../errors.ts';
 import { parseWwwAuthenticate, type Challenge } from './challenge.ts';
+import { prng } from '../../../test/support/prng.ts';
 
 /** params has no prototype; copy it to a plain object so deepEqual compares contents only. */
 function plain(challenges: Challenge[]): Challenge[] {
@@ -136,18 +137,6 @@ test('malformed headers throw SkiffError("bad-challenge") with a clear message',
     );
   }
 });
-
-/** mulberry32: small seeded PRNG, so a fuzz failure reproduces. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('fuzz: only SkiffError("bad-challenge") is ever thrown, and parsing terminates', () => {
   const pieces = ['a', '=', ',', '"', '\\', ' ', 'Bearer', 'realm'];
