@@ -1,9 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { defineConfig } from 'vite';
+import { type Plugin, defineConfig } from 'vite';
+
+const require = createRequire(import.meta.url);
+
+/** Where StreamSaver's helper page and service worker go, relative to index.html (see src/app/lib/save.ts). */
+const STREAMSAVER_DIR = 'streamsaver';
+
+/**
+ * StreamSaver's `mitm.html` and `sw.js`, taken from node_modules at build time (never committed copies) and
+ * served by us, so no third-party origin is involved. mitm.html's inline script moves to mitm.js so the
+ * page can carry a CSP without 'unsafe-inline'; the script itself is unchanged. Its folder is the service
+ * worker's scope, away from anything else on the site.
+ */
+function streamSaverFiles(): Record<string, string> {
+  const html = readFileSync(require.resolve('streamsaver/mitm.html'), 'utf8');
+  const match = /<script>([\s\S]*?)<\/script>/.exec(html);
+  if (!match) throw new Error('streamsaver/mitm.html changed: no inline <script> found to move out');
+  const csp = "default-src 'none'; script-src 'self'; worker-src 'self'; connect-src 'self'";
+  const page = `<!doctype html>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="referrer" content="no-referrer">
+<title>StreamSaver</title>
+<!-- StreamSaver ${require('streamsaver/package.json').version} mitm.html, its script moved to mitm.js. MIT License, Jimmy Wärting. -->
+<script src="mitm.js"></script>
+`;
+  return {
+    'mitm.html': page,
+    'mitm.js': `/*! From streamsaver/mitm.html. MIT License. Jimmy Wärting <https://jimmy.warting.se/opensource> */\n${match[1]!.trim()}\n`,
+    'sw.js': readFileSync(require.resolve('streamsaver/sw.js'), 'utf8'),
+  };
+}
+
+function streamSaver(): Plugin {
+  const types: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8' };
+  return {
+    name: 'skiff-streamsaver',
+    generateBundle() {
+      for (const [name, source] of Object.entries(streamSaverFiles())) {
+        this.emitFile({ type: 'asset', fileName: `${STREAMSAVER_DIR}/${name}`, source });
+      }
+    },
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const name = /\/streamsaver\/([a-z.]+)(?:\?|$)/.exec(req.url ?? '')?.[1];
+        const source = name ? streamSaverFiles()[name] : undefined;
+        if (!name || source === undefined) return next();
+        res.setHeader('content-type', types[name.split('.').pop()!] ?? 'application/octet-stream');
+        res.end(source);
+      });
+    },
+  };
+}
+
+/** Vite's dev server injects component styles as <style> elements; the built page needs none of that. */
+function devCsp(): Plugin {
+  return {
+    name: 'skiff-dev-csp',
+    apply: 'serve',
+    transformIndexHtml: (html) => html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+  };
+}
 
 // `base: './'` keeps every asset URL relative, so dist/ works from any path of any static server.
 export default defineConfig({
   base: './',
-  plugins: [svelte()],
+  plugins: [svelte(), streamSaver(), devCsp()],
   build: { target: 'es2022', sourcemap: true },
+  // The sha256 worker imports modules; the page starts it with { type: 'module' }.
+  worker: { format: 'es' },
 });

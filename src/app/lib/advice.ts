@@ -1,0 +1,78 @@
+/** Turns a failure into plain words: what happened and what to try next (translated), plus the engine's detail. */
+import { SkiffError } from '../../core/errors.ts';
+import type { Messages } from '../i18n/en.ts';
+
+export interface Advice {
+  /** What went wrong and what to do, in the page's language. */
+  lines: string[];
+  /** The engine's own message (English), for the curious and for bug reports. */
+  detail?: string;
+  /** Platforms to offer when the chosen one does not exist. */
+  platforms?: string[];
+  cancelled?: boolean;
+  /** The SkiffError code, when it was one. */
+  code?: string;
+}
+
+export interface AdviceContext {
+  relay?: string;
+  /** The failure came from writing the file rather than from the registry. */
+  saving?: boolean;
+  /** Credentials were sent: a refusal means they are wrong, not missing. */
+  hadCredentials?: boolean;
+}
+
+export function adviceFor(error: unknown, m: Messages, context: AdviceContext = {}): Advice {
+  const advice = describe(error, m, context);
+  return error instanceof SkiffError ? { ...advice, code: error.code } : advice;
+}
+
+function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
+  if (error instanceof SkiffError) {
+    const detail = error.message;
+    const a = m.advice;
+    switch (error.code) {
+      case 'aborted':
+        return { lines: [m.cancelled], cancelled: true };
+      case 'network':
+        return { lines: context.relay ? [a.network, a.networkRelay(context.relay)] : [a.network, a.networkFix], detail };
+      case 'timeout':
+        return { lines: [a.timeout], detail };
+      case 'unauthorized':
+        return { lines: [context.hadCredentials ? a.unauthorized : a.signIn], detail };
+      case 'denied':
+        return { lines: [a.denied], detail };
+      case 'not-found':
+        return { lines: [a.notFound], detail };
+      case 'rate-limited':
+        return { lines: [a.rateLimited], detail };
+      case 'platform-not-found': {
+        const platforms = /Available platforms?: (.+)$/.exec(detail)?.[1]?.split(/,\s*/).filter(Boolean) ?? [];
+        return { lines: platforms.length ? [a.platformNotFound, a.platformList(platforms.join(', '))] : [a.platformNotFound], detail, platforms };
+      }
+      case 'digest-mismatch':
+      case 'size-mismatch':
+      case 'bad-layer':
+        return { lines: [a.corrupt], detail };
+      case 'unsupported':
+        return { lines: [a.unsupported], detail };
+      case 'bad-manifest':
+        return { lines: [a.badManifest], detail };
+      case 'too-large':
+        return { lines: [a.tooLarge], detail };
+      case 'bad-challenge':
+      case 'bad-token':
+        return { lines: [a.auth], detail };
+      case 'invalid-reference':
+      case 'invalid-argument':
+        return { lines: [a.reference], detail };
+      case 'http':
+        return { lines: [a.http], detail };
+    }
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof DOMException && error.name === 'AbortError' && !context.saving) return { lines: [m.cancelled], cancelled: true };
+  if (error instanceof DOMException && error.name === 'AbortError') return { lines: [m.advice.saveAborted], cancelled: true };
+  if (context.saving) return { lines: [m.advice.saveFailed], detail: message };
+  return { lines: [m.advice.unknown], detail: message };
+}

@@ -1,0 +1,94 @@
+/**
+ * Settings and where their defaults come from: built-in values, overridden by `config.json` beside
+ * index.html (so whoever hosts the page sets them once for everyone), overridden by what the user saved
+ * in this browser. Everything read from outside is checked field by field; unknown keys are ignored.
+ */
+import type { LayerMode } from '../../core/pull.ts';
+import { isRecord } from './storage.ts';
+
+export type SaveMethodChoice = 'auto' | 'stream' | 'blob';
+
+export interface Settings {
+  /** CORS relay base URL; empty = talk to registries directly. */
+  relay: string;
+  /** Host[:port] serving Docker Hub images instead of registry-1.docker.io. */
+  dockerHubMirror: string;
+  /** Registry hosts reached over plain http. */
+  plainHttp: string[];
+  layers: LayerMode;
+  /** Fixed output file name; empty = named after the image(s). */
+  outputName: string;
+  saveMethod: SaveMethodChoice;
+}
+
+export interface HostConfig extends Partial<Settings> {
+  /** Starting language when the browser's own is not wanted ('en' | 'zh'). */
+  language?: string;
+}
+
+export const BUILT_IN: Settings = {
+  relay: '',
+  dockerHubMirror: '',
+  plainHttp: [],
+  layers: 'uncompressed',
+  outputName: '',
+  saveMethod: 'auto',
+};
+
+/** Keeps the valid fields of an untrusted object (config.json, localStorage). */
+export function sanitizeSettings(value: unknown): Partial<Settings> {
+  if (!isRecord(value)) return {};
+  const out: Partial<Settings> = {};
+  if (typeof value.relay === 'string' && (value.relay === '' || isRelayUrl(value.relay))) out.relay = value.relay.trim();
+  if (typeof value.dockerHubMirror === 'string' && (value.dockerHubMirror === '' || isHost(value.dockerHubMirror))) {
+    out.dockerHubMirror = value.dockerHubMirror.trim();
+  }
+  if (Array.isArray(value.plainHttp)) out.plainHttp = value.plainHttp.filter((h): h is string => typeof h === 'string' && isHost(h));
+  if (value.layers === 'uncompressed' || value.layers === 'as-pulled') out.layers = value.layers;
+  if (typeof value.outputName === 'string') out.outputName = value.outputName.trim().slice(0, 200);
+  if (value.saveMethod === 'auto' || value.saveMethod === 'stream' || value.saveMethod === 'blob') out.saveMethod = value.saveMethod;
+  return out;
+}
+
+/** Reads `./config.json`; a missing or broken file means the built-in defaults. */
+export async function loadHostConfig(fetcher: typeof fetch = fetch): Promise<HostConfig> {
+  try {
+    const response = await fetcher('./config.json', { cache: 'no-cache', headers: { accept: 'application/json' } });
+    if (!response.ok) return {};
+    const value: unknown = await response.json();
+    const config: HostConfig = sanitizeSettings(value);
+    if (isRecord(value) && typeof value.language === 'string') config.language = value.language;
+    return config;
+  } catch {
+    return {};
+  }
+}
+
+/** A relay is an http(s) URL, absolute or relative to the page (`/relay/`, `./relay/`). */
+export function isRelayUrl(text: string): boolean {
+  const value = text.trim();
+  if (value === '') return true;
+  try {
+    const url = new URL(value, 'http://page.invalid/');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
+    return /^(https?:\/\/|\/|\.\/|\.\.\/)/i.test(value);
+  } catch {
+    return false;
+  }
+}
+
+/** The relay as an absolute URL, resolved against the page (config.json may say `/relay/`). */
+export function absoluteRelay(relay: string, base: string = globalThis.location?.href ?? 'http://localhost/'): string | undefined {
+  if (!relay.trim()) return undefined;
+  return new URL(relay.trim(), base).href.replace(/\/+$/, '');
+}
+
+/** host, host:port, or [v6]:port — what a registry is named by in an image reference. */
+export function isHost(text: string): boolean {
+  return /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/.test(text.trim());
+}
+
+export function parseHostList(text: string): { hosts: string[]; invalid: string[] } {
+  const items = text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
+  return { hosts: items.filter(isHost), invalid: items.filter((h) => !isHost(h)) };
+}

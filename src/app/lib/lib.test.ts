@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { createSha256 } from '../../core/codecs/sha256.ts';
+import { SkiffError } from '../../core/errors.ts';
+import { parseReference } from '../../core/reference.ts';
+import { en } from '../i18n/en.ts';
+import { zh } from '../i18n/zh.ts';
+import { adviceFor } from './advice.ts';
+import { absoluteRelay, isRelayUrl, parseHostList, sanitizeSettings } from './config.ts';
+import { formatBytes, formatDuration } from './format.ts';
+import { archiveName, imageFileStem, safeName, uniqueNames } from './names.ts';
+import { outputStream } from './sink.ts';
+import { loadPs1, loadSh, sha256sums } from './zipkit.ts';
+
+describe('file names', () => {
+  const amd64 = { os: 'linux', architecture: 'amd64' };
+  it('names a tar after the image, its tag and a chosen platform', () => {
+    assert.equal(imageFileStem(parseReference('nginx:1.27'), amd64, false), 'nginx_1.27');
+    assert.equal(imageFileStem(parseReference('ghcr.io/owner/app:v1'), { os: 'linux', architecture: 'arm', variant: 'v7' }, true), 'ghcr.io_owner_app_v1_linux-arm-v7');
+    assert.equal(imageFileStem(parseReference('ghcr.io/owner/app:v1'), amd64, true), 'ghcr.io_owner_app_v1');
+    assert.equal(imageFileStem(parseReference(`alpine@sha256:${'a'.repeat(64)}`), amd64, false), 'alpine_aaaaaaaaaaaa');
+  });
+  it('keeps only safe characters', () => {
+    assert.equal(safeName('../../etc/passwd'), 'etc_passwd');
+    assert.equal(safeName('a b;c$(rm)'), 'a_b_c_rm');
+    assert.equal(safeName('***'), 'image');
+  });
+  it('uses a fixed name, or the stem, or a count', () => {
+    assert.equal(archiveName(['nginx_1.27'], '', 'tar'), 'nginx_1.27.tar');
+    assert.equal(archiveName(['a', 'b', 'c'], '', 'zip'), 'images-3.zip');
+    assert.equal(archiveName(['a'], 'bundle', 'tar'), 'bundle.tar');
+    assert.equal(archiveName(['a'], 'bundle.tar', 'zip'), 'bundle.zip');
+    assert.equal(archiveName(['a'], 'x/y:z', 'tar'), 'x_y_z.tar');
+    assert.deepEqual(uniqueNames(['a', 'b', 'a'], '.tar'), ['a.tar', 'b.tar', 'a-2.tar']);
+  });
+});
+
+describe('settings from outside', () => {
+  it('keeps valid fields only', () => {
+    assert.deepEqual(
+      sanitizeSettings({ relay: '/relay/', dockerHubMirror: 'mirror.corp:5000', plainHttp: ['reg.corp', 'not a host'], layers: 'as-pulled', outputName: ' x ', saveMethod: 'blob', extra: 1 }),
+      { relay: '/relay/', dockerHubMirror: 'mirror.corp:5000', plainHttp: ['reg.corp'], layers: 'as-pulled', outputName: 'x', saveMethod: 'blob' },
+    );
+    assert.deepEqual(sanitizeSettings({ relay: 'javascript:alert(1)', layers: 'zip', saveMethod: 'fsaccess' }), {});
+    assert.deepEqual(sanitizeSettings('nope'), {});
+  });
+  it('reads relay URLs absolute or relative to the page', () => {
+    assert.equal(isRelayUrl('https://skiff.example.com/relay/'), true);
+    assert.equal(isRelayUrl('./relay/'), true);
+    assert.equal(isRelayUrl('relay'), false);
+    assert.equal(isRelayUrl('ftp://x/'), false);
+    assert.equal(absoluteRelay('/relay/', 'https://intranet/tools/skiff/index.html'), 'https://intranet/relay');
+    assert.equal(absoluteRelay('./relay/', 'https://intranet/tools/skiff/'), 'https://intranet/tools/skiff/relay');
+    assert.equal(absoluteRelay('  '), undefined);
+  });
+  it('splits host lists', () => {
+    assert.deepEqual(parseHostList('a.corp, b.corp:5000 [::1]:5000;;bad/host'), { hosts: ['a.corp', 'b.corp:5000', '[::1]:5000'], invalid: ['bad/host'] });
+  });
+});
+
+describe('advice', () => {
+  it('points to the relay for a network failure, or at the relay when one is set', () => {
+    const direct = adviceFor(new SkiffError('network', 'Could not reach x'), en);
+    assert.equal(direct.lines[1], en.advice.networkFix);
+    assert.equal(direct.detail, 'Could not reach x');
+    const relayed = adviceFor(new SkiffError('network', 'Could not reach x'), en, { relay: 'https://r/relay' });
+    assert.match(relayed.lines[1]!, /https:\/\/r\/relay/);
+  });
+  it('tells missing credentials from wrong ones', () => {
+    assert.equal(adviceFor(new SkiffError('unauthorized', 'x'), en).lines[0], en.advice.signIn);
+    assert.equal(adviceFor(new SkiffError('unauthorized', 'x'), en, { hadCredentials: true }).lines[0], en.advice.unauthorized);
+  });
+  it('lists the platforms that exist', () => {
+    const advice = adviceFor(new SkiffError('platform-not-found', 'No image for linux/s390x here. Available platforms: linux/amd64, linux/arm64'), zh);
+    assert.deepEqual(advice.platforms, ['linux/amd64', 'linux/arm64']);
+    assert.equal(advice.lines[1], '可用平台：linux/amd64, linux/arm64');
+  });
+  it('calls a cancel a cancel', () => {
+    assert.equal(adviceFor(new SkiffError('aborted', 'x'), en).cancelled, true);
+    assert.equal(adviceFor(new DOMException('closed', 'AbortError'), en, { saving: true }).lines[0], en.advice.saveAborted);
+  });
+});
+
+describe('formatting', () => {
+  it('prints sizes as docker does and durations in both languages', () => {
+    assert.equal(formatBytes(0), '0 B');
+    assert.equal(formatBytes(1420), '1.42 kB');
+    assert.equal(formatBytes(123_456_789), '123 MB');
+    assert.equal(formatDuration(75, 'en'), '1 min 15 s');
+    assert.equal(formatDuration(3700, 'zh'), '1 小时 1 分');
+    assert.equal(formatDuration(undefined, 'en'), '–');
+  });
+});
+
+describe('every string translated', () => {
+  it('has the same keys in English and Chinese', () => {
+    const keys = (o: object, prefix = ''): string[] =>
+      Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' && v ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+    assert.deepEqual(keys(zh).sort(), keys(en).sort());
+  });
+});
+
+describe('offline kit scripts', () => {
+  const tars = [
+    { name: 'a_v1.tar', size: 1, sha256: 'ab'.repeat(32) },
+    { name: "it's.tar", size: 1, sha256: 'cd'.repeat(32) },
+  ];
+  it('lists sums in sha256sum format and quotes names for each shell', () => {
+    assert.equal(sha256sums(tars), `${'ab'.repeat(32)}  a_v1.tar\n${'cd'.repeat(32)}  it's.tar\n`);
+    assert.match(loadSh(tars), /for file in 'a_v1\.tar' 'it'\\''s\.tar'; do/);
+    assert.match(loadPs1(tars), /@\('a_v1\.tar', 'it''s\.tar'\)/);
+  });
+});
+
+describe('the stream into the file', () => {
+  it('hashes every byte, gathers small writes, and waits for the file', async () => {
+    const received: number[] = [];
+    let release: (() => void) | undefined;
+    const slow = new WritableStream<Uint8Array>(
+      {
+        write: (chunk) =>
+          new Promise<void>((resolve) => {
+            received.push(chunk.byteLength);
+            release = resolve;
+          }),
+      },
+      { highWaterMark: 1 },
+    );
+    const hash = await createSha256();
+    const sink = outputStream(slow, { hash, chunkSize: 10 });
+    const writer = sink.getWriter();
+    const data = new Uint8Array(25).map((_, i) => i);
+    const first = writer.write(data.subarray(0, 12));
+    // The file holds the first 10 bytes and has not taken them yet: the engine's write is still pending.
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(received, [10]);
+    let settled = false;
+    void first.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(settled, false);
+    release!();
+    await first;
+    const rest = writer.write(data.subarray(12));
+    await new Promise((r) => setTimeout(r, 10));
+    release!();
+    await rest;
+    const closing = writer.close();
+    await new Promise((r) => setTimeout(r, 10));
+    release!();
+    await closing;
+    assert.equal(received.reduce((a, b) => a + b, 0), 25);
+    assert.equal(await hash.digest(), `sha256:${createHash('sha256').update(data).digest('hex')}`);
+  });
+
+  it('aborts the file at once on cancel, even with a write stuck', async () => {
+    let aborted: unknown;
+    const stuck = new WritableStream<Uint8Array>({
+      write: () => new Promise<void>(() => {}),
+      abort: (reason) => {
+        aborted = reason;
+      },
+    });
+    const controller = new AbortController();
+    const sink = outputStream(stuck, { hash: await createSha256(), chunkSize: 4, signal: controller.signal });
+    const writer = sink.getWriter();
+    const pending = writer.write(new Uint8Array(8));
+    controller.abort(new Error('cancelled'));
+    await assert.rejects(pending);
+    assert.match(String(aborted), /cancelled/);
+  });
+});

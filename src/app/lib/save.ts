@@ -1,0 +1,136 @@
+/**
+ * The three ways a file leaves the page, best first:
+ * - 'fsaccess': File System Access (`showSaveFilePicker`, Chromium): written straight into the file the
+ *   user picked; needs a user gesture, so the picker opens before anything else is awaited.
+ * - 'stream': StreamSaver — a service worker (served by us under streamsaver/) turns a stream into a normal
+ *   download; needs a secure context (https or localhost).
+ * - 'blob': the file is gathered as a Blob of chunk Blobs and saved at the end; works anywhere, holds the
+ *   whole file until then.
+ */
+import type { SaveMethodChoice } from './config.ts';
+
+export type SaveMethod = 'fsaccess' | 'stream' | 'blob';
+
+export interface SaveTarget {
+  method: SaveMethod;
+  writable: WritableStream<Uint8Array>;
+  /** Stops helpers (the service-worker keep-alive); call when the download ended either way. */
+  dispose(): void;
+}
+
+interface SavePickerOptions {
+  suggestedName?: string;
+  types?: { description?: string; accept: Record<string, string[]> }[];
+  id?: string;
+}
+
+declare global {
+  interface Window {
+    showSaveFilePicker?: (options?: SavePickerOptions) => Promise<FileSystemFileHandle>;
+  }
+}
+
+/** Where StreamSaver's helper page and worker are served from (copied there at build time). */
+export const STREAMSAVER_DIR = 'streamsaver/';
+
+/** Service workers need a secure context; transferable streams carry the data to the worker. */
+export function canStream(): boolean {
+  if (typeof window === 'undefined' || !window.isSecureContext || !('serviceWorker' in navigator)) return false;
+  // WebKit does not deliver service-worker downloads (StreamSaver #69): StreamSaver itself falls back to a Blob there.
+  if (/^((?!chrome|android|crios|fxios).)*safari/i.test(navigator.userAgent)) return false;
+  try {
+    const { readable } = new TransformStream();
+    const channel = new MessageChannel();
+    channel.port1.postMessage(readable, [readable]);
+    channel.port1.close();
+    channel.port2.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function canPickFile(): boolean {
+  // Chromium refuses the picker inside cross-origin frames; a top-level secure page is what works.
+  return typeof window !== 'undefined' && window.isSecureContext && typeof window.showSaveFilePicker === 'function' && window.top === window.self;
+}
+
+/** The method a plain Download uses. */
+export function downloadMethod(choice: SaveMethodChoice): 'stream' | 'blob' {
+  if (choice === 'blob') return 'blob';
+  return canStream() ? 'stream' : 'blob';
+}
+
+/** Opens the save dialog. Call it first thing in a click or key handler: it needs the user's gesture. */
+export function pickFile(suggestedName: string, kind: 'tar' | 'zip'): Promise<FileSystemFileHandle> {
+  const picker = window.showSaveFilePicker;
+  if (!picker) return Promise.reject(new Error('showSaveFilePicker is not available'));
+  const accept: Record<string, string[]> = kind === 'zip' ? { 'application/zip': ['.zip'] } : { 'application/x-tar': ['.tar'] };
+  return picker.call(window, { suggestedName, id: 'skiff', types: [{ description: kind === 'zip' ? 'Zip' : 'Tar', accept }] });
+}
+
+export async function openTarget(method: SaveMethod, fileName: string, handle?: FileSystemFileHandle): Promise<SaveTarget> {
+  if (method === 'fsaccess') {
+    if (!handle) throw new Error('no file handle');
+    // Chromium writes to a temporary file beside it and moves it into place on close; abort deletes it.
+    const writable = (await handle.createWritable()) as unknown as WritableStream<Uint8Array>;
+    return { method, writable, dispose: () => {} };
+  }
+  if (method === 'stream') return streamTarget(fileName);
+  return { method, writable: blobWritable(fileName), dispose: () => {} };
+}
+
+async function streamTarget(fileName: string): Promise<SaveTarget> {
+  const streamSaver = (await import('streamsaver')).default;
+  streamSaver.mitm = new URL(`${STREAMSAVER_DIR}mitm.html?version=2.0.0`, document.baseURI).href;
+  const writable = streamSaver.createWriteStream(fileName) as WritableStream<Uint8Array>;
+  const stopKeepAlive = keepWorkerAlive();
+  return { method: 'stream', writable, dispose: stopKeepAlive };
+}
+
+/**
+ * Browsers stop an idle service worker after about 30 s; a long download must not lose its worker. Each
+ * message is an event that extends its life (sw.js ignores 'ping'); StreamSaver 2.0.6's own keep-alive
+ * only runs when streams cannot be transferred.
+ */
+function keepWorkerAlive(intervalMs = 10_000): () => void {
+  const scope = new URL(STREAMSAVER_DIR, document.baseURI).href;
+  const ping = () => {
+    navigator.serviceWorker
+      .getRegistration(scope)
+      .then((registration) => registration?.active?.postMessage('ping'))
+      .catch(() => {});
+  };
+  const timer = setInterval(ping, intervalMs);
+  return () => clearInterval(timer);
+}
+
+/**
+ * Collects the file as a Blob made of chunk Blobs (Chromium can keep big Blobs on disk rather than in the
+ * page's memory) and hands it to the browser as a download when the stream closes.
+ */
+function blobWritable(fileName: string): WritableStream<Uint8Array> {
+  let parts: Blob[] = [];
+  return new WritableStream<Uint8Array>({
+    write(chunk) {
+      parts.push(new Blob([chunk as Uint8Array<ArrayBuffer>]));
+    },
+    close() {
+      const blob = new Blob(parts, { type: fileName.endsWith('.zip') ? 'application/zip' : 'application/x-tar' });
+      parts = [];
+      const url = URL.createObjectURL(blob);
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = fileName;
+      link.rel = 'noopener';
+      document.body.append(link);
+      link.click();
+      link.remove();
+      // Revoking at once can cancel the download in some browsers; a minute is plenty to hand it over.
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    },
+    abort() {
+      parts = [];
+    },
+  });
+}

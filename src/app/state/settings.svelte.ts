@@ -1,0 +1,42 @@
+/**
+ * The effective settings: built-in ← config.json ← what the user saved here. `version` changes whenever
+ * something that shapes registry requests changes, so resolved images know when they are stale.
+ */
+import { BUILT_IN, type HostConfig, type Settings, sanitizeSettings } from '../lib/config.ts';
+import { readStored, writeStored, isRecord } from '../lib/storage.ts';
+
+class SettingsState {
+  host = $state<HostConfig>({});
+  user = $state<Partial<Settings>>({});
+  current: Settings = $derived({ ...BUILT_IN, ...stripLanguage(this.host), ...this.user });
+  /** Defaults the user would get back with "Reset to defaults". */
+  defaults: Settings = $derived({ ...BUILT_IN, ...stripLanguage(this.host) });
+
+  init(host: HostConfig): void {
+    this.host = host;
+    this.user = sanitizeSettings(readStored('settings', isRecord));
+  }
+
+  save(next: Settings): void {
+    // Only what differs from the host's defaults is kept, so a later change of config.json still reaches
+    // users who never touched that field.
+    const diff: Partial<Settings> = {};
+    for (const key of Object.keys(next) as (keyof Settings)[]) {
+      if (JSON.stringify(next[key]) !== JSON.stringify(this.defaults[key])) (diff as Record<string, unknown>)[key] = next[key];
+    }
+    this.user = diff;
+    writeStored('settings', Object.keys(diff).length ? diff : undefined);
+  }
+
+  reset(): void {
+    this.user = {};
+    writeStored('settings', undefined);
+  }
+}
+
+function stripLanguage(host: HostConfig): Partial<Settings> {
+  const { language: _language, ...rest } = host;
+  return rest;
+}
+
+export const settings = new SettingsState();
