@@ -25,12 +25,15 @@ export type SkiffErrorCode =
 
 export class SkiffError extends Error {
   override readonly name = 'SkiffError';
+  /** With `platform-not-found`: the platforms that do exist (`linux/arm64`, …), for the UI to offer. */
+  readonly platforms?: string[];
   constructor(
     readonly code: SkiffErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; platforms?: string[] },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.platforms) this.platforms = options.platforms;
   }
 }
 

@@ -72,7 +72,11 @@ test('choosing a platform skips attestations and lists what exists when nothing 
   assert.equal(choosePlatform(index).digest, D(2));
   assert.equal(choosePlatform(index, { os: 'linux', architecture: 'aarch64' }).digest, D(3));
   assert.equal(choosePlatform(index, { os: 'linux', architecture: 'arm', variant: 'v7' }).digest, D(4));
-  assert.throws(() => choosePlatform(index, { os: 'windows', architecture: 'amd64' }), fails('platform-not-found', /Available platforms: linux\/amd64, linux\/arm64, linux\/arm\/v7/));
+  assert.throws(() => choosePlatform(index, { os: 'windows', architecture: 'amd64' }), (e) => {
+    assert.ok(fails('platform-not-found', /Available platforms: linux\/amd64, linux\/arm64, linux\/arm\/v7/)(e));
+    assert.deepEqual((e as SkiffError).platforms, ['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
+    return true;
+  });
 });
 
 test('fuzz: random and mutated documents only ever end in a SkiffError', () => {

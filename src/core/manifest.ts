@@ -213,5 +213,6 @@ export function choosePlatform(index: ImageIndex, wanted: Platform = DEFAULT_PLA
     available.length
       ? `No image for ${formatPlatform(want)} here. Available platforms: ${available.join(', ')}`
       : `No image for ${formatPlatform(want)} here: the index lists no runnable platforms`,
+    { platforms: available },
   );
 }

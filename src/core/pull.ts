@@ -242,8 +242,13 @@ class PullRun {
     });
     let size = plannedSize;
 
+    // Bytes the look-ahead already reported as received; they come again through the replay.
+    let reported = 0;
     if (lookahead && job.compression === 'gzip') {
-      const look = await lookAhead(source, what, this.maxLayerBytes);
+      const look = await lookAhead(source, what, this.maxLayerBytes, (n) => {
+        reported += n;
+        this.received(progress, n);
+      });
       source = look.replay;
       const keepReason = look.multiMember ? 'multi-member gzip' : look.totalOutput === undefined ? unknownSizeReason : undefined;
       if (keepReason) {
@@ -275,10 +280,9 @@ class PullRun {
       blobHash.update(chunk);
       if (entry && output === 'compressed') await entry.write(chunk);
       await take(decoder.push(chunk));
-      progress.received += chunk.byteLength;
-      this.progress.received += chunk.byteLength;
-      this.progress.written = this.tar.bytesWritten;
-      this.emit(false);
+      const replayed = Math.min(reported, chunk.byteLength);
+      reported -= replayed;
+      this.received(progress, chunk.byteLength - replayed);
     }
     await take(decoder.finish());
     this.setState(progress, 'verifying');
@@ -359,6 +363,13 @@ class PullRun {
     };
   }
 
+  private received(layer: LayerProgress, bytes: number): void {
+    layer.received += bytes;
+    this.progress.received += bytes;
+    this.progress.written = this.tar.bytesWritten;
+    this.emit(false);
+  }
+
   private setState(layer: LayerProgress, state: LayerState): void {
     layer.state = state;
     this.emit(true);
@@ -394,7 +405,7 @@ function ociLayerType(mediaType: string): string {
  * (then ISIZE describes only the last member) and, when the whole layer fits, its exact inflated size.
  * What was read is replayed in front of the rest, so the layer is still downloaded once.
  */
-async function lookAhead(source: AsyncIterable<Uint8Array>, what: string, maxLayerBytes: number) {
+async function lookAhead(source: AsyncIterable<Uint8Array>, what: string, maxLayerBytes: number, onReceived: (bytes: number) => void) {
   const iterator = source[Symbol.asyncIterator]();
   const held: Uint8Array[] = [];
   const probe = new GunzipDecoder(what);
@@ -410,6 +421,7 @@ async function lookAhead(source: AsyncIterable<Uint8Array>, what: string, maxLay
     }
     held.push(next.value);
     input += next.value.byteLength;
+    onReceived(next.value.byteLength);
     for (const out of limit.count(probe.push(next.value))) output += out.byteLength;
   }
   if (ended) for (const out of limit.count(probe.finish())) output += out.byteLength;

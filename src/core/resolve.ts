@@ -89,6 +89,7 @@ export async function resolve(input: string | ImageReference, options: ResolveOp
       throw new SkiffError(
         'platform-not-found',
         `${formatReference(reference)} is a single-platform image for ${formatPlatform(platform)}, not ${formatPlatform(normalizePlatform(options.platform))}. Available platforms: ${formatPlatform(platform)}`,
+        { platforms: [formatPlatform(platform)] },
       );
     }
     return {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { LayerMode } from '../../src/core/pull.ts';
+import type { LayerMode, PullProgress } from '../../src/core/pull.ts';
 import { parsePlatform } from '../../src/core/platform.ts';
 import { type Dockerd, startDockerd } from '../support/dockerd.ts';
 import { type Fixtures, type PushedImage, pushFixtures } from '../support/images.ts';
@@ -134,6 +134,19 @@ describe('archive layout', () => {
       assert.deepEqual(inspected.RootFS.Layers, image.diffIds);
     }
     await dockerd.docker(['rmi', '-f', a.configDigest, b.configDigest]);
+  });
+
+  test('progress counts every blob byte once, only ever grows, and ends with each layer done or shared', async () => {
+    const { a, b } = fixtures.shared;
+    const events: PullProgress[] = [];
+    await pullToFile([a.reference, b.reference], join(dir.path, 'progress.tar'), { onProgress: (p) => events.push(p), progressIntervalMs: 0 });
+    const last = events.at(-1)!;
+    const unique = new Map([...a.layers, ...b.layers].map((l) => [l.digest, l.size]));
+    assert.equal(last.expected, [...unique.values()].reduce((x, y) => x + y, 0));
+    assert.equal(last.received, last.expected);
+    assert.deepEqual(last.layers.map((l) => l.state), [...a.layers.map(() => 'done'), 'shared', 'shared', 'done']);
+    for (let i = 1; i < events.length; i++) assert.ok(events[i]!.received >= events[i - 1]!.received);
+    assert.ok(last.written > 0);
   });
 
   test('a digest-only reference loads untagged, and the result says so', async () => {

@@ -47,7 +47,7 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
       case 'rate-limited':
         return { lines: [a.rateLimited], detail };
       case 'platform-not-found': {
-        const platforms = /Available platforms?: (.+)$/.exec(detail)?.[1]?.split(/,\s*/).filter(Boolean) ?? [];
+        const platforms = error.platforms ?? [];
         return { lines: platforms.length ? [a.platformNotFound, a.platformList(platforms.join(', '))] : [a.platformNotFound], detail, platforms };
       }
       case 'digest-mismatch':

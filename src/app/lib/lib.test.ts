@@ -72,7 +72,7 @@ describe('advice', () => {
     assert.equal(adviceFor(new SkiffError('unauthorized', 'x'), en, { hadCredentials: true }).lines[0], en.advice.unauthorized);
   });
   it('lists the platforms that exist', () => {
-    const advice = adviceFor(new SkiffError('platform-not-found', 'No image for linux/s390x here. Available platforms: linux/amd64, linux/arm64'), zh);
+    const advice = adviceFor(new SkiffError('platform-not-found', 'No image for linux/s390x here.', { platforms: ['linux/amd64', 'linux/arm64'] }), zh);
     assert.deepEqual(advice.platforms, ['linux/amd64', 'linux/arm64']);
     assert.equal(advice.lines[1], '可用平台：linux/amd64, linux/arm64');
   });

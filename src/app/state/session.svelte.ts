@@ -160,7 +160,6 @@ class Session {
     const s = settings.current;
     const relay = absoluteRelay(s.relay);
     return {
-      fetch: pageFetch,
       ...(relay ? { relay } : {}),
       ...(s.dockerHubMirror ? { dockerHubMirror: s.dockerHubMirror } : {}),
       plainHttp: s.plainHttp,
@@ -578,17 +577,6 @@ class ProgressTracker {
     return { rows, received: Math.min(received, expected), expected, speed, eta: etaSeconds(Math.max(0, expected - received), speed) };
   }
 }
-
-/**
- * How the page fetches from registries and the relay:
- * - `cache: 'no-store'`: registries mark blobs cacheable for a year, so every layer would also be written
- *   into the HTTP cache (twice the disk writes, gigabytes evicting everything else), and Chromium turns a
- *   plain GET into Range requests around what it already holds. Manifests by tag must be fresh anyway.
- * - `credentials: 'omit'`: no cookies of this site go to the relay, and a same-origin relay relaying a
- *   registry's `401 WWW-Authenticate: Basic` does not make the browser pop up its own login dialog (it
- *   prompts only for requests that include credentials).
- */
-const pageFetch = (url: string, init: RequestInit) => globalThis.fetch(url, { ...init, cache: 'no-store', credentials: 'omit' });
 
 /** The name as people write it: `nginx:1.27` for Hub images, the full host otherwise. */
 export function displayName(reference: ImageReference): string {

@@ -4,7 +4,14 @@
  */
 export type Fetcher = (url: string, init: RequestInit) => Promise<Response>;
 
-export const platformFetch: Fetcher = (url, init) => globalThis.fetch(url, init);
+/**
+ * The platform's fetch, with two defaults that matter in browsers:
+ * - `cache: 'no-store'`: registries mark blobs cacheable for a year, so every layer would also be written
+ *   into the HTTP cache, and Chromium turns a plain GET into Range requests around what it already holds.
+ * - `credentials: 'omit'`: no cookies go to registries or a relay, and a relayed `401 WWW-Authenticate: Basic`
+ *   does not make the browser open its own login dialog (it prompts only for requests with credentials).
+ */
+export const platformFetch: Fetcher = (url, init) => globalThis.fetch(url, { cache: 'no-store', credentials: 'omit', ...init });
 
 export function withHeader(init: RequestInit, name: string, value: string | undefined): RequestInit {
   const headers = new Headers(init.headers);
