@@ -1,5 +1,6 @@
 /** Turns a failure into plain words: what happened and what to try next (translated), plus the engine's detail. */
 import { SkiffError } from '../../core/errors.ts';
+import { parsePlatform } from '../../core/platform.ts';
 import type { Messages } from '../i18n/en.ts';
 
 export interface Advice {
@@ -20,6 +21,19 @@ export interface AdviceContext {
   saving?: boolean;
   /** Credentials were sent: a refusal means they are wrong, not missing. */
   hadCredentials?: boolean;
+}
+
+/**
+ * Whether a platform an index names can be chosen (`os/arch[/variant]` of plain characters). A registry may
+ * name anything; offering a name the page then refuses as "not a platform" would be a dead end.
+ */
+export function choosablePlatform(value: string): boolean {
+  try {
+    parsePlatform(value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function adviceFor(error: unknown, m: Messages, context: AdviceContext = {}): Advice {
@@ -48,7 +62,8 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
         return { lines: [a.rateLimited], detail };
       case 'platform-not-found': {
         const platforms = error.platforms ?? [];
-        return { lines: platforms.length ? [a.platformNotFound, a.platformList(platforms.join(', '))] : [a.platformNotFound], detail, platforms };
+        // All are named (as text); only those the page can ask for again are offered as choices.
+        return { lines: platforms.length ? [a.platformNotFound, a.platformList(platforms.join(', '))] : [a.platformNotFound], detail, platforms: platforms.filter(choosablePlatform) };
       }
       case 'digest-mismatch':
       case 'size-mismatch':

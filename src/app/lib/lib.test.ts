@@ -6,7 +6,7 @@ import { SkiffError } from '../../core/errors.ts';
 import { parseReference } from '../../core/reference.ts';
 import { en } from '../i18n/en.ts';
 import { zh } from '../i18n/zh.ts';
-import { adviceFor } from './advice.ts';
+import { adviceFor, choosablePlatform } from './advice.ts';
 import { absoluteRelay, isRelayUrl, parseHostList, sanitizeSettings } from './config.ts';
 import { formatBytes, formatDuration } from './format.ts';
 import { archiveName, imageFileStem, safeName, uniqueNames } from './names.ts';
@@ -75,6 +75,14 @@ describe('advice', () => {
     const advice = adviceFor(new SkiffError('platform-not-found', 'No image for linux/s390x here.', { platforms: ['linux/amd64', 'linux/arm64'] }), zh);
     assert.deepEqual(advice.platforms, ['linux/amd64', 'linux/arm64']);
     assert.equal(advice.lines[1], '可用平台：linux/amd64, linux/arm64');
+  });
+  it('names every platform an index lists, but offers only those that can be chosen', () => {
+    const odd = '<img src=x>/amd64';
+    const advice = adviceFor(new SkiffError('platform-not-found', 'x', { platforms: [odd, 'linux/arm64/v8'] }), en);
+    assert.deepEqual(advice.platforms, ['linux/arm64/v8']);
+    assert.match(advice.lines[1]!, /<img src=x>\/amd64, linux\/arm64\/v8/);
+    assert.equal(choosablePlatform('linux/arm/v7'), true);
+    assert.equal(choosablePlatform(odd), false);
   });
   it('calls a cancel a cancel', () => {
     assert.equal(adviceFor(new SkiffError('aborted', 'x'), en).cancelled, true);

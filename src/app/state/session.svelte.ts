@@ -10,7 +10,7 @@ import { type ImageReference, familiarName, formatReference, parseReference } fr
 import type { TransportOptions } from '../../core/registry.ts';
 import { type ResolvedImage, resolve } from '../../core/resolve.ts';
 import { t } from '../i18n/index.svelte.ts';
-import { type Advice, adviceFor } from '../lib/advice.ts';
+import { type Advice, adviceFor, choosablePlatform } from '../lib/advice.ts';
 import { pageSha256 } from '../lib/hashing.ts';
 import { absoluteRelay } from '../lib/config.ts';
 import { RateMeter, etaSeconds } from '../lib/format.ts';
@@ -234,7 +234,7 @@ class Session {
         this.shown = image;
         this.failure = undefined;
         this.platformOptions = image.index
-          ? dedupe(image.index.platforms.map((p) => ({ value: formatPlatform(p.platform), digest: p.digest })))
+          ? dedupe(image.index.platforms.map((p) => ({ value: formatPlatform(p.platform), digest: p.digest }))).filter((o) => choosablePlatform(o.value))
           : [];
         if (image.index) void this.loadPlatformSizes(image, controller.signal);
         void this.loadTags(image);
