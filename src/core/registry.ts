@@ -2,7 +2,7 @@
  * A registry client for one registry host: composes the transport layers and speaks the distribution API
  * (manifests, blobs, tags), turning HTTP failures into SkiffErrors that say what to do.
  */
-import { readAtMost } from './bytes.ts';
+import { readAtMost, readTextAtMost } from './bytes.ts';
 import { SkiffError, abortError } from './errors.ts';
 import { MANIFEST_ACCEPT } from './media-types.ts';
 import { isLoopbackHost, registryApiHost } from './reference.ts';
@@ -103,14 +103,20 @@ export class RegistryClient {
   }
 
   async listTags(repository: string, signal?: AbortSignal): Promise<string[]> {
-    const response = await this.request(`/v2/${repository}/tags/list?n=1000`, signal ? { signal } : {}, `Tags of ${repository}`);
-    const body = (await response.json().catch(() => ({}))) as { tags?: unknown };
+    const what = `Tags of ${repository}`;
+    const response = await this.request(`/v2/${repository}/tags/list?n=1000`, signal ? { signal } : {}, what);
+    let body: { tags?: unknown } = {};
+    try {
+      body = JSON.parse(new TextDecoder().decode(await readLimited(response, 4 * 1024 * 1024, what)));
+    } catch (error) {
+      if (error instanceof SkiffError && error.code !== 'bad-manifest') throw error;
+    }
     return Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
   }
 }
 
 async function httpError(response: Response, what: string): Promise<SkiffError> {
-  const text = await response.text().catch(() => '');
+  const text = await readTextAtMost(response, 64 * 1024, what).catch(() => '');
   let detail = summarize(text);
   try {
     const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
@@ -142,7 +148,7 @@ export async function readLimited(response: Response, limit: number, what: strin
     throw new SkiffError('too-large', `${what} is ${declared} bytes, more than the ${limit} allowed`);
   }
   if (!response.body) return new Uint8Array(0);
-  const bytes = await readAtMost(response.body, limit);
+  const bytes = await readAtMost(response.body, limit, { what });
   if (!bytes) throw new SkiffError('too-large', `${what} is larger than the ${limit} bytes allowed`);
   return bytes;
 }

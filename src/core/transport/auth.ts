@@ -1,3 +1,4 @@
+import { readTextAtMost } from '../bytes.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { type Challenge, parseWwwAuthenticate } from './challenge.ts';
 import { type Fetcher, discard, withHeader } from './fetcher.ts';
@@ -116,7 +117,7 @@ export class RegistryAuth {
     const init: RequestInit = { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) };
     const response = await this.next(realm.href, this.credentials ? withHeader(init, 'authorization', basic(this.credentials)) : init);
     if (signal?.aborted) throw abortError(signal);
-    const text = await response.text();
+    const text = await readTextAtMost(response, 1024 * 1024, `The token answer from ${realm.host}`);
     if (response.status === 401 || response.status === 403) throw this.unauthorized();
     if (!response.ok) {
       throw new SkiffError('bad-token', `The token service at ${realm.host} answered ${response.status}: ${summarize(text)}`);

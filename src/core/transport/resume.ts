@@ -1,4 +1,5 @@
 import { SkiffError, abortError } from '../errors.ts';
+import { readWithin } from '../bytes.ts';
 import { networkError } from './retry.ts';
 
 export interface ResumeOptions {
@@ -74,18 +75,6 @@ export async function* resumableBody(
         throw reopenError instanceof SkiffError ? reopenError : networkError('http://registry', reopenError);
       }
     }
-  }
-}
-
-async function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number, what: string) {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const idle = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SkiffError('timeout', `${what}: no data for ${Math.round(ms / 1000)} s`)), ms);
-  });
-  try {
-    return await Promise.race([reader.read(), idle]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
