@@ -10,6 +10,7 @@ import { type Sha256Factory, createSha256, sha256Of, verifyDigest } from './code
 import { ZstdDecoder } from './codecs/zstd.ts';
 import { SkiffError, abortError } from './errors.ts';
 import { planLayerSize, type SizePlan } from './layer-size.ts';
+import { TarChecker } from './tar-check.ts';
 import type { Descriptor } from './manifest.ts';
 import { type LayerCompression, MediaType, isForeignLayer, layerCompression } from './media-types.ts';
 import { familiarName, formatReference, type ImageReference } from './reference.ts';
@@ -266,10 +267,12 @@ class PullRun {
     const diffHash = await (this.options.layerSha256 ?? createSha256)();
     const decoder = makeDecoder(job.compression, what);
     const limit = new OutputLimit(this.maxLayerBytes, what);
+    const tar = new TarChecker(what);
     const entry = begin && size !== undefined ? await begin(size) : undefined;
     let inflated = 0;
     const take = async (chunks: Iterable<Uint8Array>) => {
       for (const out of limit.count(chunks)) {
+        tar.push(out);
         await diffHash.update(out);
         inflated += out.byteLength;
         if (entry && output === 'uncompressed') await entry.write(out);
@@ -285,6 +288,7 @@ class PullRun {
       this.received(progress, chunk.byteLength - replayed);
     }
     await take(decoder.finish());
+    tar.finish();
     this.setState(progress, 'verifying');
     verifyDigest(await blobHash.digest(), descriptor.digest, what);
     verifyDigest(await diffHash.digest(), diffId, `${what} (uncompressed, diff_id)`);

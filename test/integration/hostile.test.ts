@@ -127,6 +127,13 @@ describe('hostile blobs', () => {
     await expectFailure(ref, 'bad-layer', /truncated|not valid gzip/);
   });
 
+  test('a tar entry whose size overruns the layer', async () => {
+    const full = Buffer.concat([...tarEntries([{ path: 'big.bin', content: new Uint8Array(10_000).fill(7) }], undefined, false)]);
+    const cut = full.subarray(0, 512 + 3000);
+    const ref = await pushRaw('hostile/overrun', [{ blob: gzipSync(cut), diffId: sha(cut) }]);
+    await expectFailure(ref, 'bad-layer', /"big\.bin" declares 10000 bytes but the layer ends after 3000/);
+  });
+
   test('right bytes, wrong diff_id', async () => {
     const ref = await pushRaw('hostile/diffid', [{ blob: gzipSync(tar), diffId: sha(Buffer.from('other')) }]);
     await expectFailure(ref, 'digest-mismatch', /diff_id/, { layers: 'as-pulled' });
