@@ -18,6 +18,8 @@ const usage = `usage: npm run pull -- REF [REF…] -o FILE [options]
   --platform os/arch[/var]   image of a multi-platform index to take (default linux/amd64)
   --user U --password P      credentials for the registry (or SKIFF_USER / SKIFF_PASSWORD)
   --layers MODE              uncompressed (default, like docker save) or as-pulled (smaller, faster)
+  --skip-diff-ids            as-pulled only: do not inflate layers to check their diff_ids (blob
+                             digests are still checked; docker load checks diff_ids itself)
   --relay URL                send requests through a Skiff CORS relay
   --mirror HOST              Docker Hub mirror host
   --plain-http HOST          reach this registry over http (repeatable; loopback always is)
@@ -35,6 +37,7 @@ async function main(): Promise<number> {
         user: { type: 'string' },
         password: { type: 'string' },
         layers: { type: 'string' },
+        'skip-diff-ids': { type: 'boolean' },
         relay: { type: 'string' },
         mirror: { type: 'string' },
         'plain-http': { type: 'string', multiple: true },
@@ -61,6 +64,10 @@ async function main(): Promise<number> {
     console.error(`--layers must be uncompressed or as-pulled, not "${values.layers}"`);
     return 2;
   }
+  if (values['skip-diff-ids'] && layers !== 'as-pulled') {
+    console.error('--skip-diff-ids needs --layers as-pulled: uncompressed layers are named by their checked diff_id');
+    return 2;
+  }
   const username = values.user ?? process.env.SKIFF_USER;
   const password = values.password ?? process.env.SKIFF_PASSWORD;
   const output = values.output;
@@ -76,6 +83,7 @@ async function main(): Promise<number> {
       layers,
       signal: controller.signal,
       layerSha256: hashThread.factory,
+      ...(values['skip-diff-ids'] ? { verifyDiffIds: false } : {}),
       ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
       ...(username !== undefined && password !== undefined ? { credentials: { username, password } } : {}),
       ...(values.relay ? { relay: values.relay } : {}),

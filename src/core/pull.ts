@@ -4,6 +4,7 @@
  * with progress events and an AbortSignal. A failure aborts the sink: never a finished file that is wrong.
  */
 import { ArchiveWriter, type ArchiveImage } from './archive.ts';
+import { ChunkWriter } from './chunks.ts';
 import { type Decoder, IdentityDecoder, OutputLimit } from './codecs/decoder.ts';
 import { GunzipDecoder } from './codecs/gunzip.ts';
 import { type Sha256Factory, createSha256, sha256Of, verifyDigest } from './codecs/sha256.ts';
@@ -31,8 +32,16 @@ export interface PullOptions extends ResolveOptions {
   progressIntervalMs?: number;
   /** A blob download that sends nothing for this long is cut and resumed (default 60 s). */
   idleTimeoutMs?: number;
-  /** Where inflated layers are hashed: a hasher on another thread lets hashing and inflating use two cores. */
+  /** Where inflated layers are hashed: a hasher on another thread lets hashing and inflating use two cores.
+   *  Its `update` must be done with the bytes when it settles: the engine reuses its buffers after that. */
   layerSha256?: Sha256Factory;
+  /** The sink receives the archive in writes of this many bytes (default 1 MiB), each a fresh buffer it
+   *  may keep or transfer; smaller only at the end and when bytes were held for half a second. */
+  writeChunkBytes?: number;
+  /** as-pulled only: `false` skips inflating each layer to check its diff_id (and its tar structure);
+   *  blob digests are still verified. Much faster for large layers, but an image whose config does not
+   *  match its layers is then only found out by `docker load`. Default true. */
+  verifyDiffIds?: boolean;
 }
 
 export type LayerState = 'waiting' | 'downloading' | 'verifying' | 'done' | 'shared';
@@ -74,6 +83,9 @@ export interface PullResult {
 }
 
 const DEFAULT_MAX_LAYER_BYTES = 64 * 2 ** 30;
+const DEFAULT_WRITE_CHUNK = 2 ** 20;
+/** Written bytes go out at least this often, so the first bytes reach the file at once. */
+const WRITE_HOLD_MS = 500;
 /** How much compressed input may be held to look at a gzip layer before its tar header is written. */
 const LOOKAHEAD_INPUT = 8 * 2 ** 20;
 const LOOKAHEAD_OUTPUT = 64 * 2 ** 20;
@@ -120,6 +132,7 @@ interface LayerJob {
 class PullRun {
   private readonly mode: LayerMode;
   private readonly tar: TarWriter;
+  private readonly chunks: ChunkWriter;
   private readonly archive: ArchiveWriter;
   private readonly progress: PullProgress;
   private readonly notes: string[] = [];
@@ -133,7 +146,8 @@ class PullRun {
     private readonly options: PullOptions,
   ) {
     this.mode = options.layers ?? 'uncompressed';
-    this.tar = new TarWriter({ write: (chunk) => writer.write(chunk) });
+    this.chunks = new ChunkWriter((chunk) => writer.write(chunk), options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK, WRITE_HOLD_MS);
+    this.tar = new TarWriter({ write: (chunk) => this.chunks.write(chunk) });
     this.archive = new ArchiveWriter(this.tar);
     const layers: LayerProgress[] = [];
     const seen = new Set<string>();
@@ -173,6 +187,7 @@ class PullRun {
       });
     }
     await this.archive.finish();
+    await this.chunks.flush();
     this.progress.written = this.tar.bytesWritten;
     this.emit(true);
     return { images: pulled, bytesWritten: this.tar.bytesWritten, notes: this.notes };
@@ -263,9 +278,11 @@ class PullRun {
     }
 
     const blobHash = await createSha256();
+    // as-pulled may skip inflating (verifyDiffIds: false); a layer written inflated never does.
+    const inflate = this.mode !== 'as-pulled' || this.options.verifyDiffIds !== false || output === 'uncompressed' || !begin;
     // For a layer kept as served, both digests cover mostly the same bytes; the inflated side is the big one.
-    const diffHash = await (this.options.layerSha256 ?? createSha256)();
-    const decoder = makeDecoder(job.compression, what);
+    const diffHash = inflate ? await (this.options.layerSha256 ?? createSha256)() : undefined;
+    const decoder = inflate ? makeDecoder(job.compression, what) : undefined;
     const limit = new OutputLimit(this.maxLayerBytes, what);
     const tar = new TarChecker(what);
     const entry = begin && size !== undefined ? await begin(size) : undefined;
@@ -273,7 +290,7 @@ class PullRun {
     const take = async (chunks: Iterable<Uint8Array>) => {
       for (const out of limit.count(chunks)) {
         tar.push(out);
-        await diffHash.update(out);
+        await diffHash!.update(out);
         inflated += out.byteLength;
         if (entry && output === 'uncompressed') await entry.write(out);
       }
@@ -282,16 +299,18 @@ class PullRun {
       if (signal?.aborted) throw abortError(signal);
       blobHash.update(chunk);
       if (entry && output === 'compressed') await entry.write(chunk);
-      await take(decoder.push(chunk));
+      if (decoder) await take(decoder.push(chunk));
       const replayed = Math.min(reported, chunk.byteLength);
       reported -= replayed;
       this.received(progress, chunk.byteLength - replayed);
     }
-    await take(decoder.finish());
-    tar.finish();
+    if (decoder) {
+      await take(decoder.finish());
+      tar.finish();
+    }
     this.setState(progress, 'verifying');
     verifyDigest(await blobHash.digest(), descriptor.digest, what);
-    verifyDigest(await diffHash.digest(), diffId, `${what} (uncompressed, diff_id)`);
+    if (diffHash) verifyDigest(await diffHash.digest(), diffId, `${what} (uncompressed, diff_id)`);
     if (entry) {
       if (output === 'uncompressed' && inflated !== size) {
         throw new SkiffError('size-mismatch', `${what} inflates to ${inflated} bytes, not the ${size} its gzip trailer promised; pull with the as-pulled layer mode instead`);
@@ -390,7 +409,8 @@ class PullRun {
 }
 
 function makeDecoder(compression: LayerCompression, what: string): Decoder {
-  if (compression === 'gzip') return new GunzipDecoder(what);
+  // The copy loop is done with each chunk before it takes the next: one output buffer serves the whole layer.
+  if (compression === 'gzip') return new GunzipDecoder(what, { reuseOutput: true });
   if (compression === 'zstd') return new ZstdDecoder(what);
   return new IdentityDecoder();
 }
@@ -412,7 +432,7 @@ function ociLayerType(mediaType: string): string {
 async function lookAhead(source: AsyncIterable<Uint8Array>, what: string, maxLayerBytes: number, onReceived: (bytes: number) => void) {
   const iterator = source[Symbol.asyncIterator]();
   const held: Uint8Array[] = [];
-  const probe = new GunzipDecoder(what);
+  const probe = new GunzipDecoder(what, { reuseOutput: true });
   const limit = new OutputLimit(maxLayerBytes, what);
   let input = 0;
   let output = 0;
@@ -426,7 +446,11 @@ async function lookAhead(source: AsyncIterable<Uint8Array>, what: string, maxLay
     held.push(next.value);
     input += next.value.byteLength;
     onReceived(next.value.byteLength);
-    for (const out of limit.count(probe.push(next.value))) output += out.byteLength;
+    // One network chunk of a layer of zeros can inflate to a GiB: stop looking as soon as enough is seen.
+    for (const out of limit.count(probe.push(next.value))) {
+      output += out.byteLength;
+      if (output >= LOOKAHEAD_OUTPUT || probe.multiMember) break;
+    }
   }
   if (ended) for (const out of limit.count(probe.finish())) output += out.byteLength;
   async function* replay() {

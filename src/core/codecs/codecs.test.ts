@@ -80,3 +80,30 @@ test('streaming sha256 equals node:crypto over the same chunks', async () => {
   for (let i = 0; i < noise.byteLength; i += 9999) await hash.update(noise.subarray(i, i + 9999));
   assert.equal(await hash.digest(), `sha256:${createHash('sha256').update(noise).digest('hex')}`);
 });
+
+test('gunzip into one reused buffer gives the same bytes when each chunk is taken before the next', () => {
+  const a = gzipSync(text);
+  const b = gzipSync(noise);
+  const all = Buffer.concat([a, b]);
+  // Tiny output buffers: every push fills several, and members end mid-buffer and at push boundaries.
+  for (const outputSize of [1, 1000, 65536]) {
+    for (const size of [1, a.byteLength, 4096, all.byteLength]) {
+      const decoder = new GunzipDecoder('t', { reuseOutput: true, outputSize });
+      const out: Buffer[] = [];
+      for (let i = 0; i < all.byteLength; i += size) for (const chunk of decoder.push(all.subarray(i, i + size))) out.push(Buffer.from(chunk));
+      for (const chunk of decoder.finish()) out.push(Buffer.from(chunk));
+      assert.deepEqual(Buffer.concat(out), Buffer.concat([text, noise]), `output ${outputSize}, chunk ${size}`);
+      assert.equal(decoder.multiMember, true);
+    }
+  }
+});
+
+test('gunzip ignores zero padding after the last member and refuses anything else there', () => {
+  const gz = gzipSync(text);
+  for (const size of [gz.byteLength, 100, gz.byteLength + 512]) {
+    assert.deepEqual(run(new GunzipDecoder('t'), Buffer.concat([gz, Buffer.alloc(512)]), size), text, `padding, chunk ${size}`);
+  }
+  const junk = Buffer.concat([gz, Buffer.alloc(10), Buffer.from('junk')]);
+  assert.throws(() => run(new GunzipDecoder('Layer j'), junk, 4096), (e) => e instanceof SkiffError && e.code === 'bad-layer');
+  assert.throws(() => run(new GunzipDecoder('Layer j'), Buffer.concat([gz, Buffer.from('junk')]), gz.byteLength), (e) => e instanceof SkiffError && e.code === 'bad-layer');
+});

@@ -1,0 +1,40 @@
+/**
+ * Gathers the archive's many small writes (tar headers, decoder output) into large pieces for the sink.
+ * Every piece handed on is a fresh buffer that is never touched again, so a sink may keep it or transfer
+ * it to another thread; the bytes written are copied in, so whoever wrote them may reuse their buffer as
+ * soon as `write` settles (the engine's decoders inflate into one buffer, over and over).
+ */
+export class ChunkWriter {
+  private buffer: Uint8Array | undefined;
+  private fill = 0;
+  private lastFlush = -Infinity;
+
+  constructor(
+    private readonly sink: (chunk: Uint8Array) => Promise<void>,
+    private readonly size: number,
+    /** Bytes held longer than this go out with the next write: the first bytes, and a slow pull's progress, reach the file. */
+    private readonly holdMs: number,
+  ) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    for (let at = 0; at < chunk.byteLength; ) {
+      this.buffer ??= new Uint8Array(this.size);
+      const n = Math.min(this.size - this.fill, chunk.byteLength - at);
+      this.buffer.set(chunk.subarray(at, at + n), this.fill);
+      this.fill += n;
+      at += n;
+      if (this.fill === this.size) await this.flush();
+    }
+    if (this.fill > 0 && Date.now() - this.lastFlush >= this.holdMs) await this.flush();
+  }
+
+  /** Hands on what is gathered (at the end, and whenever the caller wants it out). */
+  async flush(): Promise<void> {
+    if (!this.buffer || this.fill === 0) return;
+    const out = this.fill === this.size ? this.buffer : this.buffer.slice(0, this.fill);
+    this.buffer = undefined;
+    this.fill = 0;
+    this.lastFlush = Date.now();
+    await this.sink(out);
+  }
+}
