@@ -24,6 +24,8 @@ export interface Settings {
 export interface HostConfig extends Partial<Settings> {
   /** Starting language when the browser's own is not wanted ('en' | 'zh'). */
   language?: string;
+  /** Seconds a layer download may send nothing before it is cut and resumed (default 60; 1–3600). */
+  stallTimeoutSeconds?: number;
 }
 
 export const BUILT_IN: Settings = {
@@ -58,6 +60,9 @@ export async function loadHostConfig(fetcher: typeof fetch = fetch): Promise<Hos
     const value: unknown = await response.json();
     const config: HostConfig = sanitizeSettings(value);
     if (isRecord(value) && typeof value.language === 'string') config.language = value.language;
+    if (isRecord(value) && typeof value.stallTimeoutSeconds === 'number' && Number.isFinite(value.stallTimeoutSeconds)) {
+      config.stallTimeoutSeconds = Math.min(3600, Math.max(1, value.stallTimeoutSeconds));
+    }
     return config;
   } catch {
     return {};

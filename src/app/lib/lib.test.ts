@@ -7,7 +7,7 @@ import { parseReference } from '../../core/reference.ts';
 import { en } from '../i18n/en.ts';
 import { zh } from '../i18n/zh.ts';
 import { adviceFor, choosablePlatform } from './advice.ts';
-import { absoluteRelay, isRelayUrl, parseHostList, sanitizeSettings } from './config.ts';
+import { absoluteRelay, isRelayUrl, loadHostConfig, parseHostList, sanitizeSettings } from './config.ts';
 import { formatBytes, formatDuration } from './format.ts';
 import { archiveName, imageFileStem, safeName, uniqueNames } from './names.ts';
 import { outputStream } from './sink.ts';
@@ -53,6 +53,14 @@ describe('settings from outside', () => {
     assert.equal(absoluteRelay('/relay/', 'https://intranet/tools/skiff/index.html'), 'https://intranet/relay');
     assert.equal(absoluteRelay('./relay/', 'https://intranet/tools/skiff/'), 'https://intranet/tools/skiff/relay');
     assert.equal(absoluteRelay('  '), undefined);
+  });
+  it("reads the host's config.json: language and a bounded stall time-out beside the settings", async () => {
+    const serve = (body: unknown) => (async () => new Response(JSON.stringify(body))) as unknown as typeof fetch;
+    assert.deepEqual(await loadHostConfig(serve({ layers: 'as-pulled', language: 'zh', stallTimeoutSeconds: 15 })), { layers: 'as-pulled', language: 'zh', stallTimeoutSeconds: 15 });
+    assert.equal((await loadHostConfig(serve({ stallTimeoutSeconds: 0 }))).stallTimeoutSeconds, 1);
+    assert.equal((await loadHostConfig(serve({ stallTimeoutSeconds: 1e9 }))).stallTimeoutSeconds, 3600);
+    assert.equal((await loadHostConfig(serve({ stallTimeoutSeconds: '30' }))).stallTimeoutSeconds, undefined);
+    assert.deepEqual(await loadHostConfig((async () => new Response('<html>', { status: 200 })) as unknown as typeof fetch), {});
   });
   it('splits host lists', () => {
     assert.deepEqual(parseHostList('a.corp, b.corp:5000 [::1]:5000;;bad/host'), { hosts: ['a.corp', 'b.corp:5000', '[::1]:5000'], invalid: ['bad/host'] });

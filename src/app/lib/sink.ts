@@ -53,6 +53,15 @@ export function outputStream(target: WritableStream<Uint8Array>, options: Output
   return new WritableStream<Uint8Array>({
     async write(chunk) {
       await options.hash.update(chunk);
+      if (fill === 0 && chunk.byteLength === chunkSize) {
+        // Already one whole piece (the engine worker sends these): hand it on without copying.
+        lastFlush = performance.now();
+        await writer.ready;
+        await writer.write(chunk);
+        written += chunk.byteLength;
+        options.onWritten?.(written);
+        return;
+      }
       for (let at = 0; at < chunk.byteLength; ) {
         const n = Math.min(chunkSize - fill, chunk.byteLength - at);
         buffer.set(chunk.subarray(at, at + n), fill);

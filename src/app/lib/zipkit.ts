@@ -34,6 +34,8 @@ export interface KitOptions {
   onItem?: (item: number) => void;
   /** Hashers for each tar and for the inflated layers (a worker's, ideally). */
   sha256: Sha256Factory;
+  /** A layer download that sends nothing for this long is cut and resumed (the engine's default if unset). */
+  idleTimeoutMs?: number;
 }
 
 export async function writeKit(items: KitItem[], target: WritableStream<Uint8Array>, options: KitOptions): Promise<KitResult> {
@@ -70,6 +72,7 @@ export async function writeKit(items: KitItem[], target: WritableStream<Uint8Arr
           signal: options.signal,
           progressIntervalMs: 200,
           layerSha256: options.sha256,
+          ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
           onProgress: (p) => options.onProgress(index, p),
         }),
         adding,

@@ -5,7 +5,7 @@
 import { SkiffError, isSkiffError } from '../../core/errors.ts';
 import { parseManifest } from '../../core/manifest.ts';
 import { formatPlatform, parsePlatform } from '../../core/platform.ts';
-import { type PulledImage, type PullProgress, type LayerState, pull } from '../../core/pull.ts';
+import { type PulledImage, type PullProgress, type LayerState } from '../../core/pull.ts';
 import { type ImageReference, familiarName, formatReference, parseReference } from '../../core/reference.ts';
 import type { TransportOptions } from '../../core/registry.ts';
 import { type ResolvedImage, resolve } from '../../core/resolve.ts';
@@ -18,7 +18,8 @@ import { archiveName, imageFileStem, uniqueNames } from '../lib/names.ts';
 import { rememberRecent, readRecent } from '../lib/recent.ts';
 import { type SaveMethod, type SaveTarget, downloadMethod, openTarget, pickFile } from '../lib/save.ts';
 import { outputStream } from '../lib/sink.ts';
-import { type KitTar, writeKit } from '../lib/zipkit.ts';
+import type { KitTar } from '../lib/zipkit.ts';
+import { writeArchive } from '../lib/engine.ts';
 import { credentials } from './credentials.svelte.ts';
 import { settings } from './settings.svelte.ts';
 
@@ -445,30 +446,28 @@ class Session {
         },
       });
       publish();
+      // The engine runs in its own worker (fetch, verify, inflate, tar); this thread keeps the page and the file.
+      const archiveOptions = {
+        signal,
+        transport: { ...this.transport(), plainHttp: settings.current.plainHttp, credentials: credentials.lookup },
+        onProgress: (i: number, p: PullProgress) => {
+          progress.update(i, p);
+          publish();
+        },
+      };
+      const stall = settings.host.stallTimeoutSeconds;
+      const idle = stall ? { idleTimeoutMs: stall * 1000 } : {};
       let done: Done;
       if (kind === 'zip') {
         const stems = items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== ''));
         const tarNames = uniqueNames(stems, '.tar');
-        const kit = await writeKit(
-          items.map((q, i) => ({ image: q.resolved, tarName: tarNames[i]! })),
-          sink,
-          { layers: settings.current.layers, signal, sha256, onProgress: (i, p) => { progress.update(i, p); publish(); } },
-        );
+        const kit = await writeArchive({ kind: 'zip', images, tarNames, layers: settings.current.layers, ...idle }, sink, archiveOptions);
         done = {
           kind, method, fileName, size: written, sha256: await hash.digest(), tars: kit.tars,
           images: kit.results.flatMap((r) => r.images), notes: kit.results.flatMap((r) => r.notes),
         };
       } else {
-        const result = await pull(images, sink, {
-          layers: settings.current.layers,
-          signal,
-          progressIntervalMs: 200,
-          layerSha256: sha256,
-          onProgress: (p) => {
-            progress.update(0, p);
-            publish();
-          },
-        });
+        const result = await writeArchive({ kind: 'tar', images, layers: settings.current.layers, ...idle }, sink, archiveOptions);
         done = { kind, method, fileName, size: written, sha256: await hash.digest(), images: result.images, notes: result.notes };
       }
       this.running = undefined;

@@ -34,8 +34,9 @@ class SettingsState {
   }
 }
 
+/** The host's fields that are not user settings stay out of them. */
 function stripLanguage(host: HostConfig): Partial<Settings> {
-  const { language: _language, ...rest } = host;
+  const { language: _language, stallTimeoutSeconds: _stall, ...rest } = host;
   return rest;
 }
 

@@ -1,0 +1,167 @@
+/**
+ * Runs one download's engine work — a tar of one or more images, or the zip kit — off the page's thread
+ * in engine.worker.ts, writing the archive into `sink` (the page's file stream). The page's thread is
+ * left to the page and the file; the worker fetches, verifies and inflates, and a third thread hashes.
+ * Where the worker cannot run (an old browser, a host's CSP header that forbids it) the same work runs
+ * on the page, as before: slower, with the same result.
+ */
+import { abortError } from '../../core/errors.ts';
+import { type LayerMode, type PullProgress, type PullResult, pull } from '../../core/pull.ts';
+import type { ResolvedImage } from '../../core/resolve.ts';
+import type { Credentials } from '../../core/transport/auth.ts';
+import { type EngineJob, type PageMessage, type PortableTransport, type WorkerMessage, portableImage, revivedError } from './engine-protocol.ts';
+import { pageHashPort, pageSha256 } from './hashing.ts';
+import { WRITE_CHUNK } from './sink.ts';
+import { type KitResult, writeKit } from './zipkit.ts';
+
+/** `idleTimeoutMs`: a layer download that sends nothing for this long is cut and resumed (engine default if unset). */
+export type ArchiveJob =
+  | { kind: 'tar'; images: ResolvedImage[]; layers: LayerMode; idleTimeoutMs?: number }
+  | { kind: 'zip'; images: ResolvedImage[]; tarNames: string[]; layers: LayerMode; idleTimeoutMs?: number };
+
+export interface ArchiveOptions {
+  signal: AbortSignal;
+  /** Progress of image `item` of a kit (always 0 for a tar). */
+  onProgress: (item: number, progress: PullProgress) => void;
+  /** What the worker needs to reach the registries again (its own clients, its own tokens). */
+  transport: { relay?: string; dockerHubMirror?: string; plainHttp: string[]; credentials: (registry: string) => Credentials | undefined };
+}
+
+export type ArchiveResult<J extends ArchiveJob> = J extends { kind: 'zip' } ? KitResult : PullResult;
+
+const READY_TIMEOUT_MS = 5000;
+
+/** Writes the archive into `sink` and closes it; on failure aborts it and rejects, as `pull` does. */
+export async function writeArchive<J extends ArchiveJob>(job: J, sink: WritableStream<Uint8Array>, options: ArchiveOptions): Promise<ArchiveResult<J>> {
+  const worker = await startEngineWorker();
+  if (options.signal.aborted) {
+    worker?.terminate();
+    await sink.abort(abortError(options.signal)).catch(() => {});
+    throw abortError(options.signal);
+  }
+  if (!worker) return (await inPage(job, sink, options)) as ArchiveResult<J>;
+  const hashPort = await pageHashPort();
+  return (await inWorker(worker, portableJob(job, options.transport), hashPort, sink, options)) as ArchiveResult<J>;
+}
+
+function portableJob(job: ArchiveJob, transport: ArchiveOptions['transport']): EngineJob {
+  const credentials: Record<string, Credentials> = {};
+  for (const image of job.images) {
+    const found = transport.credentials(image.reference.registry);
+    if (found) credentials[image.reference.registry] = { username: found.username, password: found.password };
+  }
+  const portable: PortableTransport = {
+    plainHttp: [...transport.plainHttp],
+    credentials,
+    ...(transport.relay ? { relay: transport.relay } : {}),
+    ...(transport.dockerHubMirror ? { dockerHubMirror: transport.dockerHubMirror } : {}),
+  };
+  const images = job.images.map(portableImage);
+  const idle = job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {};
+  return job.kind === 'tar'
+    ? { kind: 'tar', images, layers: job.layers, transport: portable, ...idle }
+    : { kind: 'zip', images, tarNames: [...job.tarNames], layers: job.layers, transport: portable, ...idle };
+}
+
+/** A fresh engine worker that has said it runs, or undefined where none can start. */
+async function startEngineWorker(): Promise<Worker | undefined> {
+  if (typeof Worker === 'undefined') return undefined;
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
+  } catch {
+    return undefined;
+  }
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
+    worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
+      if (event.data.type !== 'ready') return;
+      clearTimeout(timer);
+      resolve(true);
+    }, { once: true });
+    worker.addEventListener('error', () => {
+      clearTimeout(timer);
+      resolve(false);
+    }, { once: true });
+  });
+  if (ready) return worker;
+  worker.terminate();
+  return undefined;
+}
+
+function inWorker(worker: Worker, job: EngineJob, hashPort: MessagePort | undefined, sink: WritableStream<Uint8Array>, options: ArchiveOptions): Promise<PullResult | KitResult> {
+  const writer = sink.getWriter();
+  const { signal } = options;
+  const send = (message: PageMessage) => worker.postMessage(message);
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    // Chunks are written one after another, each acknowledged once the file has taken it.
+    let chain = Promise.resolve();
+    const end = () => {
+      settled = true;
+      worker.terminate();
+      // The hashing thread stays for the next download; this download's hashers on it are dropped.
+      hashPort?.close();
+      signal.removeEventListener('abort', onAbort);
+    };
+    const fail = (error: unknown) => {
+      if (settled) return;
+      end();
+      // Never a file that looks complete: the sink is aborted, whatever failed.
+      void writer.abort(error).catch(() => {});
+      reject(error);
+    };
+    const onAbort = () => fail(abortError(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
+      const message = event.data;
+      switch (message.type) {
+        case 'data':
+          chain = chain.then(async () => {
+            if (settled) return;
+            await writer.write(message.chunk);
+            if (!settled) send({ type: 'ack' });
+          }).catch(fail);
+          break;
+        case 'progress':
+          if (!settled) options.onProgress(message.item, message.progress);
+          break;
+        case 'done':
+          chain = chain.then(async () => {
+            if (settled) return;
+            await writer.close();
+            if (settled) return;
+            end();
+            resolve(message.result);
+          }).catch(fail);
+          break;
+        case 'error':
+          fail(revivedError(message.error));
+          break;
+      }
+    });
+    worker.addEventListener('error', (event) => fail(new Error(`The download's worker failed: ${event.message || 'unknown error'}`)));
+    if (hashPort) worker.postMessage({ type: 'start', job, hashPort } satisfies PageMessage, [hashPort]);
+    else send({ type: 'start', job });
+  });
+}
+
+async function inPage(job: ArchiveJob, sink: WritableStream<Uint8Array>, options: ArchiveOptions): Promise<PullResult | KitResult> {
+  const sha256 = await pageSha256();
+  if (job.kind === 'tar') {
+    return pull(job.images, sink, {
+      layers: job.layers,
+      signal: options.signal,
+      progressIntervalMs: 200,
+      ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
+      layerSha256: sha256,
+      writeChunkBytes: WRITE_CHUNK,
+      onProgress: (p) => options.onProgress(0, p),
+    });
+  }
+  return writeKit(
+    job.images.map((image, i) => ({ image, tarName: job.tarNames[i]! })),
+    sink,
+    { layers: job.layers, signal: options.signal, sha256, onProgress: options.onProgress, ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}) },
+  );
+}

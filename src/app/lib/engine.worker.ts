@@ -1,0 +1,123 @@
+/**
+ * The engine's own thread: one download's pull (fetch, verify, inflate, tar — or the zip kit), off the
+ * page's thread, with inflated layers hashed on the page's hashing thread. The archive goes back to the page in
+ * WRITE_CHUNK pieces, transferred (not copied), at most MAX_IN_FLIGHT of them unacknowledged, so memory
+ * stays flat and a slow file slows the network. The page ends this worker when the download ends; that
+ * also stops every request it has open (cancel).
+ */
+import { type Sha256Factory, createSha256 } from '../../core/codecs/sha256.ts';
+import { type PullProgress, pull } from '../../core/pull.ts';
+import { RegistryClient, type TransportOptions } from '../../core/registry.ts';
+import { type EngineJob, type PageMessage, type WorkerMessage, portableError } from './engine-protocol.ts';
+import { portSha256, startSha256Worker } from './hashing.ts';
+import { MAX_HOLD_MS, WRITE_CHUNK } from './sink.ts';
+import { writeKit } from './zipkit.ts';
+
+const MAX_IN_FLIGHT = 1;
+
+const scope = globalThis as unknown as {
+  postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<PageMessage>) => void): void;
+};
+const post = (message: WorkerMessage, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
+
+/** Inflated layers are hashed on the page's hashing thread when the page lends it, else on one of our own. */
+async function layerHashing(port: MessagePort | undefined): Promise<Sha256Factory> {
+  if (port) return portSha256(port);
+  return (await startSha256Worker().catch(() => ({ factory: createSha256 }))).factory;
+}
+
+/**
+ * Hands the archive to the page. A tar's pull already writes fresh WRITE_CHUNK buffers that nothing else
+ * holds (`owned`): they are transferred as they are. The kit's writes (zip.js) are gathered into pieces.
+ */
+class Forwarder {
+  owned = false;
+  private buffer = new Uint8Array(WRITE_CHUNK);
+  private fill = 0;
+  private inFlight = 0;
+  private wake: (() => void) | undefined;
+  private lastSend = -Infinity;
+
+  acked(): void {
+    this.inFlight--;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private async send(): Promise<void> {
+    if (this.fill === 0) return;
+    const out = this.fill === this.buffer.byteLength ? this.buffer : this.buffer.slice(0, this.fill);
+    this.buffer = new Uint8Array(WRITE_CHUNK);
+    this.fill = 0;
+    this.lastSend = performance.now();
+    await this.transfer(out);
+  }
+
+  private async transfer(chunk: Uint8Array): Promise<void> {
+    while (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (this.wake = resolve));
+    this.inFlight++;
+    // A view that does not cover its whole buffer is copied: the page must get exactly these bytes.
+    const out = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? (chunk as Uint8Array<ArrayBuffer>) : chunk.slice();
+    post({ type: 'data', chunk: out }, [out.buffer]);
+  }
+
+  stream(): WritableStream<Uint8Array> {
+    return new WritableStream<Uint8Array>({
+      write: async (chunk) => {
+        if (this.owned) return this.transfer(chunk);
+        for (let at = 0; at < chunk.byteLength; ) {
+          const n = Math.min(this.buffer.byteLength - this.fill, chunk.byteLength - at);
+          this.buffer.set(chunk.subarray(at, at + n), this.fill);
+          this.fill += n;
+          at += n;
+          if (this.fill === this.buffer.byteLength) await this.send();
+        }
+        // The first bytes (and a slow pull's progress) reach the file without waiting for a full piece.
+        if (this.fill > 0 && performance.now() - this.lastSend >= MAX_HOLD_MS) await this.send();
+      },
+      close: () => this.send(),
+    });
+  }
+}
+
+async function run(job: EngineJob, hashPort: MessagePort | undefined, forwarder: Forwarder): Promise<void> {
+  const { credentials, plainHttp, relay, dockerHubMirror } = job.transport;
+  const transport: TransportOptions = {
+    plainHttp,
+    credentials: (registry) => credentials[registry],
+    ...(relay ? { relay } : {}),
+    ...(dockerHubMirror ? { dockerHubMirror } : {}),
+  };
+  const images = job.images.map((image) => ({ ...image, client: new RegistryClient(image.reference.registry, transport) }));
+  const sha256 = await layerHashing(hashPort);
+  const onProgress = (item: number, progress: PullProgress) => post({ type: 'progress', item, progress });
+  if (job.kind === 'tar') {
+    forwarder.owned = true;
+    const result = await pull(images, forwarder.stream(), {
+      layers: job.layers,
+      progressIntervalMs: 200,
+      ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
+      layerSha256: sha256,
+      writeChunkBytes: WRITE_CHUNK,
+      onProgress: (p) => onProgress(0, p),
+    });
+    post({ type: 'done', result });
+  } else {
+    const result = await writeKit(
+      images.map((image, i) => ({ image, tarName: job.tarNames[i]! })),
+      forwarder.stream(),
+      { layers: job.layers, signal: new AbortController().signal, sha256, onProgress, ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}) },
+    );
+    post({ type: 'done', result });
+  }
+}
+
+const forwarder = new Forwarder();
+scope.addEventListener('message', (event) => {
+  const message = event.data;
+  if (message.type === 'ack') forwarder.acked();
+  else if (message.type === 'start') run(message.job, message.hashPort, forwarder).catch((error: unknown) => post({ type: 'error', error: portableError(error) }));
+});
+post({ type: 'ready' });
