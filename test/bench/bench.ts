@@ -2,7 +2,8 @@
  * `npm run bench`: speed and memory of a pull, measured against skopeo and the `gzip -dc | sha256sum` floor
  * in the same run, on an image built here: real files from this machine's /usr (~250 MB of tar in four
  * layers) plus one ~1 GiB layer that compresses well. Contenders run in rotating order to cancel drift;
- * the table reports medians. BENCH_RUNS (default 3) sets the rounds; BENCH_ONLY=a,b limits the contenders.
+ * the table reports medians. BENCH_RUNS (default 3) sets the rounds; BENCH_ONLY=a,b limits the contenders;
+ * BENCH_PROFILE=1 prints Chromium's CPU by thread; BENCH_DEBUG=1 names the other processes that used CPU.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -48,8 +49,10 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Me
 }
 
 /**
- * CPU ticks (own + reaped children) of every process outside this bench's process tree: other work on the
- * machine during a run shows as noise in its timing, so each round's log says how much there was.
+ * CPU ticks of every process outside this bench's process tree: other work on the machine during a run
+ * shows as noise in its timing, so each round's log says how much there was. Reaped children's ticks are
+ * left out, and Chromium's processes count as ours: its zygote's children are reparented to init, whose
+ * reaped-children ticks would otherwise count the bench's own browser as foreign work.
  */
 function foreignTicks(): Map<number, number> {
   const stats = new Map<number, { ppid: number; ticks: number }>();
@@ -58,7 +61,9 @@ function foreignTicks(): Map<number, number> {
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+      // An exiting process has an empty command line but keeps its name.
+      if (stat.includes('(chromium)') || stat.includes('(chrome_crashpad)') || readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('chromium')) continue;
+      stats.set(Number(name), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
     } catch {
       // gone meanwhile
     }
@@ -74,7 +79,22 @@ function foreignTicks(): Map<number, number> {
 
 function foreignCpuSeconds(before: Map<number, number>): number {
   let ticks = 0;
-  for (const [pid, t] of foreignTicks()) ticks += t - (before.get(pid) ?? 0);
+  const top: [number, number][] = [];
+  for (const [pid, t] of foreignTicks()) {
+    ticks += t - (before.get(pid) ?? 0);
+    top.push([pid, t - (before.get(pid) ?? 0)]);
+  }
+  if (process.env.BENCH_DEBUG) {
+    for (const [pid, t] of top.sort((a, b) => b[1] - a[1]).slice(0, 5)) {
+      let cmd = '?';
+      try {
+        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 100) || readFileSync(`/proc/${pid}/comm`, 'utf8');
+      } catch {
+        // gone meanwhile
+      }
+      console.error(`  other process ${pid}: ${t / 100} CPU-s, ${cmd}`);
+    }
+  }
   return ticks / 100;
 }
 
