@@ -120,4 +120,11 @@ scope.addEventListener('message', (event) => {
   if (message.type === 'ack') forwarder.acked();
   else if (message.type === 'start') run(message.job, message.hashPort, forwarder).catch((error: unknown) => post({ type: 'error', error: portableError(error) }));
 });
-post({ type: 'ready' });
+// Ready only once hashing (WebAssembly) works here: a host's CSP header may forbid it in workers, and the
+// page then runs the pull itself instead of failing.
+void createSha256()
+  .then(async (hash) => {
+    hash.update(new TextEncoder().encode('abc'));
+    if ((await hash.digest()) === 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad') post({ type: 'ready' });
+  })
+  .catch(() => {});
