@@ -20,3 +20,18 @@ test('the chunk writer hands on fresh full-size pieces, copying what it is given
   assert.equal(new Set(pieces.map((p) => p.buffer)).size, pieces.length, 'every piece has a buffer of its own');
   assert.ok(pieces.every((p) => p.byteOffset === 0 && p.byteLength === p.buffer.byteLength), 'pieces cover their buffers (transferable as they are)');
 });
+
+test('a whole piece given away passes uncopied only when nothing is held', async () => {
+  const pieces: Uint8Array[] = [];
+  const writer = new ChunkWriter(async (chunk) => void pieces.push(chunk), 4, 60_000);
+  const whole = new Uint8Array([1, 2, 3, 4]);
+  assert.equal(await writer.passWhole(whole), true);
+  assert.equal(pieces[0], whole, 'the same buffer, not a copy');
+  await writer.write(new Uint8Array([5]));
+  await writer.write(new Uint8Array([6]));
+  assert.equal(await writer.passWhole(new Uint8Array([7, 8, 9, 10])), false, 'bytes are held: order must be kept');
+  assert.equal(await writer.passWhole(new Uint8Array([7, 8])), false, 'not a whole piece');
+  await writer.flush();
+  // The piece passed counts as a hand-over, so the small writes after it were held and gathered.
+  assert.deepEqual(pieces.map((p) => [...p]), [[1, 2, 3, 4], [5, 6]]);
+});

@@ -28,6 +28,17 @@ export class ChunkWriter {
     if (this.fill > 0 && Date.now() - this.lastFlush >= this.holdMs) await this.flush();
   }
 
+  /**
+   * Hands on `chunk` itself, uncopied, when it is one whole piece and nothing is held, and says whether it
+   * did; for a caller that gives the chunk away (it must not touch it again).
+   */
+  async passWhole(chunk: Uint8Array): Promise<boolean> {
+    if (this.fill > 0 || chunk.byteLength !== this.size) return false;
+    this.lastFlush = Date.now();
+    await this.sink(chunk);
+    return true;
+  }
+
   /** Hands on what is gathered (at the end, and whenever the caller wants it out). */
   async flush(): Promise<void> {
     if (!this.buffer || this.fill === 0) return;

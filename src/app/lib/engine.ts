@@ -6,18 +6,14 @@
  * on the page, as before: slower, with the same result.
  */
 import { abortError } from '../../core/errors.ts';
-import { type LayerMode, type PullProgress, type PullResult, pull } from '../../core/pull.ts';
-import type { ResolvedImage } from '../../core/resolve.ts';
+import type { PullProgress, PullResult } from '../../core/pull.ts';
 import type { Credentials } from '../../core/transport/auth.ts';
+import { type ArchiveJob, type ArchiveResult, writeArchiveJob } from './archive-job.ts';
 import { type EngineJob, type PageMessage, type PortableTransport, type WorkerMessage, portableImage, revivedError } from './engine-protocol.ts';
 import { pageHashPort, pageSha256 } from './hashing.ts';
-import { WRITE_CHUNK } from './sink.ts';
-import { type KitResult, writeKit } from './zipkit.ts';
+import type { KitResult } from './zipkit.ts';
 
-/** `idleTimeoutMs`: a layer download that sends nothing for this long is cut and resumed (engine default if unset). */
-export type ArchiveJob =
-  | { kind: 'tar'; images: ResolvedImage[]; layers: LayerMode; idleTimeoutMs?: number }
-  | { kind: 'zip'; images: ResolvedImage[]; tarNames: string[]; layers: LayerMode; idleTimeoutMs?: number };
+export type { ArchiveJob } from './archive-job.ts';
 
 export interface ArchiveOptions {
   signal: AbortSignal;
@@ -26,8 +22,6 @@ export interface ArchiveOptions {
   /** What the worker needs to reach the registries again (its own clients, its own tokens). */
   transport: { relay?: string; dockerHubMirror?: string; plainHttp: string[]; credentials: (registry: string) => Credentials | undefined };
 }
-
-export type ArchiveResult<J extends ArchiveJob> = J extends { kind: 'zip' } ? KitResult : PullResult;
 
 const READY_TIMEOUT_MS = 5000;
 
@@ -147,21 +141,5 @@ function inWorker(worker: Worker, job: EngineJob, hashPort: MessagePort | undefi
 }
 
 async function inPage(job: ArchiveJob, sink: WritableStream<Uint8Array>, options: ArchiveOptions): Promise<PullResult | KitResult> {
-  const sha256 = await pageSha256();
-  if (job.kind === 'tar') {
-    return pull(job.images, sink, {
-      layers: job.layers,
-      signal: options.signal,
-      progressIntervalMs: 200,
-      ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
-      layerSha256: sha256,
-      writeChunkBytes: WRITE_CHUNK,
-      onProgress: (p) => options.onProgress(0, p),
-    });
-  }
-  return writeKit(
-    job.images.map((image, i) => ({ image, tarName: job.tarNames[i]! })),
-    sink,
-    { layers: job.layers, signal: options.signal, sha256, onProgress: options.onProgress, ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}) },
-  );
+  return writeArchiveJob(job, sink, { signal: options.signal, sha256: await pageSha256(), onProgress: options.onProgress });
 }

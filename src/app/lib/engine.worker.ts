@@ -6,12 +6,13 @@
  * also stops every request it has open (cancel).
  */
 import { type Sha256Factory, createSha256 } from '../../core/codecs/sha256.ts';
-import { type PullProgress, pull } from '../../core/pull.ts';
+import type { PullProgress } from '../../core/pull.ts';
 import { RegistryClient, type TransportOptions } from '../../core/registry.ts';
+import { ChunkWriter } from '../../core/chunks.ts';
+import { writeArchiveJob } from './archive-job.ts';
 import { type EngineJob, type PageMessage, type WorkerMessage, portableError } from './engine-protocol.ts';
 import { portSha256, startSha256Worker } from './hashing.ts';
 import { MAX_HOLD_MS, WRITE_CHUNK } from './sink.ts';
-import { writeKit } from './zipkit.ts';
 
 const MAX_IN_FLIGHT = 1;
 
@@ -33,26 +34,16 @@ async function layerHashing(port: MessagePort | undefined): Promise<Sha256Factor
  */
 class Forwarder {
   owned = false;
-  private buffer = new Uint8Array(WRITE_CHUNK);
-  private fill = 0;
   private inFlight = 0;
   private wake: (() => void) | undefined;
-  private lastSend = -Infinity;
+  // The first bytes (and a slow pull's progress) reach the file without waiting for a full piece.
+  private readonly gathered = new ChunkWriter((chunk) => this.transfer(chunk), WRITE_CHUNK, MAX_HOLD_MS);
 
   acked(): void {
     this.inFlight--;
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
-  }
-
-  private async send(): Promise<void> {
-    if (this.fill === 0) return;
-    const out = this.fill === this.buffer.byteLength ? this.buffer : this.buffer.slice(0, this.fill);
-    this.buffer = new Uint8Array(WRITE_CHUNK);
-    this.fill = 0;
-    this.lastSend = performance.now();
-    await this.transfer(out);
   }
 
   private async transfer(chunk: Uint8Array): Promise<void> {
@@ -65,19 +56,8 @@ class Forwarder {
 
   stream(): WritableStream<Uint8Array> {
     return new WritableStream<Uint8Array>({
-      write: async (chunk) => {
-        if (this.owned) return this.transfer(chunk);
-        for (let at = 0; at < chunk.byteLength; ) {
-          const n = Math.min(this.buffer.byteLength - this.fill, chunk.byteLength - at);
-          this.buffer.set(chunk.subarray(at, at + n), this.fill);
-          this.fill += n;
-          at += n;
-          if (this.fill === this.buffer.byteLength) await this.send();
-        }
-        // The first bytes (and a slow pull's progress) reach the file without waiting for a full piece.
-        if (this.fill > 0 && performance.now() - this.lastSend >= MAX_HOLD_MS) await this.send();
-      },
-      close: () => this.send(),
+      write: (chunk) => (this.owned ? this.transfer(chunk) : this.gathered.write(chunk)),
+      close: () => this.gathered.flush(),
     });
   }
 }
@@ -93,25 +73,12 @@ async function run(job: EngineJob, hashPort: MessagePort | undefined, forwarder:
   const images = job.images.map((image) => ({ ...image, client: new RegistryClient(image.reference.registry, transport) }));
   const sha256 = await layerHashing(hashPort);
   const onProgress = (item: number, progress: PullProgress) => post({ type: 'progress', item, progress });
-  if (job.kind === 'tar') {
-    forwarder.owned = true;
-    const result = await pull(images, forwarder.stream(), {
-      layers: job.layers,
-      progressIntervalMs: 200,
-      ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
-      layerSha256: sha256,
-      writeChunkBytes: WRITE_CHUNK,
-      onProgress: (p) => onProgress(0, p),
-    });
-    post({ type: 'done', result });
-  } else {
-    const result = await writeKit(
-      images.map((image, i) => ({ image, tarName: job.tarNames[i]! })),
-      forwarder.stream(),
-      { layers: job.layers, signal: new AbortController().signal, sha256, onProgress, ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}) },
-    );
-    post({ type: 'done', result });
-  }
+  // A tar's pull writes fresh WRITE_CHUNK pieces that can be transferred as they are.
+  forwarder.owned = job.kind === 'tar';
+  // Cancel ends this worker, so the signal here never fires.
+  const signal = new AbortController().signal;
+  const result = await writeArchiveJob({ ...job, images }, forwarder.stream(), { signal, sha256, onProgress });
+  post({ type: 'done', result });
 }
 
 const forwarder = new Forwarder();

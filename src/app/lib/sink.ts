@@ -5,6 +5,7 @@
  * taken the previous chunk, so a slow disk slows the network instead of filling memory.
  */
 import type { Sha256 } from '../../core/codecs/sha256.ts';
+import { ChunkWriter } from '../../core/chunks.ts';
 
 export const WRITE_CHUNK = 8 * 1024 * 1024;
 /** Also hand over whatever is gathered after this long: the first bytes start the browser's download UI
@@ -22,12 +23,8 @@ export interface OutputOptions {
 
 export function outputStream(target: WritableStream<Uint8Array>, options: OutputOptions): WritableStream<Uint8Array> {
   const writer = target.getWriter();
-  const chunkSize = options.chunkSize ?? WRITE_CHUNK;
-  let buffer = new Uint8Array(chunkSize);
-  let fill = 0;
   let written = 0;
   let aborted = false;
-  let lastFlush = -Infinity;
 
   const abortTarget = (reason: unknown) => {
     if (aborted) return Promise.resolve();
@@ -38,42 +35,22 @@ export function outputStream(target: WritableStream<Uint8Array>, options: Output
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const done = () => options.signal?.removeEventListener('abort', onAbort);
 
-  const flush = async () => {
-    if (fill === 0) return;
-    const out = fill === buffer.byteLength ? buffer : buffer.slice(0, fill);
-    buffer = new Uint8Array(chunkSize);
-    fill = 0;
-    lastFlush = performance.now();
+  const gathered = new ChunkWriter(async (out) => {
     await writer.ready;
     await writer.write(out);
     written += out.byteLength;
     options.onWritten?.(written);
-  };
+  }, options.chunkSize ?? WRITE_CHUNK, MAX_HOLD_MS);
 
   return new WritableStream<Uint8Array>({
     async write(chunk) {
       await options.hash.update(chunk);
-      if (fill === 0 && chunk.byteLength === chunkSize) {
-        // Already one whole piece (the engine worker sends these): hand it on without copying.
-        lastFlush = performance.now();
-        await writer.ready;
-        await writer.write(chunk);
-        written += chunk.byteLength;
-        options.onWritten?.(written);
-        return;
-      }
-      for (let at = 0; at < chunk.byteLength; ) {
-        const n = Math.min(chunkSize - fill, chunk.byteLength - at);
-        buffer.set(chunk.subarray(at, at + n), fill);
-        fill += n;
-        at += n;
-        if (fill === chunkSize) await flush();
-      }
-      if (fill > 0 && performance.now() - lastFlush >= MAX_HOLD_MS) await flush();
+      // Already one whole piece (the engine worker sends these, and gives them away): no copy.
+      if (!(await gathered.passWhole(chunk))) await gathered.write(chunk);
     },
     async close() {
       try {
-        await flush();
+        await gathered.flush();
         await writer.close();
       } finally {
         done();
