@@ -5,7 +5,7 @@
 import { SkiffError, isSkiffError } from '../../core/errors.ts';
 import { parseManifest } from '../../core/manifest.ts';
 import { formatPlatform, parsePlatform } from '../../core/platform.ts';
-import { type PulledImage, type PullProgress, type LayerState } from '../../core/pull.ts';
+import type { LayerProgress, LayerState, PulledImage, PullProgress } from '../../core/pull.ts';
 import { type ImageReference, familiarName, formatReference, parseReference } from '../../core/reference.ts';
 import type { TransportOptions } from '../../core/registry.ts';
 import { type ResolvedImage, resolve } from '../../core/resolve.ts';
@@ -41,16 +41,10 @@ export interface QueueItem {
   transportKey: string;
 }
 
-export interface LayerRow {
+/** A layer's progress as the table shows it; `image` is an index into the download's image list. */
+export interface LayerRow extends LayerProgress {
   key: string;
   item: number;
-  /** Which image of the archive (an index into the download's image list). */
-  image: number;
-  digest: string;
-  mediaType: string;
-  size: number;
-  received: number;
-  state: LayerState;
   speed?: number;
   eta?: number;
 }
