@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
-import { always, fault, startFaultProxy, type FaultPlan, type FaultProxy } from '../support/fault-proxy.ts';
+import { always, answerPreflights, fault, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { pushImage, smallLayers, type PushedImage } from '../support/images.ts';
 import { startRegistry, type Registry } from '../support/registry.ts';
 import { buildApp, launchBrowser, newPage, serveStatic, type StaticServer } from './harness.ts';
@@ -31,18 +31,6 @@ const XSS = {
   js: 'javascript:window.__pwned=1',
 };
 
-/** distribution's htpasswd mode answers CORS preflights with 401; a proxy in front answers them (see web-app.test.ts). */
-const PREFLIGHT_OK = fault.status(
-  200,
-  {
-    'Access-Control-Allow-Origin': '*',
-    'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
-    'Access-Control-Allow-Headers': 'Authorization, Accept, Range',
-    'Access-Control-Max-Age': '600',
-  },
-  '',
-);
-const isPreflight: FaultPlan = (r) => (r.method === 'OPTIONS' ? PREFLIGHT_OK : undefined);
 
 let registry: Registry;
 let privateRegistry: Registry;
@@ -124,7 +112,7 @@ before(async () => {
   ]);
   [front, privateFront] = await Promise.all([
     startFaultProxy(registry.url, undefined, { cors: true }),
-    startFaultProxy(privateRegistry.url, isPreflight, { cors: true }),
+    startFaultProxy(privateRegistry.url, answerPreflights, { cors: true }),
   ]);
   server = await serveStatic(build.dir);
   server.config = {};

@@ -12,7 +12,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startDockerd, type Dockerd, DOCKER_CLI } from '../support/dockerd.ts';
-import { always, fault, once, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { answerPreflights, fault, once, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { pushFixtures, smallLayers, type Fixtures } from '../support/images.ts';
 import { pushImage } from '../support/images.ts';
 import { runCommand, scratchDir } from '../support/process.ts';
@@ -26,18 +26,6 @@ const SHOTS = process.env.SKIFF_SCREENSHOTS ? resolvePath(ROOT, process.env.SKIF
 const USER = 'alice';
 const PASSWORD = 'correct horse';
 
-/** What distribution's htpasswd auth does not do: answer a CORS preflight with 200 (it answers 401). A
- *  reverse proxy in front of a private registry does this; so does Skiff's relay. */
-const PREFLIGHT_OK = fault.status(
-  200,
-  {
-    'Access-Control-Allow-Origin': '*',
-    'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
-    'Access-Control-Allow-Headers': 'Authorization, Accept, Range',
-    'Access-Control-Max-Age': '600',
-  },
-  '',
-);
 
 let registry: Registry;
 let fixtures: Fixtures;
@@ -94,7 +82,7 @@ before(async () => {
     pushImage(privateRegistry, 'team/app', 'v1', { format: 'docker', layers: smallLayers('gzip') }),
     pushImage(noCors, 'hidden/app', 'v1', { format: 'oci', layers: smallLayers('gzip') }),
   ]);
-  privateFront = await startFaultProxy(privateRegistry.url, always((r) => r.method === 'OPTIONS', PREFLIGHT_OK));
+  privateFront = await startFaultProxy(privateRegistry.url, answerPreflights);
   stallFront = await startFaultProxy(registry.url);
   server = await serveStatic(build.dir);
   server.config = {};

@@ -121,6 +121,24 @@ export function always(match: Match, chosen: Fault): FaultPlan {
 }
 
 /**
+ * Answers every CORS preflight with 200, as a reverse proxy in front of a private registry does (and Skiff's
+ * relay): distribution's htpasswd mode answers them with 401.
+ */
+export const answerPreflights: FaultPlan = always(
+  (r) => r.method === 'OPTIONS',
+  fault.status(
+    200,
+    {
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+      'Access-Control-Allow-Headers': 'Authorization, Accept, Range',
+      'Access-Control-Max-Age': '600',
+    },
+    '',
+  ),
+);
+
+/**
  * Every plan's faults for the request, in order (so a delay and a cut can combine). Faults that do not take
  * effect are released, so `combine(once(m, a), once(m, b))` gives a, then b, on consecutive matching
  * requests when a and b are both injected answers (the first answer wins).
