@@ -26,7 +26,10 @@ function findTests(dir: string): string[] {
   });
 }
 
-const files = dirs.flatMap((dir) => findTests(join(root, dir))).map((f) => relative(root, f)).sort();
+const files = dirs
+  .flatMap((dir) => findTests(join(root, dir)))
+  .map((f) => relative(root, f))
+  .sort();
 if (files.length === 0) {
   console.error(`no test files under ${dirs.join(', ')}`);
   process.exit(1);

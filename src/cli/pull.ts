@@ -94,13 +94,23 @@ async function main(): Promise<number> {
     await rename(partial, output);
     const seconds = (Date.now() - started) / 1000;
     for (const image of result.images) {
-      console.error(`${image.reference} (${image.platform}) → ID ${image.configDigest}${image.repoTags.length ? `, tag ${image.repoTags.join(' ')}` : ', untagged'}`);
+      console.error(
+        `${image.reference} (${image.platform}) → ID ${image.configDigest}${image.repoTags.length ? `, tag ${image.repoTags.join(' ')}` : ', untagged'}`,
+      );
     }
     for (const note of result.notes) console.error(`note: ${note}`);
-    console.error(`wrote ${output}: ${result.bytesWritten} bytes in ${seconds.toFixed(1)} s. Load it with: docker load -i ${output}`);
+    console.error(
+      `wrote ${output}: ${result.bytesWritten} bytes in ${seconds.toFixed(1)} s. Load it with: docker load -i ${output}`,
+    );
     if (values.stats) {
       // maxRSS is in KiB; one machine-readable line for scripts and benchmarks.
-      console.log(JSON.stringify({ seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024, bytesWritten: result.bytesWritten }));
+      console.log(
+        JSON.stringify({
+          seconds,
+          peakRssBytes: process.resourceUsage().maxRSS * 1024,
+          bytesWritten: result.bytesWritten,
+        }),
+      );
     }
     return 0;
   } catch (error) {
@@ -120,7 +130,9 @@ function progressPrinter(started: number) {
     const done = p.layers.filter((l) => l.state === 'done' || l.state === 'shared').length;
     const mb = (n: number) => (n / 1e6).toFixed(1);
     const rate = p.received / 1e6 / Math.max(0.001, (Date.now() - started) / 1000);
-    console.error(`layers ${done}/${p.layers.length}  received ${mb(p.received)}/${mb(p.expected)} MB  written ${mb(p.written)} MB  ${rate.toFixed(1)} MB/s`);
+    console.error(
+      `layers ${done}/${p.layers.length}  received ${mb(p.received)}/${mb(p.expected)} MB  written ${mb(p.written)} MB  ${rate.toFixed(1)} MB/s`,
+    );
   };
 }
 

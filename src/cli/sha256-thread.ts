@@ -3,13 +3,23 @@
  * factory the engine uses to reach it.
  */
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
-import { type HashReply, type HashRequest, createHashService, replyTransfer, workerSha256Factory } from '../core/codecs/sha256-worker.ts';
+import {
+  type HashReply,
+  type HashRequest,
+  createHashService,
+  replyTransfer,
+  workerSha256Factory,
+} from '../core/codecs/sha256-worker.ts';
 import type { Sha256Factory } from '../core/codecs/sha256.ts';
 
 if (!isMainThread && parentPort) {
   const port = parentPort;
   const handle = createHashService();
-  port.on('message', (request: HashRequest) => void handle(request).then((reply) => port.postMessage(reply, replyTransfer(reply) as never)));
+  port.on(
+    'message',
+    (request: HashRequest) =>
+      void handle(request).then((reply) => port.postMessage(reply, replyTransfer(reply) as never)),
+  );
 }
 
 /** Starts the thread; `close()` ends it. */

@@ -74,7 +74,12 @@ export class ArchiveWriter {
         digest: image.manifest.digest,
         size: image.manifest.size,
         ...(image.fullName && image.tag
-          ? { annotations: { 'io.containerd.image.name': image.fullName, 'org.opencontainers.image.ref.name': image.tag } }
+          ? {
+              annotations: {
+                'io.containerd.image.name': image.fullName,
+                'org.opencontainers.image.ref.name': image.tag,
+              },
+            }
           : {}),
       })),
     };
@@ -84,7 +89,9 @@ export class ArchiveWriter {
       const top = image.layerDigests.at(-1);
       for (const repoTag of image.repoTags) {
         const at = repoTag.lastIndexOf(':');
-        (repositories[repoTag.slice(0, at)] ??= {})[repoTag.slice(at + 1)] = top ? digestHex(top) : digestHex(image.configDigest);
+        (repositories[repoTag.slice(0, at)] ??= {})[repoTag.slice(at + 1)] = top
+          ? digestHex(top)
+          : digestHex(image.configDigest);
       }
     }
     await this.tar.addFile('index.json', json(index));

@@ -31,7 +31,10 @@ test('a body that stops sending ends in a time-out naming it, and the stream is 
     },
   });
   const started = Date.now();
-  await assert.rejects(readAtMost(stalled, 100, { what: 'Manifest x', idleMs: 200 }), (e) => e instanceof SkiffError && e.code === 'timeout' && /Manifest x: no data for/.test(e.message));
+  await assert.rejects(
+    readAtMost(stalled, 100, { what: 'Manifest x', idleMs: 200 }),
+    (e) => e instanceof SkiffError && e.code === 'timeout' && /Manifest x: no data for/.test(e.message),
+  );
   assert.ok(Date.now() - started < 2_000);
   assert.ok(cancelled);
 });

@@ -46,7 +46,11 @@ export async function readAtMost(
 }
 
 /** One read that gives up with a `timeout` SkiffError when no data comes for `ms`. */
-export async function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number, what: string): Promise<ReadableStreamReadResult<Uint8Array>> {
+export async function readWithin(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  ms: number,
+  what: string,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const idle = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new SkiffError('timeout', `${what}: no data for ${Math.round(ms / 1000)} s`)), ms);

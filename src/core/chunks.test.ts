@@ -15,10 +15,16 @@ test('the chunk writer hands on fresh full-size pieces, copying what it is given
   }
   await writer.flush();
   // The first write goes out at once (the first bytes of a download), the rest in 1000-byte pieces.
-  assert.deepEqual(pieces.map((p) => p.byteLength), [700, 1000, 1000, 1000, 1000, 1000, 1000, 300]);
+  assert.deepEqual(
+    pieces.map((p) => p.byteLength),
+    [700, 1000, 1000, 1000, 1000, 1000, 1000, 300],
+  );
   assert.deepEqual([...pieces.flatMap((p) => [...p])], expected);
   assert.equal(new Set(pieces.map((p) => p.buffer)).size, pieces.length, 'every piece has a buffer of its own');
-  assert.ok(pieces.every((p) => p.byteOffset === 0 && p.byteLength === p.buffer.byteLength), 'pieces cover their buffers (transferable as they are)');
+  assert.ok(
+    pieces.every((p) => p.byteOffset === 0 && p.byteLength === p.buffer.byteLength),
+    'pieces cover their buffers (transferable as they are)',
+  );
 });
 
 test('a whole piece given away passes uncopied only when nothing is held', async () => {
@@ -33,5 +39,11 @@ test('a whole piece given away passes uncopied only when nothing is held', async
   assert.equal(await writer.passWhole(new Uint8Array([7, 8])), false, 'not a whole piece');
   await writer.flush();
   // The piece passed counts as a hand-over, so the small writes after it were held and gathered.
-  assert.deepEqual(pieces.map((p) => [...p]), [[1, 2, 3, 4], [5, 6]]);
+  assert.deepEqual(
+    pieces.map((p) => [...p]),
+    [
+      [1, 2, 3, 4],
+      [5, 6],
+    ],
+  );
 });

@@ -17,7 +17,7 @@ export class ChunkWriter {
   ) {}
 
   async write(chunk: Uint8Array): Promise<void> {
-    for (let at = 0; at < chunk.byteLength; ) {
+    for (let at = 0; at < chunk.byteLength;) {
       this.buffer ??= new Uint8Array(this.size);
       const n = Math.min(this.size - this.fill, chunk.byteLength - at);
       this.buffer.set(chunk.subarray(at, at + n), this.fill);

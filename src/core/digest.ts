@@ -9,7 +9,10 @@ const SHA256 = /^sha256:[a-f0-9]{64}$/;
 export function checkDigest(value: unknown, what: string): string {
   if (typeof value !== 'string' || !SHA256.test(value)) {
     const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 100)) : String(value);
-    throw new SkiffError('bad-manifest', `${what} has an invalid digest ${shown}: expected sha256: and 64 lowercase hex digits`);
+    throw new SkiffError(
+      'bad-manifest',
+      `${what} has an invalid digest ${shown}: expected sha256: and 64 lowercase hex digits`,
+    );
   }
   return value;
 }

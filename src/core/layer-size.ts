@@ -12,7 +12,8 @@
 import type { Descriptor } from './manifest.ts';
 import type { LayerCompression } from './media-types.ts';
 
-export type SizePlan = { kind: 'exact'; size: number } | { kind: 'keep-compressed'; reason: string } | { kind: 'measure' };
+export type SizePlan =
+  { kind: 'exact'; size: number } | { kind: 'keep-compressed'; reason: string } | { kind: 'measure' };
 
 /** The most deflate can expand: 1032:1 (zlib's documented bound, a little over for headers). */
 const MAX_DEFLATE_RATIO = 1032;
@@ -23,16 +24,25 @@ const ESTARGZ_TOC = 'containerd.io/snapshot/stargz/toc.digest';
 const ESTARGZ_SIZE = 'io.containers.estargz.uncompressed-size';
 
 /** `gzipTail` is the blob's last 8 bytes (CRC32, ISIZE) when the registry honours Range. */
-export function planLayerSize(descriptor: Descriptor, compression: LayerCompression, gzipTail: Uint8Array | undefined): SizePlan {
+export function planLayerSize(
+  descriptor: Descriptor,
+  compression: LayerCompression,
+  gzipTail: Uint8Array | undefined,
+): SizePlan {
   if (compression === 'none') return { kind: 'exact', size: descriptor.size };
   if (compression === 'zstd') return { kind: 'measure' };
   const stated = descriptor.annotations?.[ESTARGZ_SIZE];
-  if (stated && /^\d+$/.test(stated) && Number.isSafeInteger(Number(stated))) return { kind: 'exact', size: Number(stated) };
-  if (descriptor.annotations?.[ESTARGZ_TOC]) return { kind: 'keep-compressed', reason: 'eStargz layer of many gzip members' };
-  if (!gzipTail || gzipTail.byteLength !== 8) return { kind: 'keep-compressed', reason: 'the registry does not serve byte ranges' };
+  if (stated && /^\d+$/.test(stated) && Number.isSafeInteger(Number(stated)))
+    return { kind: 'exact', size: Number(stated) };
+  if (descriptor.annotations?.[ESTARGZ_TOC])
+    return { kind: 'keep-compressed', reason: 'eStargz layer of many gzip members' };
+  if (!gzipTail || gzipTail.byteLength !== 8)
+    return { kind: 'keep-compressed', reason: 'the registry does not serve byte ranges' };
   const isize = new DataView(gzipTail.buffer, gzipTail.byteOffset).getUint32(4, true);
   const size = sizeFromIsize(isize, descriptor.size);
-  return size === undefined ? { kind: 'keep-compressed', reason: 'its size cannot be told from the gzip trailer (over 4 GiB)' } : { kind: 'exact', size };
+  return size === undefined
+    ? { kind: 'keep-compressed', reason: 'its size cannot be told from the gzip trailer (over 4 GiB)' }
+    : { kind: 'exact', size };
 }
 
 /** ISIZE is the size mod 2^32; returns the one size it can mean, or undefined when several are plausible. */

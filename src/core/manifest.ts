@@ -53,7 +53,10 @@ function isObject(value: unknown): value is Json {
 
 function decodeJson(bytes: Uint8Array, what: string): Json {
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
-    throw new SkiffError('too-large', `${what} is ${bytes.byteLength} bytes; refusing anything over ${MAX_MANIFEST_BYTES} bytes (4 MiB), as registries do`);
+    throw new SkiffError(
+      'too-large',
+      `${what} is ${bytes.byteLength} bytes; refusing anything over ${MAX_MANIFEST_BYTES} bytes (4 MiB), as registries do`,
+    );
   }
   let value: unknown;
   try {
@@ -67,7 +70,10 @@ function decodeJson(bytes: Uint8Array, what: string): Json {
 
 function checkSize(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new SkiffError('bad-manifest', `${what} has an invalid size ${JSON.stringify(value)}: expected a whole number of bytes`);
+    throw new SkiffError(
+      'bad-manifest',
+      `${what} has an invalid size ${JSON.stringify(value)}: expected a whole number of bytes`,
+    );
   }
   return value;
 }
@@ -120,37 +126,66 @@ export function parseManifest(bytes: Uint8Array, contentType?: string | null): I
   const json = decodeJson(bytes, 'The manifest');
   const headerType = contentType?.split(';')[0]?.trim().toLowerCase();
   const declared = typeof json.mediaType === 'string' ? json.mediaType : undefined;
-  const known = [MediaType.dockerManifest, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.ociIndex] as string[];
+  const known = [
+    MediaType.dockerManifest,
+    MediaType.dockerManifestList,
+    MediaType.ociManifest,
+    MediaType.ociIndex,
+  ] as string[];
   let mediaType = [headerType, declared].find((t) => t && known.includes(t));
-  if (json.schemaVersion === 1 || [headerType, declared].some((t) => t === MediaType.dockerSchema1 || t === MediaType.dockerSchema1Signed)) {
+  if (
+    json.schemaVersion === 1 ||
+    [headerType, declared].some((t) => t === MediaType.dockerSchema1 || t === MediaType.dockerSchema1Signed)
+  ) {
     throw new SkiffError(
       'unsupported',
       'This image uses the deprecated Docker schema 1 manifest format, which Skiff does not read. Push it again with a current Docker or use a newer tag.',
     );
   }
   if (json.schemaVersion !== 2) {
-    throw new SkiffError('bad-manifest', `The manifest has schemaVersion ${JSON.stringify(json.schemaVersion)}; expected 2`);
+    throw new SkiffError(
+      'bad-manifest',
+      `The manifest has schemaVersion ${JSON.stringify(json.schemaVersion)}; expected 2`,
+    );
   }
   if (!mediaType) {
-    if (declared) throw new SkiffError('unsupported', `The manifest has media type "${declared.slice(0, 200)}", which is not an image manifest or index`);
+    if (declared)
+      throw new SkiffError(
+        'unsupported',
+        `The manifest has media type "${declared.slice(0, 200)}", which is not an image manifest or index`,
+      );
     if (Array.isArray(json.manifests)) mediaType = MediaType.ociIndex;
     else if (Array.isArray(json.layers)) mediaType = MediaType.ociManifest;
     else throw new SkiffError('bad-manifest', 'The manifest has neither layers nor manifests');
   }
   if (mediaType === MediaType.dockerManifestList || mediaType === MediaType.ociIndex) {
     if (!Array.isArray(json.manifests)) throw new SkiffError('bad-manifest', 'The index has no manifests array');
-    if (json.manifests.length > MAX_LAYERS) throw new SkiffError('bad-manifest', `The index lists ${json.manifests.length} manifests; refusing more than ${MAX_LAYERS}`);
-    return { kind: 'index', mediaType, manifests: json.manifests.map((m, i) => parseDescriptor(m, `Index entry ${i + 1}`)) };
+    if (json.manifests.length > MAX_LAYERS)
+      throw new SkiffError(
+        'bad-manifest',
+        `The index lists ${json.manifests.length} manifests; refusing more than ${MAX_LAYERS}`,
+      );
+    return {
+      kind: 'index',
+      mediaType,
+      manifests: json.manifests.map((m, i) => parseDescriptor(m, `Index entry ${i + 1}`)),
+    };
   }
   if (!Array.isArray(json.layers)) throw new SkiffError('bad-manifest', 'The manifest has no layers array');
   if (json.layers.length > MAX_LAYERS) {
-    throw new SkiffError('bad-manifest', `The manifest lists ${json.layers.length} layers; refusing more than ${MAX_LAYERS}`);
+    throw new SkiffError(
+      'bad-manifest',
+      `The manifest lists ${json.layers.length} layers; refusing more than ${MAX_LAYERS}`,
+    );
   }
   const config = parseDescriptor(json.config, 'The manifest config');
   const layers = json.layers.map((l, i) => parseDescriptor(l, `Layer ${i + 1}`));
   for (const [i, layer] of layers.entries()) {
     if (!layerCompression(layer.mediaType)) {
-      throw new SkiffError('unsupported', `Layer ${i + 1} (${layer.digest}) has media type "${layer.mediaType.slice(0, 200)}", which is not a layer type Skiff knows`);
+      throw new SkiffError(
+        'unsupported',
+        `Layer ${i + 1} (${layer.digest}) has media type "${layer.mediaType.slice(0, 200)}", which is not a layer type Skiff knows`,
+      );
     }
   }
   return { kind: 'image', mediaType, config, layers };
@@ -190,13 +225,20 @@ export function runnableEntries(index: ImageIndex): (Descriptor & { platform: Pl
   return index.manifests.filter((d): d is Descriptor & { platform: Platform } => {
     if (!d.platform || d.platform.os === 'unknown' || d.platform.architecture === 'unknown') return false;
     if (d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest') return false;
-    return d.mediaType === MediaType.dockerManifest || d.mediaType === MediaType.ociManifest ||
-      d.mediaType === MediaType.dockerManifestList || d.mediaType === MediaType.ociIndex;
+    return (
+      d.mediaType === MediaType.dockerManifest ||
+      d.mediaType === MediaType.ociManifest ||
+      d.mediaType === MediaType.dockerManifestList ||
+      d.mediaType === MediaType.ociIndex
+    );
   });
 }
 
 /** Picks the entry for `wanted` (default linux/amd64); when none matches, the error lists what exists. */
-export function choosePlatform(index: ImageIndex, wanted: Platform = DEFAULT_PLATFORM): Descriptor & { platform: Platform } {
+export function choosePlatform(
+  index: ImageIndex,
+  wanted: Platform = DEFAULT_PLATFORM,
+): Descriptor & { platform: Platform } {
   const entries = runnableEntries(index);
   const want = normalizePlatform(wanted);
   const match =

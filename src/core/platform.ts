@@ -41,7 +41,10 @@ export function formatPlatform(platform: Platform): string {
 export function parsePlatform(text: string): Platform {
   const parts = text.trim().split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[A-Za-z0-9_.-]+$/.test(p))) {
-    throw new SkiffError('invalid-argument', `"${text}" is not a platform: write os/arch or os/arch/variant, e.g. linux/arm64`);
+    throw new SkiffError(
+      'invalid-argument',
+      `"${text}" is not a platform: write os/arch or os/arch/variant, e.g. linux/arm64`,
+    );
   }
   const [os, architecture, variant] = parts as [string, string, string?];
   return normalizePlatform(variant ? { os, architecture, variant } : { os, architecture });

@@ -146,7 +146,11 @@ class PullRun {
     private readonly options: PullOptions,
   ) {
     this.mode = options.layers ?? 'uncompressed';
-    this.chunks = new ChunkWriter((chunk) => writer.write(chunk), options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK, WRITE_HOLD_MS);
+    this.chunks = new ChunkWriter(
+      (chunk) => writer.write(chunk),
+      options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK,
+      WRITE_HOLD_MS,
+    );
     this.tar = new TarWriter({ write: (chunk) => this.chunks.write(chunk) });
     this.archive = new ArchiveWriter(this.tar);
     const layers: LayerProgress[] = [];
@@ -155,7 +159,14 @@ class PullRun {
       for (const { descriptor } of image.layers) {
         const shared = seen.has(descriptor.digest);
         seen.add(descriptor.digest);
-        layers.push({ image: i, digest: descriptor.digest, mediaType: descriptor.mediaType, size: descriptor.size, received: 0, state: shared ? 'shared' : 'waiting' });
+        layers.push({
+          image: i,
+          digest: descriptor.digest,
+          mediaType: descriptor.mediaType,
+          size: descriptor.size,
+          received: 0,
+          state: shared ? 'shared' : 'waiting',
+        });
       }
     });
     const expected = layers.filter((l) => l.state !== 'shared').reduce((s, l) => s + l.size, 0);
@@ -196,7 +207,8 @@ class PullRun {
   /** Writes one layer (or finds it already written) and returns how the archive holds it. */
   private async layer(job: LayerJob): Promise<ArchivedLayer> {
     const { descriptor, diffId, progress } = job;
-    const previous = this.archived.get(descriptor.digest) ?? (this.mode === 'uncompressed' ? this.archived.get(diffId) : undefined);
+    const previous =
+      this.archived.get(descriptor.digest) ?? (this.mode === 'uncompressed' ? this.archived.get(diffId) : undefined);
     if (previous) {
       this.setState(progress, 'shared');
       return previous;
@@ -208,13 +220,22 @@ class PullRun {
       archived = { descriptor, asServed: true };
     } else {
       let plan = await this.planSize(job);
-      if (plan.kind === 'measure') plan = { kind: 'exact', size: (await this.copy(job, undefined, 'uncompressed')).size };
+      if (plan.kind === 'measure')
+        plan = { kind: 'exact', size: (await this.copy(job, undefined, 'uncompressed')).size };
       // Without a trusted size, a layer that ends within the look-ahead is still counted exactly.
       const planned = plan.kind === 'exact' ? plan.size : undefined;
-      const written = await this.copy(job, (n) => this.archive.beginBlob(diffId, n), 'uncompressed', planned, true, plan.kind === 'keep-compressed' ? plan.reason : undefined);
-      archived = written.output === 'compressed'
-        ? { descriptor, asServed: true }
-        : { descriptor: { mediaType: MediaType.ociLayer, digest: diffId, size: written.size }, asServed: false };
+      const written = await this.copy(
+        job,
+        (n) => this.archive.beginBlob(diffId, n),
+        'uncompressed',
+        planned,
+        true,
+        plan.kind === 'keep-compressed' ? plan.reason : undefined,
+      );
+      archived =
+        written.output === 'compressed'
+          ? { descriptor, asServed: true }
+          : { descriptor: { mediaType: MediaType.ociLayer, digest: diffId, size: written.size }, asServed: false };
     }
     this.archived.set(descriptor.digest, archived);
     this.archived.set(diffId, archived);
@@ -224,9 +245,16 @@ class PullRun {
 
   private async planSize(job: LayerJob): Promise<SizePlan> {
     if (job.compression !== 'gzip') return planLayerSize(job.descriptor, job.compression, undefined);
-    const tail = isForeignLayer(job.descriptor.mediaType) && job.descriptor.urls?.length
-      ? undefined
-      : await job.image.client.blobTail(job.image.reference.repository, job.descriptor.digest, job.descriptor.size, 8, this.options.signal);
+    const tail =
+      isForeignLayer(job.descriptor.mediaType) && job.descriptor.urls?.length
+        ? undefined
+        : await job.image.client.blobTail(
+            job.image.reference.repository,
+            job.descriptor.digest,
+            job.descriptor.size,
+            8,
+            this.options.signal,
+          );
     return planLayerSize(job.descriptor, job.compression, tail);
   }
 
@@ -266,9 +294,15 @@ class PullRun {
         this.received(progress, n);
       });
       source = look.replay;
-      const keepReason = look.multiMember ? 'multi-member gzip' : look.totalOutput === undefined ? unknownSizeReason : undefined;
+      const keepReason = look.multiMember
+        ? 'multi-member gzip'
+        : look.totalOutput === undefined
+          ? unknownSizeReason
+          : undefined;
       if (keepReason) {
-        this.notes.push(`Layer ${descriptor.digest} is kept gzip-compressed in the archive (${keepReason}); docker load reads it as it is.`);
+        this.notes.push(
+          `Layer ${descriptor.digest} is kept gzip-compressed in the archive (${keepReason}); docker load reads it as it is.`,
+        );
         output = 'compressed';
         size = descriptor.size;
         begin = (n) => this.archive.beginBlob(descriptor.digest, n);
@@ -279,7 +313,8 @@ class PullRun {
 
     const blobHash = await createSha256();
     // as-pulled may skip inflating (verifyDiffIds: false); a layer written inflated never does.
-    const inflate = this.mode !== 'as-pulled' || this.options.verifyDiffIds !== false || output === 'uncompressed' || !begin;
+    const inflate =
+      this.mode !== 'as-pulled' || this.options.verifyDiffIds !== false || output === 'uncompressed' || !begin;
     // For a layer kept as served, both digests cover mostly the same bytes; the inflated side is the big one.
     const diffHash = inflate ? await (this.options.layerSha256 ?? createSha256)() : undefined;
     const decoder = inflate ? makeDecoder(job.compression, what) : undefined;
@@ -313,7 +348,10 @@ class PullRun {
     if (diffHash) verifyDigest(await diffHash.digest(), diffId, `${what} (uncompressed, diff_id)`);
     if (entry) {
       if (output === 'uncompressed' && inflated !== size) {
-        throw new SkiffError('size-mismatch', `${what} inflates to ${inflated} bytes, not the ${size} its gzip trailer promised; pull with the as-pulled layer mode instead`);
+        throw new SkiffError(
+          'size-mismatch',
+          `${what} inflates to ${inflated} bytes, not the ${size} its gzip trailer promised; pull with the as-pulled layer mode instead`,
+        );
       }
       await entry.end();
     }
@@ -328,13 +366,18 @@ class PullRun {
   private async openLayer(job: LayerJob, offset: number): Promise<Response> {
     const { image, descriptor } = job;
     const signal = this.options.signal;
-    const urls = isForeignLayer(descriptor.mediaType) ? (descriptor.urls ?? []).filter((u) => /^https?:\/\//i.test(u)) : [];
+    const urls = isForeignLayer(descriptor.mediaType)
+      ? (descriptor.urls ?? []).filter((u) => /^https?:\/\//i.test(u))
+      : [];
     if (urls.length === 0) {
       try {
         return await image.client.openBlob(image.reference.repository, descriptor.digest, offset, signal);
       } catch (error) {
         if (error instanceof SkiffError && error.code === 'not-found' && isForeignLayer(descriptor.mediaType)) {
-          throw new SkiffError('not-found', `Layer ${descriptor.digest} is a non-distributable (foreign) layer that lists no URL to fetch it from, and the registry does not hold it`);
+          throw new SkiffError(
+            'not-found',
+            `Layer ${descriptor.digest} is a non-distributable (foreign) layer that lists no URL to fetch it from, and the registry does not hold it`,
+          );
         }
         throw error;
       }
@@ -342,14 +385,21 @@ class PullRun {
     let lastError: unknown;
     for (const url of urls) {
       try {
-        const response = await image.client.anonymousFetcher(url, { headers: offset ? { range: `bytes=${offset}-` } : {}, ...(signal ? { signal } : {}) });
+        const response = await image.client.anonymousFetcher(url, {
+          headers: offset ? { range: `bytes=${offset}-` } : {},
+          ...(signal ? { signal } : {}),
+        });
         if (response.ok) return response;
         lastError = new SkiffError('http', `Foreign layer URL ${url} answered HTTP ${response.status}`);
       } catch (error) {
         lastError = error;
       }
     }
-    throw lastError instanceof SkiffError ? lastError : new SkiffError('network', `No URL of foreign layer ${descriptor.digest} could be fetched`, { cause: lastError });
+    throw lastError instanceof SkiffError
+      ? lastError
+      : new SkiffError('network', `No URL of foreign layer ${descriptor.digest} could be fetched`, {
+          cause: lastError,
+        });
   }
 
   /** The manifest blob index.json points at: the registry's own when every layer is kept as served, else one naming the archive's layers. */
@@ -357,13 +407,22 @@ class PullRun {
     const layerDigests = layers.map((l) => l.descriptor.digest);
     if (layers.every((l) => l.asServed)) {
       await this.archive.addBlob(image.manifest.digest, image.manifest.bytes);
-      return { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.byteLength, layerDigests };
+      return {
+        mediaType: image.manifest.mediaType,
+        digest: image.manifest.digest,
+        size: image.manifest.bytes.byteLength,
+        layerDigests,
+      };
     }
     const manifest = {
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
       config: { mediaType: MediaType.ociConfig, digest: image.config.digest, size: image.config.bytes.byteLength },
-      layers: layers.map(({ descriptor }) => ({ mediaType: ociLayerType(descriptor.mediaType), digest: descriptor.digest, size: descriptor.size })),
+      layers: layers.map(({ descriptor }) => ({
+        mediaType: ociLayerType(descriptor.mediaType),
+        digest: descriptor.digest,
+        size: descriptor.size,
+      })),
     };
     const bytes = new TextEncoder().encode(JSON.stringify(manifest));
     const digest = await sha256Of(bytes);
@@ -371,15 +430,22 @@ class PullRun {
     return { mediaType: MediaType.ociManifest, digest, size: bytes.byteLength, layerDigests };
   }
 
-  private describe(image: ResolvedImage, manifest: { mediaType: string; digest: string; size: number; layerDigests: string[] }): ArchiveImage {
+  private describe(
+    image: ResolvedImage,
+    manifest: { mediaType: string; digest: string; size: number; layerDigests: string[] },
+  ): ArchiveImage {
     const { reference } = image;
     const tagged = reference.tag !== undefined;
     if (!tagged) {
-      this.notes.push(`${formatReference(reference)} was pulled by digest only, so it loads untagged: tag it with \`docker tag ${image.config.digest.slice(7, 19)} NAME:TAG\`.`);
+      this.notes.push(
+        `${formatReference(reference)} was pulled by digest only, so it loads untagged: tag it with \`docker tag ${image.config.digest.slice(7, 19)} NAME:TAG\`.`,
+      );
     }
     return {
       repoTags: tagged ? [`${familiarName(reference)}:${reference.tag}`] : [],
-      ...(tagged ? { fullName: `${reference.registry}/${reference.repository}:${reference.tag}`, tag: reference.tag } : {}),
+      ...(tagged
+        ? { fullName: `${reference.registry}/${reference.repository}:${reference.tag}`, tag: reference.tag }
+        : {}),
       configDigest: image.config.digest,
       layerDigests: manifest.layerDigests,
       manifest: { mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size },
@@ -429,7 +495,12 @@ function ociLayerType(mediaType: string): string {
  * (then ISIZE describes only the last member) and, when the whole layer fits, its exact inflated size.
  * What was read is replayed in front of the rest, so the layer is still downloaded once.
  */
-async function lookAhead(source: AsyncIterable<Uint8Array>, what: string, maxLayerBytes: number, onReceived: (bytes: number) => void) {
+async function lookAhead(
+  source: AsyncIterable<Uint8Array>,
+  what: string,
+  maxLayerBytes: number,
+  onReceived: (bytes: number) => void,
+) {
   const iterator = source[Symbol.asyncIterator]();
   const held: Uint8Array[] = [];
   const probe = new GunzipDecoder(what, { reuseOutput: true });
@@ -463,5 +534,9 @@ async function lookAhead(source: AsyncIterable<Uint8Array>, what: string, maxLay
       yield next.value;
     }
   }
-  return { replay: replay(), multiMember: probe.multiMember, totalOutput: ended && !probe.multiMember ? output : undefined };
+  return {
+    replay: replay(),
+    multiMember: probe.multiMember,
+    totalOutput: ended && !probe.multiMember ? output : undefined,
+  };
 }

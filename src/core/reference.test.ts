@@ -122,10 +122,22 @@ const VALID: Valid[] = [
   [`test:5000/repo@${SHA256_F}`, 'test:5000', 'repo', undefined, SHA256_F],
   [`test:5000/repo:tag@${SHA256_F}`, 'test:5000', 'repo', 'tag', SHA256_F],
   ['lowercase:Uppercase', 'docker.io', 'library/lowercase', 'Uppercase', undefined],
-  [`${'a/'.repeat(127)}a:tag-puts-this-over-max`, 'docker.io', `${'a/'.repeat(127)}a`, 'tag-puts-this-over-max', undefined],
+  [
+    `${'a/'.repeat(127)}a:tag-puts-this-over-max`,
+    'docker.io',
+    `${'a/'.repeat(127)}a`,
+    'tag-puts-this-over-max',
+    undefined,
+  ],
   ['sub-dom1.foo.com/bar/baz/quux', 'sub-dom1.foo.com', 'bar/baz/quux', 'latest', undefined],
   ['sub-dom1.foo.com/bar/baz/quux:some-long-tag', 'sub-dom1.foo.com', 'bar/baz/quux', 'some-long-tag', undefined],
-  ['b.gcr.io/test.example.com/my-app:test.example.com', 'b.gcr.io', 'test.example.com/my-app', 'test.example.com', undefined],
+  [
+    'b.gcr.io/test.example.com/my-app:test.example.com',
+    'b.gcr.io',
+    'test.example.com/my-app',
+    'test.example.com',
+    undefined,
+  ],
   ['xn--n3h.com/myimage:xn--n3h.com', 'xn--n3h.com', 'myimage', 'xn--n3h.com', undefined],
   [`xn--7o8h.com/myimage:xn--7o8h.com@${SHA512_F}`, 'xn--7o8h.com', 'myimage', 'xn--7o8h.com', SHA512_F],
   ['foo_bar.com:8080', 'docker.io', 'library/foo_bar.com', '8080', undefined],
@@ -169,7 +181,13 @@ const VALID: Valid[] = [
   ['foo_bar', 'docker.io', 'library/foo_bar', 'latest', undefined],
   ['foo.com/foo_bar', 'foo.com', 'foo_bar', 'latest', undefined],
   ['example.com/xn--7o8h.com/myimage', 'example.com', 'xn--7o8h.com/myimage', 'latest', undefined],
-  ['example.com/some_separator__underscore/myimage', 'example.com', 'some_separator__underscore/myimage', 'latest', undefined],
+  [
+    'example.com/some_separator__underscore/myimage',
+    'example.com',
+    'some_separator__underscore/myimage',
+    'latest',
+    undefined,
+  ],
   ['do__cker/docker', 'docker.io', 'do__cker/docker', 'latest', undefined],
   [
     'registry.io/foo/project--id.module--name.ver---sion--name',
@@ -195,7 +213,13 @@ const VALID: Valid[] = [
   ['0101.com/x', '0101.com', 'x', 'latest', undefined],
   ['001a.com/x', '001a.com', 'x', 'latest', undefined],
   ['b.gbc.io:443/x', 'b.gbc.io:443', 'x', 'latest', undefined],
-  ['[2001:0db8:85a3:0000:0000:8a2e:0370:7334]:5000/x', '[2001:0db8:85a3:0000:0000:8a2e:0370:7334]:5000', 'x', 'latest', undefined],
+  [
+    '[2001:0db8:85a3:0000:0000:8a2e:0370:7334]:5000/x',
+    '[2001:0db8:85a3:0000:0000:8a2e:0370:7334]:5000',
+    'x',
+    'latest',
+    undefined,
+  ],
   // The brief's own rules
   ['nginx', 'docker.io', 'library/nginx', 'latest', undefined],
   ['user/app', 'docker.io', 'user/app', 'latest', undefined],
@@ -215,7 +239,13 @@ const VALID: Valid[] = [
   [`n:${'t'.repeat(128)}`, 'docker.io', 'library/n', 't'.repeat(128), undefined],
   [`n@sha384:${'a'.repeat(96)}`, 'docker.io', 'library/n', undefined, `sha384:${'a'.repeat(96)}`],
   // Unregistered algorithms that fit the grammar parse (Docker itself refuses them as unsupported)
-  [`validname@invaliddigest:${'f'.repeat(64)}`, 'docker.io', 'library/validname', undefined, `invaliddigest:${'f'.repeat(64)}`],
+  [
+    `validname@invaliddigest:${'f'.repeat(64)}`,
+    'docker.io',
+    'library/validname',
+    undefined,
+    `invaliddigest:${'f'.repeat(64)}`,
+  ],
   [`n@multihash+base58:${'A'.repeat(32)}`, 'docker.io', 'library/n', undefined, `multihash+base58:${'A'.repeat(32)}`],
   // Longest Hub name that fits once "library/" is added
   ['a'.repeat(247), 'docker.io', `library/${'a'.repeat(247)}`, 'latest', undefined],
@@ -258,7 +288,10 @@ const INVALID: [string, string][] = [
   [`@${SHA256_F}`, 'no repository name'],
   ['repo@sha256:ffffffffffffffffffffffffffffffffff', 'a sha256 digest has 64 hex characters, this one has 34'],
   ['Uppercase:tag', 'uppercase letters are only allowed in the registry host: "Uppercase"'],
-  ['test:5000/Uppercase/lowercase:tag', 'uppercase letters are only allowed in the registry host: "Uppercase/lowercase"'],
+  [
+    'test:5000/Uppercase/lowercase:tag',
+    'uppercase letters are only allowed in the registry host: "Uppercase/lowercase"',
+  ],
   [`${'a/'.repeat(128)}a:tag`, 'name is longer than 255 characters'],
   ['aa/asdf$$^/aa', 'component "asdf$$^" is invalid'],
   ['[2001:db8::1]', 'registry host without a repository'],
@@ -312,7 +345,10 @@ const INVALID: [string, string][] = [
   ['[1::2::3]/x', 'is not an IPv6 address'],
   ['host:0/x', 'port 0 is not between 1 and 65535'],
   // TestIdentifierRegexp: uppercase 64-hex is not an ID, so it fails as an uppercase name, as in Docker
-  ['7EC43B381E5AEFE6E04EFB0B3F0693FF2A4A50652D64AEC573905F2DB5889A1C', 'uppercase letters are only allowed in the registry host'],
+  [
+    '7EC43B381E5AEFE6E04EFB0B3F0693FF2A4A50652D64AEC573905F2DB5889A1C',
+    'uppercase letters are only allowed in the registry host',
+  ],
   // Refused here though Docker reads it as library/sha256 with a tag
   [SHA256_DBCC, 'is a digest without a name'],
   // The brief's own rules
@@ -353,7 +389,10 @@ test('refuses invalid references with a SkiffError that says what is wrong', () 
       (error: unknown) => {
         assert.ok(error instanceof SkiffError, `input ${JSON.stringify(input)} threw ${String(error)}`);
         assert.equal(error.code, 'invalid-reference');
-        assert.ok(error.message.includes(fragment), `input ${JSON.stringify(input)}: message ${JSON.stringify(error.message)} lacks ${JSON.stringify(fragment)}`);
+        assert.ok(
+          error.message.includes(fragment),
+          `input ${JSON.stringify(input)}: message ${JSON.stringify(error.message)} lacks ${JSON.stringify(fragment)}`,
+        );
         return true;
       },
       `input ${JSON.stringify(input)} should be refused`,
@@ -384,7 +423,12 @@ test('familiarName matches Docker FamiliarName (TestParseRepositoryInfo)', () =>
     [['127.0.0.1:8000/privatebase'], '127.0.0.1:8000/privatebase', '127.0.0.1:8000', 'privatebase'],
     [['example.com/private/moonbase'], 'example.com/private/moonbase', 'example.com', 'private/moonbase'],
     [['example.com/privatebase'], 'example.com/privatebase', 'example.com', 'privatebase'],
-    [['example.com:8000/private/moonbase'], 'example.com:8000/private/moonbase', 'example.com:8000', 'private/moonbase'],
+    [
+      ['example.com:8000/private/moonbase'],
+      'example.com:8000/private/moonbase',
+      'example.com:8000',
+      'private/moonbase',
+    ],
     [['example.com:8000/privatebasee'], 'example.com:8000/privatebasee', 'example.com:8000', 'privatebasee'],
     [
       ['ubuntu-12.04-base', 'docker.io/library/ubuntu-12.04-base', 'index.docker.io/library/ubuntu-12.04-base'],
@@ -464,8 +508,32 @@ test('isLoopbackHost recognises localhost, 127.0.0.0/8 and [::1], with or withou
 
 test('fuzz: parseReference only ever throws SkiffError, and what it accepts round-trips', () => {
   const pieces = [
-    'a', 'b', 'A', '0', '5000', '/', '/', ':', '@', '.', '-', '_', '__', '[', ']', '::1', ' ', '%',
-    'localhost', 'docker.io', 'index.docker.io', 'library', 'docker://', 'sha256:', 'f'.repeat(32), 'f'.repeat(64),
+    'a',
+    'b',
+    'A',
+    '0',
+    '5000',
+    '/',
+    '/',
+    ':',
+    '@',
+    '.',
+    '-',
+    '_',
+    '__',
+    '[',
+    ']',
+    '::1',
+    ' ',
+    '%',
+    'localhost',
+    'docker.io',
+    'index.docker.io',
+    'library',
+    'docker://',
+    'sha256:',
+    'f'.repeat(32),
+    'f'.repeat(64),
   ];
   const random = prng(0x5eed);
   let accepted = 0;
@@ -477,7 +545,10 @@ test('fuzz: parseReference only ever throws SkiffError, and what it accepts roun
     try {
       parsed = parseReference(input);
     } catch (error) {
-      assert.ok(error instanceof SkiffError && error.code === 'invalid-reference', `input ${JSON.stringify(input)} threw ${String(error)}`);
+      assert.ok(
+        error instanceof SkiffError && error.code === 'invalid-reference',
+        `input ${JSON.stringify(input)} threw ${String(error)}`,
+      );
       continue;
     }
     accepted++;

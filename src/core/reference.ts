@@ -81,7 +81,11 @@ export function parseReference(input: string): ImageReference {
   const tag = colon === -1 ? undefined : named.slice(colon + 1);
 
   if (path === '') {
-    fail(hostText === undefined ? `no repository name in ${quote(text)}` : `no repository name after ${quote(hostText + '/')}`);
+    fail(
+      hostText === undefined
+        ? `no repository name in ${quote(text)}`
+        : `no repository name after ${quote(hostText + '/')}`,
+    );
   }
   if (/[A-Z]/.test(path)) fail(`uppercase letters are only allowed in the registry host: ${quote(path)}`);
   for (const component of path.split('/')) {
@@ -96,7 +100,9 @@ export function parseReference(input: string): ImageReference {
   // Docker Hub keeps official images under library/; other registries take the path as given.
   const repository = registry === DOCKER_HUB && !path.includes('/') ? OFFICIAL_PREFIX + path : path;
   if (repository.length > MAX_REPOSITORY_LENGTH) {
-    fail(`repository name is longer than ${MAX_REPOSITORY_LENGTH} characters (${repository.length}): ${quote(repository)}`);
+    fail(
+      `repository name is longer than ${MAX_REPOSITORY_LENGTH} characters (${repository.length}): ${quote(repository)}`,
+    );
   }
   if (tag !== undefined) checkTag(tag);
   if (digest !== undefined) checkDigest(digest);
@@ -177,7 +183,9 @@ function checkHost(host: string): void {
     if (close === -1) fail(`registry host ${quote(host)} is invalid: "]" is missing after the IPv6 address`);
     const address = host.slice(1, close);
     if (!IPV6_CHARS_RE.test(address) || ipv6Groups(address) === undefined) {
-      fail(`registry host ${quote(host)} is invalid: ${quote(address)} is not an IPv6 address (zone IDs and embedded IPv4 are not accepted)`);
+      fail(
+        `registry host ${quote(host)} is invalid: ${quote(address)} is not an IPv6 address (zone IDs and embedded IPv4 are not accepted)`,
+      );
     }
     const after = host.slice(close + 1);
     if (after !== '') {
@@ -187,7 +195,9 @@ function checkHost(host: string): void {
   } else {
     const colon = host.indexOf(':');
     if (colon !== -1 && host.includes(':', colon + 1)) {
-      fail(`registry host ${quote(host)} is invalid: an IPv6 address must be written in brackets, e.g. "[fc00::1]:5000"`);
+      fail(
+        `registry host ${quote(host)} is invalid: an IPv6 address must be written in brackets, e.g. "[fc00::1]:5000"`,
+      );
     }
     const name = colon === -1 ? host : host.slice(0, colon);
     if (!DOMAIN_NAME_RE.test(name)) {
@@ -199,10 +209,12 @@ function checkHost(host: string): void {
     if (colon !== -1) portText = host.slice(colon + 1);
   }
   if (portText !== undefined) {
-    if (!PORT_RE.test(portText)) fail(`registry host ${quote(host)} is invalid: port ${quote(portText)} is not a number`);
+    if (!PORT_RE.test(portText))
+      fail(`registry host ${quote(host)} is invalid: port ${quote(portText)} is not a number`);
     // Docker's grammar takes any digits and fails only when connecting; saying so here is clearer.
     const value = Number(portText);
-    if (value < 1 || value > 65535) fail(`registry host ${quote(host)} is invalid: port ${portText} is not between 1 and 65535`);
+    if (value < 1 || value > 65535)
+      fail(`registry host ${quote(host)} is invalid: port ${portText} is not between 1 and 65535`);
   }
 }
 
@@ -220,7 +232,8 @@ function checkTag(tag: string): void {
 function checkDigest(digest: string): void {
   if (digest === '') fail('digest "" is invalid: nothing follows "@"');
   const colon = digest.indexOf(':');
-  if (colon === -1) fail(`digest ${quote(digest)} is invalid: expected "algorithm:hex", e.g. "sha256:" and 64 hex characters`);
+  if (colon === -1)
+    fail(`digest ${quote(digest)} is invalid: expected "algorithm:hex", e.g. "sha256:" and 64 hex characters`);
   const algorithm = digest.slice(0, colon);
   const hex = digest.slice(colon + 1);
   if (!DIGEST_ALGORITHM_RE.test(algorithm)) {
@@ -230,7 +243,9 @@ function checkDigest(digest: string): void {
   if (length !== undefined) {
     if (!/^[a-f0-9]*$/.test(hex)) fail(`digest ${quote(digest)} is invalid: a ${algorithm} digest is lowercase hex`);
     if (hex.length !== length) {
-      fail(`digest ${quote(digest)} is invalid: a ${algorithm} digest has ${length} hex characters, this one has ${hex.length}`);
+      fail(
+        `digest ${quote(digest)} is invalid: a ${algorithm} digest has ${length} hex characters, this one has ${hex.length}`,
+      );
     }
   } else if (!DIGEST_HEX_RE.test(hex)) {
     fail(`digest ${quote(digest)} is invalid: at least 32 hex characters must follow "${algorithm}:"`);

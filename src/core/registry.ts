@@ -41,8 +41,13 @@ export class RegistryClient {
     readonly registry: string,
     options: TransportOptions = {},
   ) {
-    const host = registry === 'docker.io' && options.dockerHubMirror ? options.dockerHubMirror : registryApiHost(registry);
-    const plain = isLoopbackHost(host) || (options.plainHttp ?? []).some((h) => h.toLowerCase() === host.toLowerCase() || h.toLowerCase() === registry.toLowerCase());
+    const host =
+      registry === 'docker.io' && options.dockerHubMirror ? options.dockerHubMirror : registryApiHost(registry);
+    const plain =
+      isLoopbackHost(host) ||
+      (options.plainHttp ?? []).some(
+        (h) => h.toLowerCase() === host.toLowerCase() || h.toLowerCase() === registry.toLowerCase(),
+      );
     this.baseUrl = `${plain ? 'http' : 'https'}://${host}`;
     const base = withRetry(withRedirects(withRelay(options.fetch ?? platformFetch, options.relay)), options.retry);
     this.anonymousFetcher = base;
@@ -66,7 +71,11 @@ export class RegistryClient {
 
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const what = `Manifest ${repository}:${reference}`;
-    const response = await this.request(`/v2/${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT }, ...(signal ? { signal } : {}) }, what);
+    const response = await this.request(
+      `/v2/${repository}/manifests/${reference}`,
+      { headers: { accept: MANIFEST_ACCEPT }, ...(signal ? { signal } : {}) },
+      what,
+    );
     const bytes = await readLimited(response, 4 * 1024 * 1024, what);
     return { bytes, contentType: response.headers.get('content-type') };
   }
@@ -80,14 +89,24 @@ export class RegistryClient {
   /** Opens a blob for streaming, from `offset` on (Range), following redirects to a CDN without credentials. */
   openBlob(repository: string, digest: string, offset: number, signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-    return this.request(`/v2/${repository}/blobs/${digest}`, { headers, ...(signal ? { signal } : {}) }, `Blob ${digest}`);
+    return this.request(
+      `/v2/${repository}/blobs/${digest}`,
+      { headers, ...(signal ? { signal } : {}) },
+      `Blob ${digest}`,
+    );
   }
 
   /**
    * The last `count` bytes of a blob, or undefined when the registry does not honour Range.
    * The range is written `bytes=a-b`: a suffix range `bytes=-n` is not CORS-safelisted and costs a preflight.
    */
-  async blobTail(repository: string, digest: string, size: number, count: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  async blobTail(
+    repository: string,
+    digest: string,
+    size: number,
+    count: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array | undefined> {
     if (size < count) return undefined;
     const response = await this.request(
       `/v2/${repository}/blobs/${digest}`,
@@ -128,13 +147,22 @@ async function httpError(response: Response, what: string): Promise<SkiffError> 
   }
   switch (response.status) {
     case 401:
-      return new SkiffError('unauthorized', `${what}: unauthorized. Check the username and password or access token. (${detail})`);
+      return new SkiffError(
+        'unauthorized',
+        `${what}: unauthorized. Check the username and password or access token. (${detail})`,
+      );
     case 403:
       return new SkiffError('denied', `${what}: access denied by the registry (${detail})`);
     case 404:
-      return new SkiffError('not-found', `${what} was not found: check the repository name and the tag or digest (${detail})`);
+      return new SkiffError(
+        'not-found',
+        `${what} was not found: check the repository name and the tag or digest (${detail})`,
+      );
     case 429:
-      return new SkiffError('rate-limited', `${what}: the registry is rate-limiting requests (429); wait a while or log in (${detail})`);
+      return new SkiffError(
+        'rate-limited',
+        `${what}: the registry is rate-limiting requests (429); wait a while or log in (${detail})`,
+      );
     default:
       return new SkiffError('http', `${what}: the registry answered HTTP ${response.status} (${detail})`);
   }

@@ -54,7 +54,10 @@ export async function resolve(input: string | ImageReference, options: ResolveOp
   const { signal } = options;
   const repo = reference.repository;
   if (reference.digest && !reference.digest.startsWith('sha256:')) {
-    throw new SkiffError('unsupported', `Only sha256 digests can be verified; ${reference.digest.split(':')[0]} is not supported`);
+    throw new SkiffError(
+      'unsupported',
+      `Only sha256 digests can be verified; ${reference.digest.split(':')[0]} is not supported`,
+    );
   }
 
   let target = reference.digest ?? reference.tag ?? 'latest';
@@ -69,7 +72,11 @@ export async function resolve(input: string | ImageReference, options: ResolveOp
     seen.add(digest);
     const parsed = parseManifest(fetched.bytes, fetched.contentType);
     if (parsed.kind === 'index') {
-      if (depth >= MAX_INDEX_DEPTH) throw new SkiffError('bad-manifest', `Indexes nest more than ${MAX_INDEX_DEPTH} deep; refusing to follow further`);
+      if (depth >= MAX_INDEX_DEPTH)
+        throw new SkiffError(
+          'bad-manifest',
+          `Indexes nest more than ${MAX_INDEX_DEPTH} deep; refusing to follow further`,
+        );
       const entry = choosePlatform(parsed, options.platform);
       index ??= describeIndex(parsed, digest);
       target = entry.digest;
@@ -99,7 +106,10 @@ export async function resolve(input: string | ImageReference, options: ResolveOp
       manifest: { mediaType: parsed.mediaType, digest, bytes: fetched.bytes, value: parsed },
       config: { digest: parsed.config.digest, bytes: configBytes, value: config },
       platform,
-      layers: parsed.layers.map((descriptor, i) => ({ descriptor, diffId: checkDigest(config.diffIds[i], `diff_id ${i + 1}`) })),
+      layers: parsed.layers.map((descriptor, i) => ({
+        descriptor,
+        diffId: checkDigest(config.diffIds[i], `diff_id ${i + 1}`),
+      })),
       compressedSize: parsed.layers.reduce((sum, l) => sum + l.size, 0),
     };
   }

@@ -37,10 +37,22 @@ test('our own archive writer passes too, PAX size records included', async () =>
 test('an entry that runs past the end of the layer is named', () => {
   const dataHeader = layer.indexOf(Buffer.from('data.bin'));
   const cut = layer.subarray(0, dataHeader + 512 + 1000);
-  assert.throws(() => check(cut, 4096), (e) => e instanceof SkiffError && e.code === 'bad-layer' && /"data\.bin" declares 5000 bytes but the layer ends after 1000/.test(e.message));
+  assert.throws(
+    () => check(cut, 4096),
+    (e) =>
+      e instanceof SkiffError &&
+      e.code === 'bad-layer' &&
+      /"data\.bin" declares 5000 bytes but the layer ends after 1000/.test(e.message),
+  );
 });
 
 test('a layer that is not a tar, or ends inside a header, is refused', () => {
-  assert.throws(() => check(new TextEncoder().encode('x'.repeat(2048)), 100), (e) => e instanceof SkiffError && /checksum/.test(e.message));
-  assert.throws(() => check(layer.subarray(0, 700), 100), (e) => e instanceof SkiffError && /(ends inside a tar header|declares)/.test(e.message));
+  assert.throws(
+    () => check(new TextEncoder().encode('x'.repeat(2048)), 100),
+    (e) => e instanceof SkiffError && /checksum/.test(e.message),
+  );
+  assert.throws(
+    () => check(layer.subarray(0, 700), 100),
+    (e) => e instanceof SkiffError && /(ends inside a tar header|declares)/.test(e.message),
+  );
 });

@@ -59,7 +59,9 @@ export class TarChecker {
     if (this.ended) return;
     if (this.skip > 0) {
       const got = Math.min(this.entrySize, roundUp(this.entrySize) - this.skip);
-      throw this.fail(`tar entry "${this.entryName}" declares ${this.entrySize} bytes but the layer ends after ${got} of them`);
+      throw this.fail(
+        `tar entry "${this.entryName}" declares ${this.entrySize} bytes but the layer ends after ${got} of them`,
+      );
     }
     if (this.headerFill > 0 && this.header.subarray(0, this.headerFill).some((b) => b !== 0)) {
       throw this.fail(`the layer ends inside a tar header (${this.headerFill} of 512 bytes)`);
@@ -76,7 +78,8 @@ export class TarChecker {
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
     const stored = parseOctal(h.subarray(148, 156));
-    if (stored !== sum) throw this.fail(`not a valid tar archive: header checksum mismatch at byte ${this.offset - BLOCK}`);
+    if (stored !== sum)
+      throw this.fail(`not a valid tar archive: header checksum mismatch at byte ${this.offset - BLOCK}`);
     const name = text(h.subarray(0, 100));
     const prefix = text(h.subarray(345, 500));
     this.entryName = prefix && text(h.subarray(257, 263)).startsWith('ustar') ? `${prefix}/${name}` : name;

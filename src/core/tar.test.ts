@@ -31,7 +31,9 @@ test('GNU tar reads what the writer wrote: short, long (PAX) and unicode names, 
   const dir = mkdtempSync(join(tmpdir(), 'skiff-tar-'));
   try {
     writeFileSync(join(dir, 'a.tar'), archive);
-    const listing = execFileSync('tar', ['-tf', join(dir, 'a.tar')], { encoding: 'utf8' }).trim().split('\n');
+    const listing = execFileSync('tar', ['-tf', join(dir, 'a.tar')], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     assert.deepEqual(listing, ['blobs/', ...files.map(([n]) => n)]);
     execFileSync('tar', ['-xf', join(dir, 'a.tar'), '-C', dir]);
     for (const [name, data] of files) assert.deepEqual(new Uint8Array(readFileSync(join(dir, name))), data);

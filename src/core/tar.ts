@@ -75,7 +75,8 @@ function headerBlock(entry: TarEntry, name: string, prefix: string, size: number
 
 /** The header bytes of one entry: a PAX extended header first when the name or size needs one. */
 export function encodeHeader(entry: TarEntry): Uint8Array {
-  if (!Number.isSafeInteger(entry.size) || entry.size < 0) throw new SkiffError('invalid-argument', `tar entry ${entry.name} has invalid size ${entry.size}`);
+  if (!Number.isSafeInteger(entry.size) || entry.size < 0)
+    throw new SkiffError('invalid-argument', `tar entry ${entry.name} has invalid size ${entry.size}`);
   const typeflag = entry.type === 'directory' ? '5' : '0';
   const split = splitUstarName(entry.name);
   const records: string[] = [];
@@ -85,7 +86,13 @@ export function encodeHeader(entry: TarEntry): Uint8Array {
   const main = headerBlock(entry, name, prefix, entry.size > USTAR_MAX_SIZE ? 0 : entry.size, typeflag);
   if (records.length === 0) return main;
   const pax = encoder.encode(records.join(''));
-  const paxHeader = headerBlock({ name: 'PaxHeader', size: pax.byteLength, mode: 0o644 }, 'PaxHeader', '', pax.byteLength, 'x');
+  const paxHeader = headerBlock(
+    { name: 'PaxHeader', size: pax.byteLength, mode: 0o644 },
+    'PaxHeader',
+    '',
+    pax.byteLength,
+    'x',
+  );
   const out = new Uint8Array(BLOCK + padded(pax.byteLength) + BLOCK);
   out.set(paxHeader, 0);
   out.set(pax, BLOCK);
@@ -115,7 +122,9 @@ export class TarWriter {
   }
 
   async addDirectory(name: string): Promise<void> {
-    await this.beginEntry({ name: name.endsWith('/') ? name : `${name}/`, size: 0, type: 'directory' }).then((e) => e.end());
+    await this.beginEntry({ name: name.endsWith('/') ? name : `${name}/`, size: 0, type: 'directory' }).then((e) =>
+      e.end(),
+    );
   }
 
   async addFile(name: string, data: Uint8Array): Promise<void> {

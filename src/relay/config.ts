@@ -104,7 +104,8 @@ export function splitList(value: string | undefined): string[] {
 function positiveInteger(env: RelayEnv, name: string, fallback: number): number {
   const value = text(env, name);
   if (value === undefined) return fallback;
-  if (!/^[0-9]+$/.test(value) || Number(value) < 1) throw new Error(`${name} must be a positive whole number, not ${JSON.stringify(value)}.`);
+  if (!/^[0-9]+$/.test(value) || Number(value) < 1)
+    throw new Error(`${name} must be a positive whole number, not ${JSON.stringify(value)}.`);
   return Number(value);
 }
 
@@ -124,14 +125,21 @@ function origin(value: string, name: string): string {
     throw new Error(`${name}: ${JSON.stringify(value)} is not an origin like https://app.example.com`);
   }
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== value.replace(/\/$/, '')) {
-    throw new Error(`${name}: ${JSON.stringify(value)} is not an origin like https://app.example.com (scheme, host and port only)`);
+    throw new Error(
+      `${name}: ${JSON.stringify(value)} is not an origin like https://app.example.com (scheme, host and port only)`,
+    );
   }
   return url.origin;
 }
 
 export function relayConfigFromEnv(env: RelayEnv): RelayConfig {
   // "defaults" in RELAY_ALLOW stands for the built-in list, so intranet hosts can be added without retyping it.
-  const allowItems = text(env, 'RELAY_ALLOW') === undefined ? [...DEFAULT_ALLOW] : splitList(text(env, 'RELAY_ALLOW')).flatMap((item) => (item.toLowerCase() === 'defaults' ? DEFAULT_ALLOW : [item]));
+  const allowItems =
+    text(env, 'RELAY_ALLOW') === undefined
+      ? [...DEFAULT_ALLOW]
+      : splitList(text(env, 'RELAY_ALLOW')).flatMap((item) =>
+          item.toLowerCase() === 'defaults' ? DEFAULT_ALLOW : [item],
+        );
   const privateItems = splitList(text(env, 'RELAY_ALLOW_PRIVATE'));
 
   const originsText = text(env, 'RELAY_ORIGINS');
@@ -148,7 +156,8 @@ export function relayConfigFromEnv(env: RelayEnv): RelayConfig {
   }
   const publicUrlText = text(env, 'RELAY_PUBLIC_URL');
   const clientIpHeader = text(env, 'RELAY_CLIENT_IP_HEADER')?.toLowerCase();
-  if (clientIpHeader !== undefined && !/^[a-z0-9-]+$/.test(clientIpHeader)) throw new Error(`RELAY_CLIENT_IP_HEADER: ${JSON.stringify(clientIpHeader)} is not a header name.`);
+  if (clientIpHeader !== undefined && !/^[a-z0-9-]+$/.test(clientIpHeader))
+    throw new Error(`RELAY_CLIENT_IP_HEADER: ${JSON.stringify(clientIpHeader)} is not a header name.`);
 
   return {
     prefix: '/relay',

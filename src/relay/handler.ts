@@ -55,7 +55,8 @@ const PASSED_RESPONSE_HEADERS = [
   'retry-after',
   'www-authenticate',
 ];
-const EXPOSED_HEADERS = 'Content-Length, Content-Range, Content-Type, Docker-Content-Digest, Docker-Distribution-Api-Version, ETag, Retry-After, WWW-Authenticate';
+const EXPOSED_HEADERS =
+  'Content-Length, Content-Range, Content-Type, Docker-Content-Digest, Docker-Distribution-Api-Version, ETag, Retry-After, WWW-Authenticate';
 const ALLOWED_METHODS = 'GET, HEAD, POST';
 const ALLOWED_HEADERS = 'Authorization, Accept, Range, Content-Type';
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -91,7 +92,8 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
   /** Allowlist, scheme and address checks for a host the relay is about to contact. */
   function destination(host: TargetHost, useMirror: boolean): Destination {
     const mirror = config.dockerHubMirror;
-    const target = useMirror && mirror && host.hostname === 'registry-1.docker.io' && host.port === undefined ? mirror : host;
+    const target =
+      useMirror && mirror && host.hostname === 'registry-1.docker.io' && host.port === undefined ? mirror : host;
     // The operator named the mirror, so it is allowed (its token realm too); it still needs RELAY_ALLOW_PRIVATE to be private.
     const isMirror = mirror !== undefined && target.hostname === mirror.hostname && target.port === mirror.port;
     if (!isMirror && !config.allow.has(target)) {
@@ -99,7 +101,11 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
     }
     const allowPrivate = config.allowPrivate.has(target);
     if (!allowPrivate && ((target.ip !== undefined && !isPublicAddress(target.ip)) || isLocalName(target.hostname))) {
-      throw new RelayError(403, 'private-address', `${target.host} is a private, loopback or link-local address; the relay only reaches those listed in RELAY_ALLOW_PRIVATE.`);
+      throw new RelayError(
+        403,
+        'private-address',
+        `${target.host} is a private, loopback or link-local address; the relay only reaches those listed in RELAY_ALLOW_PRIVATE.`,
+      );
     }
     return { host: target, scheme: config.plainHttp.has(target) ? 'http:' : 'https:', allowPrivate };
   }
@@ -107,12 +113,20 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
   /** The same checks for an absolute URL (a redirect target or a token realm). */
   function destinationForUrl(url: URL): Destination {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new RelayError(403, 'scheme-not-allowed', `The relay only follows http and https URLs, not ${url.protocol}`);
+      throw new RelayError(
+        403,
+        'scheme-not-allowed',
+        `The relay only follows http and https URLs, not ${url.protocol}`,
+      );
     }
     if (url.username || url.password) throw new RelayError(403, 'bad-host', 'A URL with user information was refused.');
     const target = destination(parseHost(url.host), false);
     if (url.protocol === 'http:' && target.scheme !== 'http:') {
-      throw new RelayError(403, 'scheme-not-allowed', `${target.host} is reached over https only (RELAY_PLAIN_HTTP does not list it); refusing plain http.`);
+      throw new RelayError(
+        403,
+        'scheme-not-allowed',
+        `${target.host} is reached over https only (RELAY_PLAIN_HTTP does not list it); refusing plain http.`,
+      );
     }
     return { ...target, scheme: url.protocol };
   }
@@ -145,7 +159,12 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
     return changed ? challenges.map(serializeChallenge).join(', ') : header;
   }
 
-  async function forward(request: Request, route: Route, body: Uint8Array<ArrayBuffer> | null, signal: AbortSignal): Promise<Response> {
+  async function forward(
+    request: Request,
+    route: Route,
+    body: Uint8Array<ArrayBuffer> | null,
+    signal: AbortSignal,
+  ): Promise<Response> {
     const first = destination(route.host, true);
     const headers = new Headers();
     for (const name of FORWARDED_REQUEST_HEADERS) {
@@ -163,11 +182,22 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
     let payload = body;
     const firstOrigin = url.origin;
     for (let hop = 0; ; hop++) {
-      const response = await upstreamFetch(url.href, { method, headers, body: payload, signal, allowPrivate: target.allowPrivate });
+      const response = await upstreamFetch(url.href, {
+        method,
+        headers,
+        body: payload,
+        signal,
+        allowPrivate: target.allowPrivate,
+      });
       const location = response.headers.get('location');
       if (!REDIRECT_STATUSES.has(response.status) || location === null) return response;
       response.body?.cancel().catch(() => {});
-      if (hop >= MAX_REDIRECTS) throw new RelayError(502, 'too-many-redirects', `More than ${MAX_REDIRECTS} redirects starting at ${route.host.host}.`);
+      if (hop >= MAX_REDIRECTS)
+        throw new RelayError(
+          502,
+          'too-many-redirects',
+          `More than ${MAX_REDIRECTS} redirects starting at ${route.host.host}.`,
+        );
       let next: URL;
       try {
         next = new URL(location, url);
@@ -178,7 +208,11 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
         target = destinationForUrl(next);
       } catch (error) {
         if (error instanceof RelayError) {
-          throw new RelayError(error.status, 'redirect-not-allowed', `${target.host.host} redirected to ${next.host}, which this relay does not reach: ${error.message}`);
+          throw new RelayError(
+            error.status,
+            'redirect-not-allowed',
+            `${target.host.host} redirected to ${next.host}, which this relay does not reach: ${error.message}`,
+          );
         }
         throw error;
       }
@@ -198,7 +232,9 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
     let host = '-';
     let loggedPath = '-';
     const finish = (status: number, bytes: number | undefined, note = '') => {
-      log(`${new Date(started).toISOString()} ${clean(request.method)} ${host} ${clean(loggedPath)} ${status} ${bytes ?? '?'}B ${Math.round(now() - started)}ms${note ? ` ${note}` : ''}`);
+      log(
+        `${new Date(started).toISOString()} ${clean(request.method)} ${host} ${clean(loggedPath)} ${status} ${bytes ?? '?'}B ${Math.round(now() - started)}ms${note ? ` ${note}` : ''}`,
+      );
     };
     const requestUrl = new URL(request.url);
     const selfOrigin = config.publicUrl ?? requestUrl.origin;
@@ -211,19 +247,30 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       const path = queryAt < 0 ? raw : raw.slice(0, queryAt);
       const query = queryAt < 0 ? '' : raw.slice(queryAt);
       loggedPath = path;
-      if (!path.startsWith(`${config.prefix}/`)) throw new RelayError(404, 'not-found', `Relay requests look like ${config.prefix}/<registry-host>/v2/...`);
+      if (!path.startsWith(`${config.prefix}/`))
+        throw new RelayError(404, 'not-found', `Relay requests look like ${config.prefix}/<registry-host>/v2/...`);
 
       // With a list (X-Forwarded-For), the last entry is the one the nearest proxy added; earlier ones are the client's say-so.
-      const client = (config.clientIpHeader && request.headers.get(config.clientIpHeader)?.split(',').pop()?.trim()) || context.clientAddress || 'unknown';
+      const client =
+        (config.clientIpHeader && request.headers.get(config.clientIpHeader)?.split(',').pop()?.trim()) ||
+        context.clientAddress ||
+        'unknown';
       const wait = limiter.take(client);
       if (wait !== undefined) {
-        throw new RelayError(429, 'rate-limited', `Too many requests from this client; try again in ${wait} s.`, { 'retry-after': String(wait) });
+        throw new RelayError(429, 'rate-limited', `Too many requests from this client; try again in ${wait} s.`, {
+          'retry-after': String(wait),
+        });
       }
-      if (!cors) throw new RelayError(403, 'origin-not-allowed', `Pages from ${origin} may not use this relay (RELAY_ORIGINS).`);
+      if (!cors)
+        throw new RelayError(403, 'origin-not-allowed', `Pages from ${origin} may not use this relay (RELAY_ORIGINS).`);
       // No-cors loads (<img>, <script>) carry no Origin; Fetch Metadata still tells a foreign page's request apart.
       const site = request.headers.get('sec-fetch-site');
       if (origin === null && config.origins !== '*' && (site === 'cross-site' || site === 'same-site')) {
-        throw new RelayError(403, 'origin-not-allowed', 'Requests from other sites must be CORS requests from an allowed origin (RELAY_ORIGINS).');
+        throw new RelayError(
+          403,
+          'origin-not-allowed',
+          'Requests from other sites must be CORS requests from an allowed origin (RELAY_ORIGINS).',
+        );
       }
       if (request.method === 'OPTIONS') {
         const response = preflight(request, cors);
@@ -238,7 +285,12 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
 
       release = limiter.acquire(client);
       if (!release) {
-        throw new RelayError(429, 'too-many-in-flight', `More than ${config.concurrency} requests from this client are in progress; try again shortly.`, { 'retry-after': '1' });
+        throw new RelayError(
+          429,
+          'too-many-in-flight',
+          `More than ${config.concurrency} requests from this client are in progress; try again shortly.`,
+          { 'retry-after': '1' },
+        );
       }
 
       const controller = new AbortController();
@@ -246,7 +298,14 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       if (request.signal.aborted) clientGone();
       request.signal.addEventListener('abort', clientGone, { once: true });
       const timer = setTimeout(
-        () => controller.abort(new RelayError(504, 'upstream-timeout', `${route.host.host} did not answer within ${config.upstreamTimeoutMs / 1000} s.`)),
+        () =>
+          controller.abort(
+            new RelayError(
+              504,
+              'upstream-timeout',
+              `${route.host.host} did not answer within ${config.upstreamTimeoutMs / 1000} s.`,
+            ),
+          ),
         config.upstreamTimeoutMs,
       );
       let upstream: Response;
@@ -266,7 +325,8 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
         if (value !== null) headers.set(name, value);
       }
       const challenge = headers.get('www-authenticate');
-      if (challenge !== null) headers.set('www-authenticate', rewriteChallenges(challenge, `${selfOrigin}${config.prefix}`));
+      if (challenge !== null)
+        headers.set('www-authenticate', rewriteChallenges(challenge, `${selfOrigin}${config.prefix}`));
       addSafetyHeaders(headers);
 
       const status = upstream.status;
@@ -297,7 +357,8 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       return new Response(body$, { status, headers });
     } catch (error) {
       release?.();
-      const failure = error instanceof RelayError ? error : new RelayError(500, 'internal', `The relay failed: ${describe(error)}`);
+      const failure =
+        error instanceof RelayError ? error : new RelayError(500, 'internal', `The relay failed: ${describe(error)}`);
       finish(failure.status, 0, failure.code);
       return errorResponse(failure, cors);
     }
@@ -319,7 +380,8 @@ function checkPathSyntax(path: string): void {
   const bad = (what: string) => new RelayError(400, 'bad-path', `The path was refused: ${what}.`);
   if (path.includes('\\') || /%5c/i.test(path)) throw bad('it contains a backslash');
   if (/%2f/i.test(path)) throw bad('it contains an encoded slash (%2F)');
-  if (/[\x00-\x20\x7f]/.test(path) || /%(?:[01][0-9a-f]|7f)/i.test(path)) throw bad('it contains control characters or spaces');
+  if (/[\x00-\x20\x7f]/.test(path) || /%(?:[01][0-9a-f]|7f)/i.test(path))
+    throw bad('it contains control characters or spaces');
   const segments = path.split('/').slice(1);
   segments.forEach((segment, index) => {
     const dots = segment.replace(/%2e/gi, '.');
@@ -336,7 +398,11 @@ function classifyPath(path: string): PathKind {
   throw new RelayError(403, 'path-not-allowed', 'Only registry API paths (/v2/...) and token endpoints are relayed.');
 }
 
-async function checkMethodAndBody(request: Request, route: Route, limit: number): Promise<Uint8Array<ArrayBuffer> | null> {
+async function checkMethodAndBody(
+  request: Request,
+  route: Route,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer> | null> {
   const allow = route.kind === 'token' ? 'GET, HEAD, POST, OPTIONS' : 'GET, HEAD, OPTIONS';
   const method = request.method;
   if (method === 'GET' || method === 'HEAD') {
@@ -347,7 +413,9 @@ async function checkMethodAndBody(request: Request, route: Route, limit: number)
     return null;
   }
   if (method !== 'POST' || route.kind !== 'token') {
-    throw new RelayError(405, 'method-not-allowed', `${clean(method)} is not allowed here; the relay takes ${allow}.`, { allow });
+    throw new RelayError(405, 'method-not-allowed', `${clean(method)} is not allowed here; the relay takes ${allow}.`, {
+      allow,
+    });
   }
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
@@ -362,8 +430,14 @@ async function checkMethodAndBody(request: Request, route: Route, limit: number)
 }
 
 /** CORS headers for an allowed origin (none needed without one); undefined when the origin is refused. */
-function corsHeaders(config: RelayConfig, origin: string | null, selfOrigin: string, requestHost: string): Record<string, string> | undefined {
-  if (config.origins === '*') return { 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED_HEADERS };
+function corsHeaders(
+  config: RelayConfig,
+  origin: string | null,
+  selfOrigin: string,
+  requestHost: string,
+): Record<string, string> | undefined {
+  if (config.origins === '*')
+    return { 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED_HEADERS };
   const vary = { vary: 'Origin' };
   if (origin === null) return vary;
   let sameSite = false;
@@ -380,7 +454,12 @@ function corsHeaders(config: RelayConfig, origin: string | null, selfOrigin: str
 function preflight(request: Request, cors: Record<string, string>): Response {
   const wanted = request.headers.get('access-control-request-method');
   if (wanted !== null && !['GET', 'HEAD', 'POST'].includes(wanted)) {
-    throw new RelayError(405, 'method-not-allowed', `${clean(wanted)} is not allowed; the relay takes ${ALLOWED_METHODS}.`, { allow: `${ALLOWED_METHODS}, OPTIONS` });
+    throw new RelayError(
+      405,
+      'method-not-allowed',
+      `${clean(wanted)} is not allowed; the relay takes ${ALLOWED_METHODS}.`,
+      { allow: `${ALLOWED_METHODS}, OPTIONS` },
+    );
   }
   const headers = new Headers(cors);
   headers.set('access-control-allow-methods', ALLOWED_METHODS);
@@ -402,14 +481,19 @@ function errorResponse(error: RelayError, cors: Record<string, string> | undefin
   headers.set('cache-control', 'no-store');
   for (const [name, value] of Object.entries(error.headers)) headers.set(name, value);
   addSafetyHeaders(headers);
-  return new Response(JSON.stringify({ error: { code: error.code, message: error.message } }), { status: error.status, headers });
+  return new Response(JSON.stringify({ error: { code: error.code, message: error.message } }), {
+    status: error.status,
+    headers,
+  });
 }
 
 /** Rebuilds a challenge with every parameter quoted and escaped (RFC 9110 §5.6.4). */
 export function serializeChallenge(challenge: Challenge): string {
   const scheme = challenge.scheme === 'bearer' ? 'Bearer' : challenge.scheme === 'basic' ? 'Basic' : challenge.scheme;
   if (challenge.token68 !== undefined) return `${scheme} ${challenge.token68}`;
-  const params = Object.entries(challenge.params).map(([name, value]) => `${name}="${value.replace(/["\\]/g, '\\$&')}"`);
+  const params = Object.entries(challenge.params).map(
+    ([name, value]) => `${name}="${value.replace(/["\\]/g, '\\$&')}"`,
+  );
   return params.length ? `${scheme} ${params.join(',')}` : scheme;
 }
 
@@ -436,7 +520,11 @@ const workerdStreams = globalThis as {
  * drops for JS streams); the stall timeout is then the runtime's. Token answers, which must be capped, and
  * every body on other platforms go through relayBody.
  */
-function passThrough(source: ReadableStream<Uint8Array>, declared: string | null, options: BodyOptions): ReadableStream<Uint8Array> {
+function passThrough(
+  source: ReadableStream<Uint8Array>,
+  declared: string | null,
+  options: BodyOptions,
+): ReadableStream<Uint8Array> {
   const length = declared !== null && /^[0-9]+$/.test(declared) ? Number(declared) : undefined;
   const { FixedLengthStream: Fixed, IdentityTransformStream: Identity } = workerdStreams;
   if (options.limit === undefined && Fixed && Identity) {
@@ -481,7 +569,8 @@ function relayBody(source: ReadableStream<Uint8Array>, options: BodyOptions): Re
           return;
         }
         bytes += value.byteLength;
-        if (options.limit !== undefined && bytes > options.limit) throw new Error(`the answer is larger than ${options.limit} bytes`);
+        if (options.limit !== undefined && bytes > options.limit)
+          throw new Error(`the answer is larger than ${options.limit} bytes`);
         controller.enqueue(value);
       } catch (error) {
         reader.cancel(error).catch(() => {});

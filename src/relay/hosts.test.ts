@@ -10,8 +10,16 @@ import { type LookupAll, guardedLookup } from './node-fetch.ts';
 
 describe('parseHost', () => {
   it('accepts names, IPv4 and IPv6 literals with ports', () => {
-    assert.deepEqual(parseHost('Registry-1.Docker.io'), { hostname: 'registry-1.docker.io', host: 'registry-1.docker.io' });
-    assert.deepEqual(parseHost('127.0.0.1:5000'), { hostname: '127.0.0.1', port: 5000, host: '127.0.0.1:5000', ip: '127.0.0.1' });
+    assert.deepEqual(parseHost('Registry-1.Docker.io'), {
+      hostname: 'registry-1.docker.io',
+      host: 'registry-1.docker.io',
+    });
+    assert.deepEqual(parseHost('127.0.0.1:5000'), {
+      hostname: '127.0.0.1',
+      port: 5000,
+      host: '127.0.0.1:5000',
+      ip: '127.0.0.1',
+    });
     assert.deepEqual(parseHost('[::1]:443'), { hostname: '[::1]', port: 443, host: '[::1]:443', ip: '::1' });
   });
 
@@ -34,18 +42,47 @@ describe('parseHost', () => {
       ['ghcr.io:', 'bad-port'],
       ['ghcr.io:1:2', 'bad-host'],
     ] as const) {
-      assert.throws(() => parseHost(text), (error: unknown) => error instanceof RelayError && error.code === code && error.status === 400, text);
+      assert.throws(
+        () => parseHost(text),
+        (error: unknown) => error instanceof RelayError && error.code === code && error.status === 400,
+        text,
+      );
     }
   });
 });
 
 describe('isPublicAddress', () => {
   it('tells public addresses from private, loopback, link-local, mapped and special ones', () => {
-    for (const address of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700::1111', '2a00:1450:4001::200e']) assert.equal(isPublicAddress(address), true, address);
+    for (const address of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700::1111', '2a00:1450:4001::200e'])
+      assert.equal(isPublicAddress(address), true, address);
     for (const address of [
-      '10.0.0.1', '172.16.5.4', '172.31.255.255', '192.168.1.1', '100.64.0.1', '127.0.0.1', '127.255.0.9', '169.254.169.254',
-      '0.0.0.0', '224.0.0.1', '255.255.255.255', '::', '::1', '[::1]', 'fc00::1', 'fd12:3456::1', 'fe80::1', 'fe80::1%eth0',
-      '::ffff:10.0.0.1', '::ffff:8.8.8.8', '::ffff:7f00:1', '64:ff9b::a00:1', '2002:a00:1::1', '2001:db8::1', '2001::1', 'ff02::1', 'not-an-ip',
+      '10.0.0.1',
+      '172.16.5.4',
+      '172.31.255.255',
+      '192.168.1.1',
+      '100.64.0.1',
+      '127.0.0.1',
+      '127.255.0.9',
+      '169.254.169.254',
+      '0.0.0.0',
+      '224.0.0.1',
+      '255.255.255.255',
+      '::',
+      '::1',
+      '[::1]',
+      'fc00::1',
+      'fd12:3456::1',
+      'fe80::1',
+      'fe80::1%eth0',
+      '::ffff:10.0.0.1',
+      '::ffff:8.8.8.8',
+      '::ffff:7f00:1',
+      '64:ff9b::a00:1',
+      '2002:a00:1::1',
+      '2001:db8::1',
+      '2001::1',
+      'ff02::1',
+      'not-an-ip',
     ]) {
       assert.equal(isPublicAddress(address), false, address);
     }
@@ -106,17 +143,27 @@ describe('relayConfigFromEnv', () => {
     assert.throws(() => relayConfigFromEnv({ RELAY_ORIGINS: 'https://app.example/path' }), /RELAY_ORIGINS/);
     assert.throws(() => relayConfigFromEnv({ RELAY_RATE_LIMIT: 'lots' }), /RELAY_RATE_LIMIT/);
     assert.throws(() => relayConfigFromEnv({ RELAY_DOCKERHUB_MIRROR: 'user@mirror' }), /RELAY_DOCKERHUB_MIRROR/);
-    assert.deepEqual(relayConfigFromEnv({ RELAY_ORIGINS: 'https://app.example/, http://localhost:5173' }).origins, ['https://app.example', 'http://localhost:5173']);
+    assert.deepEqual(relayConfigFromEnv({ RELAY_ORIGINS: 'https://app.example/, http://localhost:5173' }).origins, [
+      'https://app.example',
+      'http://localhost:5173',
+    ]);
     assert.equal(relayConfigFromEnv({ RELAY_ORIGINS: '*' }).origins, '*');
   });
 });
 
 describe('guardedLookup', () => {
-  const stub = (addresses: string[]): LookupAll => (_host, _options, callback) =>
-    callback(null, addresses.map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 })));
+  const stub =
+    (addresses: string[]): LookupAll =>
+    (_host, _options, callback) =>
+      callback(
+        null,
+        addresses.map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 })),
+      );
   const run = (allowPrivate: boolean, addresses: string[]) =>
     new Promise<{ error: NodeJS.ErrnoException | null; address: unknown }>((resolve) =>
-      guardedLookup(allowPrivate, stub(addresses))('registry.example', { all: false }, (error, address) => resolve({ error, address })),
+      guardedLookup(allowPrivate, stub(addresses))('registry.example', { all: false }, (error, address) =>
+        resolve({ error, address }),
+      ),
     );
 
   it('refuses a public name that resolves to a private address, even among public ones', async () => {
@@ -133,11 +180,15 @@ describe('guardedLookup', () => {
 
 describe('serializeChallenge', () => {
   it('quotes and escapes every parameter so the header parses back to the same values', () => {
-    const header = 'Bearer realm="https://auth.example/token",service="a \\"quoted\\", service",scope="repository:x/y:pull"';
+    const header =
+      'Bearer realm="https://auth.example/token",service="a \\"quoted\\", service",scope="repository:x/y:pull"';
     const [challenge] = parseWwwAuthenticate(header);
     challenge!.params.realm = 'http://relay.example/relay/auth.example/token?x="1"\\';
     const rebuilt = serializeChallenge(challenge!);
     assert.deepEqual(parseWwwAuthenticate(rebuilt), [challenge]);
-    assert.equal(serializeChallenge(parseWwwAuthenticate('Basic realm="Registry Realm"')[0]!), 'Basic realm="Registry Realm"');
+    assert.equal(
+      serializeChallenge(parseWwwAuthenticate('Basic realm="Registry Realm"')[0]!),
+      'Basic realm="Registry Realm"',
+    );
   });
 });

@@ -31,7 +31,8 @@ function shown(text: string): string {
 export function parseHost(text: string): TargetHost {
   if (text === '') throw badHost('The registry host is empty.');
   if (text.includes('@')) throw badHost('A registry host must not carry user information ("@").');
-  if (!/^[A-Za-z0-9.:[\]-]+$/.test(text)) throw badHost(`The registry host ${shown(text)} has characters a host cannot have.`);
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(text))
+    throw badHost(`The registry host ${shown(text)} has characters a host cannot have.`);
   const lower = text.toLowerCase();
 
   let hostname: string;
@@ -45,7 +46,8 @@ export function parseHost(text: string): TargetHost {
     portText = rest === '' ? undefined : rest.slice(1);
   } else {
     const parts = lower.split(':');
-    if (parts.length > 2) throw badHost(`The host ${shown(text)} has more than one ":"; write IPv6 addresses in brackets.`);
+    if (parts.length > 2)
+      throw badHost(`The host ${shown(text)} has more than one ":"; write IPv6 addresses in brackets.`);
     hostname = parts[0]!;
     portText = parts[1];
   }
@@ -54,7 +56,8 @@ export function parseHost(text: string): TargetHost {
   let port: number | undefined;
   if (portText !== undefined) {
     port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : NaN;
-    if (!(port >= 1 && port <= 65535)) throw new RelayError(400, 'bad-port', `The port in ${shown(text)} is not a number from 1 to 65535.`);
+    if (!(port >= 1 && port <= 65535))
+      throw new RelayError(400, 'bad-port', `The port in ${shown(text)} is not a number from 1 to 65535.`);
   }
 
   let canonical: string;
@@ -63,7 +66,8 @@ export function parseHost(text: string): TargetHost {
   } catch {
     throw badHost(`${shown(hostname)} is not a valid host name or IP address.`);
   }
-  if (canonical !== hostname) throw badHost(`Write the host ${shown(hostname)} in its usual form: ${shown(canonical)}.`);
+  if (canonical !== hostname)
+    throw badHost(`Write the host ${shown(hostname)} in its usual form: ${shown(canonical)}.`);
 
   let ip: string | undefined;
   if (hostname.startsWith('[')) {
@@ -76,7 +80,12 @@ export function parseHost(text: string): TargetHost {
       throw badHost(`${shown(hostname)} is not a valid DNS name.`);
     }
   }
-  return { hostname, ...(port !== undefined ? { port } : {}), host: port === undefined ? hostname : `${hostname}:${port}`, ...(ip ? { ip } : {}) };
+  return {
+    hostname,
+    ...(port !== undefined ? { port } : {}),
+    host: port === undefined ? hostname : `${hostname}:${port}`,
+    ...(ip ? { ip } : {}),
+  };
 }
 
 /** Names that mean this machine whatever DNS says (RFC 6761), refused without a lookup where DNS is not ours. */
@@ -107,7 +116,8 @@ function parseIPv6(text: string): number[] | undefined {
   }
   const halves = source.split('::');
   if (halves.length > 2) return undefined;
-  const groups = (part: string) => (part === '' ? [] : part.split(':').map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN)));
+  const groups = (part: string) =>
+    part === '' ? [] : part.split(':').map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN));
   const head = groups(halves[0]!);
   const tail = halves.length === 2 ? groups(halves[1]!) : [];
   if ([...head, ...tail].some(Number.isNaN)) return undefined;
@@ -125,8 +135,19 @@ function cidr4(text: string): [number, number] {
 
 /** IPv4 ranges that are not the public internet: this-network, private, CGNAT, loopback, link-local, documentation, multicast, reserved. */
 const NON_PUBLIC_V4 = [
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
-  '192.0.2.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/3',
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '224.0.0.0/3',
 ].map(cidr4);
 
 /**
@@ -164,7 +185,9 @@ export function compileHostPattern(source: string): (host: TargetHost) => boolea
     try {
       exact = parseHost(text);
     } catch (error) {
-      throw new Error(`Invalid host pattern ${shown(source)}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(
+        `Invalid host pattern ${shown(source)}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     return (host) => host.hostname === exact.hostname && host.port === exact.port;
   }

@@ -13,7 +13,11 @@ import type { UpstreamFetch } from './handler.ts';
 import { isPublicAddress } from './hosts.ts';
 
 /** dns.lookup with `all: true`, the only form the guard uses (replaceable in tests). */
-export type LookupAll = (hostname: string, options: LookupOptions & { all: true }, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+export type LookupAll = (
+  hostname: string,
+  options: LookupOptions & { all: true },
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 const PRIVATE_CODE = 'ERR_RELAY_PRIVATE_ADDRESS';
 
@@ -24,9 +28,14 @@ export function guardedLookup(allowPrivate: boolean, lookup: LookupAll = dnsLook
       if (error) return callback(error, '', 0);
       // Any private answer refuses the name: a client could otherwise retry until the private one is dialled.
       if (!allowPrivate && addresses.some((a) => !isPublicAddress(a.address))) {
-        return callback(Object.assign(new Error(`${hostname} resolves to a non-public address`), { code: PRIVATE_CODE }), '', 0);
+        return callback(
+          Object.assign(new Error(`${hostname} resolves to a non-public address`), { code: PRIVATE_CODE }),
+          '',
+          0,
+        );
       }
-      if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} has no addresses`), { code: 'ENOTFOUND' }), '', 0);
+      if (addresses.length === 0)
+        return callback(Object.assign(new Error(`${hostname} has no addresses`), { code: 'ENOTFOUND' }), '', 0);
       if (options.all) return callback(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);
     });
@@ -48,7 +57,13 @@ export function createNodeFetch(options: { lookup?: LookupAll } = {}): UpstreamF
       if (init.body) headers['content-length'] = String(init.body.byteLength);
       const request = (protocol === 'https:' ? https : http).request(
         target,
-        { method: init.method, headers, agent: agents[protocol], lookup: guardedLookup(init.allowPrivate, options.lookup), signal: init.signal },
+        {
+          method: init.method,
+          headers,
+          agent: agents[protocol],
+          lookup: guardedLookup(init.allowPrivate, options.lookup),
+          signal: init.signal,
+        },
         (res) => {
           const responseHeaders = new Headers();
           for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
@@ -71,7 +86,13 @@ export function createNodeFetch(options: { lookup?: LookupAll } = {}): UpstreamF
       );
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code === PRIVATE_CODE) {
-          reject(new RelayError(403, 'private-address', `${target.hostname} resolves to a private, loopback or link-local address; the relay only reaches those listed in RELAY_ALLOW_PRIVATE.`));
+          reject(
+            new RelayError(
+              403,
+              'private-address',
+              `${target.hostname} resolves to a private, loopback or link-local address; the relay only reaches those listed in RELAY_ALLOW_PRIVATE.`,
+            ),
+          );
         } else {
           reject(error);
         }

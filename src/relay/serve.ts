@@ -114,7 +114,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     if (!knownHost(req.headers.host, options.config.publicUrl)) {
       req.resume();
-      sendJson(res, 421, 'unknown-host', `This server does not answer to the name ${JSON.stringify(req.headers.host ?? '')}; set RELAY_PUBLIC_URL to the URL browsers use.`);
+      sendJson(
+        res,
+        421,
+        'unknown-host',
+        `This server does not answer to the name ${JSON.stringify(req.headers.host ?? '')}; set RELAY_PUBLIC_URL to the URL browsers use.`,
+      );
       return;
     }
     const handled = target.startsWith(prefix) ? relayRequest(relay, req, res) : serveStatic(req, res, distDir);
@@ -150,7 +155,12 @@ export function knownHost(host: string | undefined, publicUrl: string | undefine
   if (host === undefined) return false;
   const name = host.toLowerCase().replace(/:\d+$/, '');
   if (publicUrl !== undefined && new URL(publicUrl).hostname === name) return true;
-  return name === 'localhost' || name.endsWith('.localhost') || /^\d+\.\d+\.\d+\.\d+$/.test(name) || /^\[[0-9a-f:.]+\]$/.test(name);
+  return (
+    name === 'localhost' ||
+    name.endsWith('.localhost') ||
+    /^\d+\.\d+\.\d+\.\d+$/.test(name) ||
+    /^\[[0-9a-f:.]+\]$/.test(name)
+  );
 }
 
 /** Node request → web Request → relay → Node response, streaming both ways. */
@@ -190,7 +200,10 @@ async function relayRequest(relay: RelayHandler, req: IncomingMessage, res: Serv
     return;
   }
   if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') req.resume();
-  const response = await relay(request, { clientAddress: req.socket.remoteAddress ?? 'unknown', rawUrl: req.url ?? '/' });
+  const response = await relay(request, {
+    clientAddress: req.socket.remoteAddress ?? 'unknown',
+    rawUrl: req.url ?? '/',
+  });
   res.writeHead(response.status, Object.fromEntries(response.headers));
   if (!response.body || method === 'HEAD') {
     response.body?.cancel().catch(() => {});
@@ -216,7 +229,14 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse, distDir: s
     const file = join(distDir, 'config.json');
     // The app reads its defaults here; without a deployed one it needs to know only where the relay is.
     if (!existsSync(file)) {
-      sendBody(res, method, 200, 'application/json; charset=utf-8', `${JSON.stringify({ relay: '/relay' })}\n`, 'no-cache');
+      sendBody(
+        res,
+        method,
+        200,
+        'application/json; charset=utf-8',
+        `${JSON.stringify({ relay: '/relay' })}\n`,
+        'no-cache',
+      );
       return;
     }
   }
@@ -234,7 +254,8 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse, distDir: s
   }
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) {
-    if (decoded === '/index.html') sendJson(res, 503, 'not-built', 'The app is not built: run `npx vite build` (npm start does it).');
+    if (decoded === '/index.html')
+      sendJson(res, 503, 'not-built', 'The app is not built: run `npx vite build` (npm start does it).');
     else sendJson(res, 404, 'not-found', 'No such file.');
     return;
   }
@@ -254,14 +275,37 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse, distDir: s
   await pipeline(createReadStream(file), res).catch(() => {});
 }
 
-function sendBody(res: ServerResponse, method: string, status: number, type: string, body: string, cache: string): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': cache, 'x-content-type-options': 'nosniff' });
+function sendBody(
+  res: ServerResponse,
+  method: string,
+  status: number,
+  type: string,
+  body: string,
+  cache: string,
+): void {
+  res.writeHead(status, {
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': cache,
+    'x-content-type-options': 'nosniff',
+  });
   res.end(method === 'HEAD' ? undefined : body);
 }
 
-function sendJson(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, string> = {},
+): void {
   const body = JSON.stringify({ error: { code, message } });
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...extra,
+  });
   res.end(body);
 }
 
@@ -279,7 +323,8 @@ async function main(): Promise<void> {
     config = relayConfigFromEnv(env);
     const portText = typeof env.PORT === 'string' && env.PORT.trim() !== '' ? env.PORT.trim() : '8080';
     port = /^[0-9]+$/.test(portText) && Number(portText) <= 65535 ? Number(portText) : NaN;
-    if (Number.isNaN(port)) throw new Error(`PORT must be a port number (0 picks a free one), not ${JSON.stringify(portText)}.`);
+    if (Number.isNaN(port))
+      throw new Error(`PORT must be a port number (0 picks a free one), not ${JSON.stringify(portText)}.`);
   } catch (error) {
     console.error(`skiff relay: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 2;
@@ -293,7 +338,10 @@ async function main(): Promise<void> {
       `${config.allow.patterns.length} allowed host patterns, origins: ${config.origins === '*' ? '*' : ['own', ...config.origins].join(' ')})`,
   );
   const stop = () => {
-    running.close().then(() => process.exit(0), () => process.exit(1));
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

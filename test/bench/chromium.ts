@@ -174,7 +174,11 @@ export async function chromiumContenders(ref: string, _registryUrl: string): Pro
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
       });
       try {
-        const context = await browser.newContext({ acceptDownloads: true, locale: 'en-US', viewport: { width: 1280, height: 900 } });
+        const context = await browser.newContext({
+          acceptDownloads: true,
+          locale: 'en-US',
+          viewport: { width: 1280, height: 900 },
+        });
         const page = await context.newPage();
         const errors: string[] = [];
         page.on('pageerror', (error) => errors.push(String(error)));
@@ -207,7 +211,8 @@ export async function chromiumContenders(ref: string, _registryUrl: string): Pro
               rssline.push(Math.round((chromiumRss() - idle) / 2 ** 20));
             }
           }
-          if (firstBytes === undefined && started && bytesIn(downloads) > 0) firstBytes = (performance.now() - started) / 1000;
+          if (firstBytes === undefined && started && bytesIn(downloads) > 0)
+            firstBytes = (performance.now() - started) / 1000;
         };
         const sampler = setInterval(sample, SAMPLE_MS);
         try {
@@ -219,13 +224,17 @@ export async function chromiumContenders(ref: string, _registryUrl: string): Pro
           const path = await download.path();
           const seconds = (performance.now() - started) / 1000;
           sample();
-          if (ticksBefore && ticksSeen) console.error(`  ${mode}: ${cpuProfile(ticksBefore, ticksSeen)}\n  MB on disk each second: ${timeline.join(' ')}\n  RSS rise (MiB) each second: ${rssline.join(' ')}\n  peak RSS rise by process: ${[...peakEach].map(([pid, rss]) => `${processKind(pid)} ${((rss - (idleEach.get(pid) ?? 0)) / 2 ** 20).toFixed(0)}`).join(', ')} MiB`);
+          if (ticksBefore && ticksSeen)
+            console.error(
+              `  ${mode}: ${cpuProfile(ticksBefore, ticksSeen)}\n  MB on disk each second: ${timeline.join(' ')}\n  RSS rise (MiB) each second: ${rssline.join(' ')}\n  peak RSS rise by process: ${[...peakEach].map(([pid, rss]) => `${processKind(pid)} ${((rss - (idleEach.get(pid) ?? 0)) / 2 ** 20).toFixed(0)}`).join(', ')} MiB`,
+            );
           const failure = await download.failure();
           if (failure) throw new Error(`the download failed: ${failure}; page errors: ${errors.join('; ')}`);
           await page.getByRole('heading', { name: 'Done' }).waitFor({ timeout: 30_000 });
           const sizeShown = (await page.getByTestId('result-size').textContent()) ?? '';
           const size = statSync(path).size;
-          if (!sizeShown.replace(/[\s,]/g, '').includes(`(${size}B)`)) throw new Error(`the page says ${sizeShown}, the file has ${size} bytes`);
+          if (!sizeShown.replace(/[\s,]/g, '').includes(`(${size}B)`))
+            throw new Error(`the page says ${sizeShown}, the file has ${size} bytes`);
           renameSync(path, out);
           return {
             seconds,

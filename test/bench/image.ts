@@ -47,8 +47,16 @@ export async function pushBenchImage(registry: Registry): Promise<PushedImage> {
   const perLayer = Math.ceil(files.length / 4);
   const layers = [0, 1, 2, 3].map((i) => ({
     compression: 'gzip' as const,
-    files: files.slice(i * perLayer, (i + 1) * perLayer).map((f): FileSpec => ({ path: f.path.slice(1), content: readFileSync(f.path) })),
+    files: files
+      .slice(i * perLayer, (i + 1) * perLayer)
+      .map((f): FileSpec => ({ path: f.path.slice(1), content: readFileSync(f.path) })),
   }));
-  layers.push({ compression: 'gzip', files: [{ path: 'data/zeros.img', content: { zeros: BIG_BYTES } }, { path: 'data/README', content: 'bench\n'.repeat(10_000) }] });
+  layers.push({
+    compression: 'gzip',
+    files: [
+      { path: 'data/zeros.img', content: { zeros: BIG_BYTES } },
+      { path: 'data/README', content: 'bench\n'.repeat(10_000) },
+    ],
+  });
   return pushImage(registry, 'bench/app', 'v1', { format: 'oci', layers, config: { Cmd: ['/bin/sh'] } });
 }

@@ -16,7 +16,11 @@ export const ROOT = resolvePath(import.meta.dirname, '../..');
 /** `vite build` into a scratch directory (so a dist/ someone else is using is left alone). */
 export async function buildApp(): Promise<{ dir: string; remove(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-dist-'));
-  await runCommand(join(ROOT, 'node_modules/.bin/vite'), ['build', '--outDir', dir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT, timeoutMs: 120_000 });
+  await runCommand(
+    join(ROOT, 'node_modules/.bin/vite'),
+    ['build', '--outDir', dir, '--emptyOutDir', '--logLevel', 'warn'],
+    { cwd: ROOT, timeoutMs: 120_000 },
+  );
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -52,7 +56,10 @@ export async function serveStatic(dir: string, prefix = '/skiff/'): Promise<Stat
     const rel = path.slice(prefix.length) || 'index.html';
     if (rel === 'config.json') {
       if (state.config === undefined) res.writeHead(404, { 'content-type': 'text/plain' }).end('no config');
-      else res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }).end(JSON.stringify(state.config));
+      else
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' })
+          .end(JSON.stringify(state.config));
       return;
     }
     const file = normalize(join(root, rel));
@@ -62,7 +69,10 @@ export async function serveStatic(dir: string, prefix = '/skiff/'): Promise<Stat
     }
     try {
       if (!statSync(file).isFile()) throw new Error('not a file');
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+      res.writeHead(200, {
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'cache-control': 'no-cache',
+      });
       res.end(readFileSync(file));
     } catch {
       res.writeHead(404).end();
@@ -103,7 +113,13 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--host-resolver-rules=MAP skiff.test 127.0.0.1'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--host-resolver-rules=MAP skiff.test 127.0.0.1',
+    ],
   });
 }
 
@@ -112,7 +128,10 @@ export interface PageProblems {
   errors: string[];
 }
 
-export async function newPage(browser: Browser, options: { locale?: string; width?: number; height?: number } = {}): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
+export async function newPage(
+  browser: Browser,
+  options: { locale?: string; width?: number; height?: number } = {},
+): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }> {
   const context = await browser.newContext({
     acceptDownloads: true,
     locale: options.locale ?? 'en-US',

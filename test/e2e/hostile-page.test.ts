@@ -31,7 +31,6 @@ const XSS = {
   js: 'javascript:window.__pwned=1',
 };
 
-
 let registry: Registry;
 let privateRegistry: Registry;
 let front: FaultProxy;
@@ -48,11 +47,13 @@ async function startSilentRegistry(): Promise<typeof silent> {
   let requests = 0;
   const srv: Server = createServer((req, res) => {
     if (req.method === 'OPTIONS') {
-      res.writeHead(204, {
-        'Access-Control-Allow-Origin': '*',
-        'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
-        'Access-Control-Allow-Headers': 'Authorization, Accept, Range',
-      }).end();
+      res
+        .writeHead(204, {
+          'Access-Control-Allow-Origin': '*',
+          'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+          'Access-Control-Allow-Headers': 'Authorization, Accept, Range',
+        })
+        .end();
       return;
     }
     requests++;
@@ -121,7 +122,14 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await Promise.all([server?.stop(), front?.stop(), privateFront?.stop(), silent?.stop(), registry?.stop(), privateRegistry?.stop()]);
+  await Promise.all([
+    server?.stop(),
+    front?.stop(),
+    privateFront?.stop(),
+    silent?.stop(),
+    registry?.stop(),
+    privateRegistry?.stop(),
+  ]);
   build?.remove();
 });
 
@@ -189,7 +197,8 @@ async function assertNoScriptRan(w: Watched): Promise<void> {
     injected: (window as unknown as { __injected: string[] }).__injected,
     violations: (window as unknown as { __violations: string[] }).__violations,
     scripts: [...document.scripts].map((s) => s.src),
-    handlers: [...document.querySelectorAll('*')].filter((el) => [...el.attributes].some((a) => /^on/i.test(a.name))).length,
+    handlers: [...document.querySelectorAll('*')].filter((el) => [...el.attributes].some((a) => /^on/i.test(a.name)))
+      .length,
     jsLinks: [...document.querySelectorAll('[href],[src],[action],[formaction]')].filter((el) =>
       ['href', 'src', 'action', 'formaction'].some((a) => /^\s*javascript:/i.test(el.getAttribute(a) ?? '')),
     ).length,
@@ -197,7 +206,10 @@ async function assertNoScriptRan(w: Watched): Promise<void> {
   assert.equal(state.pwned, undefined, 'window.__pwned was set: a payload ran');
   assert.deepEqual(state.injected, [], 'elements from data were injected');
   assert.deepEqual(state.violations, [], 'the Content-Security-Policy had to block something');
-  assert.ok(state.scripts.every((src) => /\/assets\/[\w-]+\.js$/.test(src)), `unexpected script elements: ${state.scripts.join(', ')}`);
+  assert.ok(
+    state.scripts.every((src) => /\/assets\/[\w-]+\.js$/.test(src)),
+    `unexpected script elements: ${state.scripts.join(', ')}`,
+  );
   assert.equal(state.handlers, 0, 'inline event handler attributes in the DOM');
   assert.equal(state.jsLinks, 0, 'javascript: URLs in the DOM');
   assert.deepEqual(w.dialogs, [], 'a dialog was opened');
@@ -224,7 +236,8 @@ async function expectAlert(w: Watched, line: string | RegExp, detail?: RegExp, t
   await w.page.waitForTimeout(300);
   assert.equal(await w.page.getByRole('heading', { name: 'Done' }).count(), 0, 'no Done panel');
   assert.equal(await w.page.getByTestId('result-sha256').count(), 0, 'no result checksum');
-  for (const download of w.downloads) assert.notEqual(await download.failure(), null, 'a started download must end as failed');
+  for (const download of w.downloads)
+    assert.notEqual(await download.failure(), null, 'a started download must end as failed');
   await assertNoScriptRan(w);
   return text;
 }
@@ -235,19 +248,46 @@ describe('hostile input in the page', () => {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
       manifests: [
-        { mediaType: evil.manifestMediaType, digest: evil.manifestDigest, size: evil.manifestBytes.byteLength, platform: { os: XSS.img, architecture: XSS.svg } },
-        { mediaType: evil.manifestMediaType, digest: evil.manifestDigest, size: evil.manifestBytes.byteLength, platform: { os: 'linux', architecture: XSS.script } },
+        {
+          mediaType: evil.manifestMediaType,
+          digest: evil.manifestDigest,
+          size: evil.manifestBytes.byteLength,
+          platform: { os: XSS.img, architecture: XSS.svg },
+        },
+        {
+          mediaType: evil.manifestMediaType,
+          digest: evil.manifestDigest,
+          size: evil.manifestBytes.byteLength,
+          platform: { os: 'linux', architecture: XSS.script },
+        },
       ],
     });
-    const mixed = JSON.stringify({ ...JSON.parse(index), manifests: [...JSON.parse(index).manifests, { mediaType: evil.manifestMediaType, digest: evil.manifestDigest, size: evil.manifestBytes.byteLength, platform: { os: 'linux', architecture: 'amd64' } }] });
+    const mixed = JSON.stringify({
+      ...JSON.parse(index),
+      manifests: [
+        ...JSON.parse(index).manifests,
+        {
+          mediaType: evil.manifestMediaType,
+          digest: evil.manifestDigest,
+          size: evil.manifestBytes.byteLength,
+          platform: { os: 'linux', architecture: 'amd64' },
+        },
+      ],
+    });
     // Tags the grammar forbids, as a hostile registry may list them anyway; an index whose platforms are markup.
     front.setPlan((r) => {
       if (r.method === 'OPTIONS') return undefined;
       if (r.path.startsWith('/v2/evil/app/tags/list')) {
-        return fault.status(200, { 'Content-Type': 'application/json' }, JSON.stringify({ name: 'evil/app', tags: ['v1', XSS.img, XSS.script, XSS.svg, XSS.js] }));
+        return fault.status(
+          200,
+          { 'Content-Type': 'application/json' },
+          JSON.stringify({ name: 'evil/app', tags: ['v1', XSS.img, XSS.script, XSS.svg, XSS.js] }),
+        );
       }
-      if (r.path.startsWith('/v2/evil/app/manifests/index')) return fault.status(200, { 'Content-Type': 'application/vnd.oci.image.index.v1+json' }, index);
-      if (r.path.startsWith('/v2/evil/app/manifests/mixed')) return fault.status(200, { 'Content-Type': 'application/vnd.oci.image.index.v1+json' }, mixed);
+      if (r.path.startsWith('/v2/evil/app/manifests/index'))
+        return fault.status(200, { 'Content-Type': 'application/vnd.oci.image.index.v1+json' }, index);
+      if (r.path.startsWith('/v2/evil/app/manifests/mixed'))
+        return fault.status(200, { 'Content-Type': 'application/vnd.oci.image.index.v1+json' }, mixed);
       return undefined;
     });
     const w = await watchedPage();
@@ -258,7 +298,15 @@ describe('hostile input in the page', () => {
       await details.getByRole('button', { name: `Use tag ${XSS.img}` }).waitFor();
       await details.locator('details.history summary').click();
       const shown = await details.innerText();
-      for (const payload of [XSS.img, XSS.script, XSS.svg, XSS.alert, XSS.iframe, XSS.js, 'javascript:alert(1)//https://example.com']) {
+      for (const payload of [
+        XSS.img,
+        XSS.script,
+        XSS.svg,
+        XSS.alert,
+        XSS.iframe,
+        XSS.js,
+        'javascript:alert(1)//https://example.com',
+      ]) {
         assert.ok(shown.includes(payload), `shown literally: ${payload}`);
       }
       // Label values that look like URLs are not links.
@@ -284,10 +332,22 @@ describe('hostile input in the page', () => {
       await w.page.getByLabel('Image', { exact: true }).fill(`${front.host}/evil/app:mixed`);
       await waitResolved(w.page);
       await w.page.getByLabel('Platform').waitFor();
-      assert.deepEqual((await w.page.getByLabel('Platform').locator('option').allTextContents()).map((o) => o.split(' — ')[0]), ['linux/amd64']);
+      assert.deepEqual(
+        (await w.page.getByLabel('Platform').locator('option').allTextContents()).map((o) => o.split(' — ')[0]),
+        ['linux/amd64'],
+      );
 
       // A registry error whose message is markup: shown in the technical detail, as text.
-      front.setPlan(always((r) => r.method !== 'OPTIONS' && r.path.includes('/manifests/'), fault.status(404, {}, JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: `${XSS.img}${XSS.script}` }] }))));
+      front.setPlan(
+        always(
+          (r) => r.method !== 'OPTIONS' && r.path.includes('/manifests/'),
+          fault.status(
+            404,
+            {},
+            JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: `${XSS.img}${XSS.script}` }] }),
+          ),
+        ),
+      );
       await w.page.getByLabel('Image', { exact: true }).fill(`${front.host}/evil/app:v2`);
       const text = await expectAlert(w, 'has no such image');
       assert.ok(text.includes(`${XSS.img}${XSS.script}`), `the registry's message, literally: ${text}`);
@@ -323,11 +383,18 @@ describe('hostile input in the page', () => {
     const html = readFileSync(join(build.dir, 'index.html'), 'utf8');
     const meta = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/i.exec(html);
     assert.ok(meta, 'dist/index.html has a CSP meta element');
-    const directives = new Map(meta[1]!.split(';').map((d) => d.trim().split(/\s+/)).filter((d) => d[0]).map(([name, ...sources]) => [name!, sources]));
+    const directives = new Map(
+      meta[1]!
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .filter((d) => d[0])
+        .map(([name, ...sources]) => [name!, sources]),
+    );
     const scriptSrc = directives.get('script-src') ?? directives.get('default-src');
     assert.ok(scriptSrc, 'script-src (or default-src) is set');
     assert.deepEqual([...scriptSrc].sort(), ["'self'", "'wasm-unsafe-eval'"], `script-src: ${scriptSrc.join(' ')}`);
-    for (const directive of ['script-src-elem', 'script-src-attr']) assert.equal(directives.has(directive), false, `${directive} would override script-src`);
+    for (const directive of ['script-src-elem', 'script-src-attr'])
+      assert.equal(directives.has(directive), false, `${directive} would override script-src`);
     assert.deepEqual(directives.get('object-src'), ["'none'"]);
     assert.deepEqual(directives.get('base-uri'), ["'self'"]);
     // Every script of the page is a file; the meta comes before the first of them.
@@ -346,7 +413,10 @@ describe('hostile input in the page', () => {
       await w.page.getByRole('heading', { name: 'Done' }).waitFor();
       assert.equal(await (await downloading).failure(), null);
       await assertNoScriptRan(w);
-      assert.deepEqual(w.console.filter((m) => /Content Security Policy/i.test(m)), []);
+      assert.deepEqual(
+        w.console.filter((m) => /Content Security Policy/i.test(m)),
+        [],
+      );
 
       // Script that an injection would bring does not run, and the browser reports each attempt.
       const outcome = await w.page.evaluate(async () => {
@@ -380,10 +450,24 @@ describe('hostile input in the page', () => {
         script.remove();
         button.remove();
         link.remove();
-        return { inline: win.__inline, handler: win.__handler, jsurl: win.__jsurl, evaluated: win.__eval, timer: win.__timer, evalBlocked, violations };
+        return {
+          inline: win.__inline,
+          handler: win.__handler,
+          jsurl: win.__jsurl,
+          evaluated: win.__eval,
+          timer: win.__timer,
+          evalBlocked,
+          violations,
+        };
       });
       assert.deepEqual(
-        { inline: outcome.inline, handler: outcome.handler, jsurl: outcome.jsurl, evaluated: outcome.evaluated, timer: outcome.timer },
+        {
+          inline: outcome.inline,
+          handler: outcome.handler,
+          jsurl: outcome.jsurl,
+          evaluated: outcome.evaluated,
+          timer: outcome.timer,
+        },
         { inline: undefined, handler: undefined, jsurl: undefined, evaluated: undefined, timer: undefined },
       );
       assert.equal(outcome.evalBlocked, true, 'eval throws an EvalError');
@@ -399,13 +483,16 @@ describe('hostile input in the page', () => {
     const w = await watchedPage();
     const requests: { url: string; authorization: string | undefined }[] = [];
     w.context.on('request', (request) => {
-      void request.allHeaders().then((headers) => requests.push({ url: request.url(), authorization: headers.authorization }));
+      void request
+        .allHeaders()
+        .then((headers) => requests.push({ url: request.url(), authorization: headers.authorization }));
     });
     const image = `${privateFront.host}/team/secret:v1`;
     const basic = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
     const secrets = [PASSWORD, encodeURIComponent(PASSWORD), basic, Buffer.from(PASSWORD).toString('base64')];
     const leaks = (where: string, text: string) => {
-      for (const secret of secrets) assert.ok(!text.includes(secret), `the password is in ${where}: ${text.slice(0, 300)}`);
+      for (const secret of secrets)
+        assert.ok(!text.includes(secret), `the password is in ${where}: ${text.slice(0, 300)}`);
     };
     try {
       await w.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
@@ -423,7 +510,8 @@ describe('hostile input in the page', () => {
       await w.page.getByText('Link copied').waitFor();
 
       const seen = await w.page.evaluate(async () => {
-        const entries = (globalThis as unknown as { navigation?: { entries(): { url: string }[] } }).navigation?.entries() ?? [];
+        const entries =
+          (globalThis as unknown as { navigation?: { entries(): { url: string }[] } }).navigation?.entries() ?? [];
         const dbs: string[] = [];
         for (const info of (await indexedDB.databases?.()) ?? []) {
           dbs.push(String(info.name));
@@ -464,15 +552,22 @@ describe('hostile input in the page', () => {
         };
       });
       assert.ok(seen.clipboard.includes('image='), `the copied link: ${seen.clipboard}`);
-      for (const [where, value] of Object.entries(seen)) leaks(where, typeof value === 'string' ? value : JSON.stringify(value));
-      assert.equal(JSON.parse(seen.local).some(([key]: [string]) => key === 'skiff.credentials'), false);
+      for (const [where, value] of Object.entries(seen))
+        leaks(where, typeof value === 'string' ? value : JSON.stringify(value));
+      assert.equal(
+        JSON.parse(seen.local).some(([key]: [string]) => key === 'skiff.credentials'),
+        false,
+      );
       leaks('page.url()', w.page.url());
       leaks('the download', `${download.url()} ${download.suggestedFilename()}`);
       leaks('cookies', JSON.stringify(await w.context.cookies()));
       leaks('the console', w.console.join('\n'));
       // Requests: the password is never in a URL, and Authorization goes to that registry only.
       await w.page.waitForTimeout(100);
-      assert.ok(requests.some((r) => r.authorization?.startsWith('Basic ')), 'credentials were sent');
+      assert.ok(
+        requests.some((r) => r.authorization?.startsWith('Basic ')),
+        'credentials were sent',
+      );
       for (const r of requests) {
         leaks('a request URL', r.url);
         if (r.authorization) assert.equal(new URL(r.url).host, privateFront.host, `Authorization sent to ${r.url}`);
@@ -508,10 +603,20 @@ describe('hostile input in the page', () => {
   describe('hostile registry answers end in the alert, with no file claimed complete', () => {
     const ref = () => `${front.host}/plain/app:v1`;
     after(() => front.setPlan(undefined));
-    const notPreflight = (match: (path: string) => boolean) => (r: { method: string; path: string }) => r.method !== 'OPTIONS' && match(r.path);
+    const notPreflight = (match: (path: string) => boolean) => (r: { method: string; path: string }) =>
+      r.method !== 'OPTIONS' && match(r.path);
 
     it('a manifest that is not JSON', async () => {
-      front.setPlan(always(notPreflight((p) => p.includes('/manifests/')), fault.status(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, `<html>${XSS.img}</html>`)));
+      front.setPlan(
+        always(
+          notPreflight((p) => p.includes('/manifests/')),
+          fault.status(
+            200,
+            { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+            `<html>${XSS.img}</html>`,
+          ),
+        ),
+      );
       const w = await watchedPage();
       try {
         await w.page.goto(imageUrl(ref()));
@@ -522,7 +627,16 @@ describe('hostile input in the page', () => {
     });
 
     it('a manifest over the size limit', async () => {
-      front.setPlan(always(notPreflight((p) => p.includes('/manifests/')), fault.status(200, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' }, ' '.repeat(4 * 1024 * 1024 + 10))));
+      front.setPlan(
+        always(
+          notPreflight((p) => p.includes('/manifests/')),
+          fault.status(
+            200,
+            { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+            ' '.repeat(4 * 1024 * 1024 + 10),
+          ),
+        ),
+      );
       const w = await watchedPage();
       try {
         await w.page.goto(imageUrl(ref()));
@@ -535,20 +649,36 @@ describe('hostile input in the page', () => {
     // A byte of the gzip header's MTIME inflates the same: only the blob digest can tell. One in the middle
     // breaks the deflate stream (its CRC) before the digest is even reached.
     for (const [name, offset, detail] of [
-      ['a layer whose bytes do not match its digest (gzip header changed), during the download', () => 4, /sha256:[0-9a-f]{64}.*(digest|sha256:)/],
-      ['a layer corrupted mid-stream, during the download', (size: number) => Math.floor(size / 2), /not valid gzip data|digest/],
+      [
+        'a layer whose bytes do not match its digest (gzip header changed), during the download',
+        () => 4,
+        /sha256:[0-9a-f]{64}.*(digest|sha256:)/,
+      ],
+      [
+        'a layer corrupted mid-stream, during the download',
+        (size: number) => Math.floor(size / 2),
+        /not valid gzip data|digest/,
+      ],
     ] as const) {
       it(name, async () => {
         const layer = plain.layers[1]!;
         // Every GET of the whole blob has one byte flipped (the 8-byte trailer read is left alone).
-        front.setPlan(always((r) => r.method === 'GET' && r.path.endsWith(`/blobs/${layer.digest}`) && r.range === undefined, fault.flipByte(offset(layer.size))));
+        front.setPlan(
+          always(
+            (r) => r.method === 'GET' && r.path.endsWith(`/blobs/${layer.digest}`) && r.range === undefined,
+            fault.flipByte(offset(layer.size)),
+          ),
+        );
         const w = await watchedPage();
         try {
           await w.page.goto(imageUrl(ref()));
           await waitResolved(w.page);
           await w.page.getByRole('button', { name: 'Download', exact: true }).click();
           await expectAlert(w, 'did not match its checksum', detail);
-          assert.ok(front.requests.some((r) => r.faults.includes('flip-byte')), 'the corruption was served');
+          assert.ok(
+            front.requests.some((r) => r.faults.includes('flip-byte')),
+            'the corruption was served',
+          );
         } finally {
           await w.context.close();
         }
@@ -558,8 +688,14 @@ describe('hostile input in the page', () => {
     it('a token endpoint that answers HTML', async () => {
       front.setPlan((r) => {
         if (r.method === 'OPTIONS') return undefined;
-        if (r.path.startsWith('/token')) return fault.status(200, { 'Content-Type': 'text/html' }, `<html><script>window.__pwned=1</script>${XSS.img}</html>`);
-        if (r.path.startsWith('/v2/') && !r.headers.authorization) return fault.unauthorized(`Bearer realm="${front.url}/token",service="s"`);
+        if (r.path.startsWith('/token'))
+          return fault.status(
+            200,
+            { 'Content-Type': 'text/html' },
+            `<html><script>window.__pwned=1</script>${XSS.img}</html>`,
+          );
+        if (r.path.startsWith('/v2/') && !r.headers.authorization)
+          return fault.unauthorized(`Bearer realm="${front.url}/token",service="s"`);
         return undefined;
       });
       const w = await watchedPage();
@@ -572,7 +708,12 @@ describe('hostile input in the page', () => {
     });
 
     it('a redirect loop', async () => {
-      front.setPlan(always(notPreflight((p) => p.includes('/manifests/')), fault.status(302, { Location: `${front.url}/v2/plain/app/manifests/v1` })));
+      front.setPlan(
+        always(
+          notPreflight((p) => p.includes('/manifests/')),
+          fault.status(302, { Location: `${front.url}/v2/plain/app/manifests/v1` }),
+        ),
+      );
       const w = await watchedPage();
       try {
         await w.page.goto(imageUrl(ref()));
@@ -606,7 +747,12 @@ describe('hostile input in the page', () => {
       const layer = plain.layers[1]!;
       // Every answer for it, resumed ones included, stops after 100 bytes and keeps the connection open.
       const tail = `bytes=${layer.size - 8}-${layer.size - 1}`;
-      front.setPlan(always((r) => r.method === 'GET' && r.path.endsWith(`/blobs/${layer.digest}`) && r.range !== tail, fault.stall(100)));
+      front.setPlan(
+        always(
+          (r) => r.method === 'GET' && r.path.endsWith(`/blobs/${layer.digest}`) && r.range !== tail,
+          fault.stall(100),
+        ),
+      );
       // Layers are pulled in a worker, whose timers the page clock does not drive: a real, short time-out instead.
       server.config = { stallTimeoutSeconds: 2 };
       const w = await watchedPage();

@@ -26,7 +26,6 @@ const SHOTS = process.env.SKIFF_SCREENSHOTS ? resolvePath(ROOT, process.env.SKIF
 const USER = 'alice';
 const PASSWORD = 'correct horse';
 
-
 let registry: Registry;
 let fixtures: Fixtures;
 let privateRegistry: Registry;
@@ -54,7 +53,11 @@ function sha256File(path: string): string {
 async function waitResolved(page: Page, platform?: string): Promise<void> {
   const details = page.locator('section.details[aria-busy="false"]');
   await details.waitFor();
-  if (platform) await details.locator('dd', { hasText: new RegExp(`^${platform.replace(/\//g, '\\/')}$`) }).first().waitFor();
+  if (platform)
+    await details
+      .locator('dd', { hasText: new RegExp(`^${platform.replace(/\//g, '\\/')}$`) })
+      .first()
+      .waitFor();
 }
 
 async function downloadTo(page: Page, click: () => Promise<void>, name: string): Promise<string> {
@@ -124,7 +127,10 @@ describe('web app', () => {
       const platform = page.getByLabel('Platform');
       await waitResolved(page, 'linux/amd64');
       const options = await platform.locator('option').allTextContents();
-      assert.deepEqual(options.map((o) => o.split(' — ')[0]), ['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
+      assert.deepEqual(
+        options.map((o) => o.split(' — ')[0]),
+        ['linux/amd64', 'linux/arm64', 'linux/arm/v7'],
+      );
       for (const option of options) assert.match(option, / — [\d.]+ kB$/);
       await platform.selectOption('linux/arm64');
       await waitResolved(page, 'linux/arm64');
@@ -136,15 +142,25 @@ describe('web app', () => {
       await page.getByRole('button', { name: 'Use tag v1' }).waitFor();
       await shot(page, 'resolved-1280');
 
-      const file = await downloadTo(page, () => page.getByRole('button', { name: 'Download', exact: true }).click(), 'arm64.tar');
+      const file = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Download', exact: true }).click(),
+        'arm64.tar',
+      );
       await page.getByRole('heading', { name: 'Done' }).waitFor();
       assert.equal(await page.getByTestId('result-sha256').textContent(), sha256File(file));
-      assert.equal(await page.getByTestId('result-file').textContent(), `127.0.0.1_${registry.host.split(':')[1]}_multi_app_v1_linux-arm64.tar`);
+      assert.equal(
+        await page.getByTestId('result-file').textContent(),
+        `127.0.0.1_${registry.host.split(':')[1]}_multi_app_v1_linux-arm64.tar`,
+      );
       await page.getByText(`docker load -i 127.0.0.1_`).waitFor();
       await page.getByText(`podman load -i 127.0.0.1_`).waitFor();
       await shot(page, 'done-1280');
       // Hashing ran on a second thread, in the engine's sha256 worker.
-      assert.ok(page.workers().some((w) => /sha256\.worker/.test(w.url())), 'the sha256 worker runs');
+      assert.ok(
+        page.workers().some((w) => /sha256\.worker/.test(w.url())),
+        'the sha256 worker runs',
+      );
 
       const inspected = await skopeoInspectArchive(file);
       assert.equal(inspected.Architecture, 'arm64');
@@ -191,12 +207,21 @@ describe('web app', () => {
       for (const name of ['shared/a', 'shared/b']) {
         await page.getByLabel('Image', { exact: true }).fill(`${registry.host}/${name}:v1`);
         await page.getByRole('button', { name: 'Add to archive' }).click();
-        await page.getByRole('listitem').filter({ hasText: `${registry.host}/${name}:v1` }).waitFor();
+        await page
+          .getByRole('listitem')
+          .filter({ hasText: `${registry.host}/${name}:v1` })
+          .waitFor();
       }
-      const file = await downloadTo(page, () => page.getByRole('button', { name: 'Download 2 images' }).click(), 'shared.tar');
+      const file = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Download 2 images' }).click(),
+        'shared.tar',
+      );
       await page.getByRole('heading', { name: 'Done' }).waitFor();
       const { stdout } = await runCommand('tar', ['-tf', file]);
-      const blobs = stdout.split('\n').filter((l) => l.startsWith('blobs/sha256/') && l.length > 'blobs/sha256/'.length);
+      const blobs = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('blobs/sha256/') && l.length > 'blobs/sha256/'.length);
       // 3 + 3 layers with 2 shared → 4 layers, 2 configs, 2 manifests.
       assert.equal(blobs.length, 8, stdout);
       await dockerd.load(file);
@@ -211,7 +236,9 @@ describe('web app', () => {
     const layer = fixtures.small.docker.layers[1]!;
     // The big layer's body stops after a few bytes and the connection stays open: a download in progress.
     const tail = `bytes=${layer.size - 8}-${layer.size - 1}`;
-    stallFront.setPlan(once((r) => r.method === 'GET' && r.path.includes(layer.digest) && r.range !== tail, fault.stall(200)));
+    stallFront.setPlan(
+      once((r) => r.method === 'GET' && r.path.includes(layer.digest) && r.range !== tail, fault.stall(200)),
+    );
     const { context, page } = await newPage(browser);
     try {
       await page.goto(server.url);
@@ -255,7 +282,11 @@ describe('web app', () => {
       await page.getByLabel('Password').fill(PASSWORD);
       await waitResolved(page);
       assert.equal((await page.getByRole('alert').textContent())?.trim(), '');
-      const file = await downloadTo(page, () => page.getByRole('button', { name: 'Download', exact: true }).click(), 'private.tar');
+      const file = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Download', exact: true }).click(),
+        'private.tar',
+      );
       await dockerd.load(file);
       await dockerd.inspect(image);
       await page.getByLabel('Remember on this device').check();
@@ -286,7 +317,11 @@ describe('web app', () => {
       const image = `${noCors.host}/hidden/app:v1`;
       await page.getByLabel('Image', { exact: true }).fill(image);
       await waitResolved(page);
-      const file = await downloadTo(page, () => page.getByRole('button', { name: 'Download', exact: true }).click(), 'relayed.tar');
+      const file = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Download', exact: true }).click(),
+        'relayed.tar',
+      );
       await dockerd.load(file);
       await dockerd.inspect(image);
 
@@ -298,9 +333,16 @@ describe('web app', () => {
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByText(`passing through the relay at ${relayServer.url}/relay`).waitFor();
       await waitResolved(page);
-      const privateFile = await downloadTo(page, () => page.getByRole('button', { name: 'Download', exact: true }).click(), 'relayed-private.tar');
+      const privateFile = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Download', exact: true }).click(),
+        'relayed-private.tar',
+      );
       assert.equal((await skopeoInspectArchive(privateFile)).Architecture, 'amd64');
-      assert.deepEqual(problems.errors.filter((e) => !/status of 401/.test(e)), []);
+      assert.deepEqual(
+        problems.errors.filter((e) => !/status of 401/.test(e)),
+        [],
+      );
     } finally {
       await context.close();
     }
@@ -363,7 +405,11 @@ describe('web app', () => {
         await page.getByRole('button', { name: 'Add to archive' }).click();
       }
       await page.getByLabel('.zip offline kit').check();
-      const zip = await downloadTo(page, () => page.getByRole('button', { name: 'Download 2 images' }).click(), 'kit.zip');
+      const zip = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Download 2 images' }).click(),
+        'kit.zip',
+      );
       await page.getByRole('heading', { name: 'Done' }).waitFor();
       assert.equal(await page.getByTestId('result-sha256').textContent(), sha256File(zip));
       const dir = join(scratch.path, 'kit');
@@ -375,14 +421,19 @@ describe('web app', () => {
       const sums = readFileSync(join(dir, 'SHA256SUMS'), 'utf8');
       assert.equal(sums, tars.map((t) => `${sha256File(join(dir, t))}  ${t}\n`).join(''));
       // The script checks every tar, then loads each one (here into the test dockerd).
-      const { stdout } = await runCommand('sh', [join(dir, 'load.sh')], { env: { ...dockerd.env, DOCKER: DOCKER_CLI } });
+      const { stdout } = await runCommand('sh', [join(dir, 'load.sh')], {
+        env: { ...dockerd.env, DOCKER: DOCKER_CLI },
+      });
       assert.match(stdout, /: OK/);
       assert.match(stdout, /Loaded image: .*small\/docker:v1/);
       assert.match(stdout, /Loaded image: .*multi\/list:v1/);
       assert.equal((await dockerd.inspect(`${registry.host}/multi/list:v1`)).Architecture, 'amd64');
       // A tampered tar is refused before anything loads.
       writeFileSync(join(dir, tars[0]!), 'tampered');
-      await assert.rejects(runCommand('sh', [join(dir, 'load.sh')], { env: { ...dockerd.env, DOCKER: DOCKER_CLI } }), /FAILED|did NOT match/);
+      await assert.rejects(
+        runCommand('sh', [join(dir, 'load.sh')], { env: { ...dockerd.env, DOCKER: DOCKER_CLI } }),
+        /FAILED|did NOT match/,
+      );
     } finally {
       await context.close();
     }
@@ -433,13 +484,18 @@ describe('web app', () => {
       await page.getByText('not served over HTTPS').waitFor();
       await page.getByText('Held in the browser until complete').waitFor();
       await page.getByLabel('Image', { exact: true }).fill(`${registry.host}/small/docker:v1`);
-      const file = await downloadTo(page, () => page.getByRole('button', { name: 'Download', exact: true }).click(), 'blob.tar');
+      const file = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Download', exact: true }).click(),
+        'blob.tar',
+      );
       await page.getByRole('heading', { name: 'Done' }).waitFor();
       assert.equal(await page.getByTestId('result-file').textContent(), 'from-config.tar');
       assert.equal(await page.getByTestId('result-sha256').textContent(), sha256File(file));
       // as-pulled: the layer blobs are the registry's own, byte for byte.
       const { stdout } = await runCommand('tar', ['-tf', file]);
-      for (const layer of fixtures.small.docker.layers) assert.ok(stdout.includes(`blobs/sha256/${layer.digest.slice(7)}`));
+      for (const layer of fixtures.small.docker.layers)
+        assert.ok(stdout.includes(`blobs/sha256/${layer.digest.slice(7)}`));
       await dockerd.load(file);
 
       // Settings: the host's defaults show, and a user's change wins over them.
@@ -456,7 +512,9 @@ describe('web app', () => {
       await dialog.getByLabel('File name').fill('mine');
       await dialog.getByRole('button', { name: 'Save' }).click();
       await dialog.waitFor({ state: 'hidden' });
-      assert.deepEqual(JSON.parse((await page.evaluate(() => localStorage.getItem('skiff.settings'))) ?? '{}'), { outputName: 'mine' });
+      assert.deepEqual(JSON.parse((await page.evaluate(() => localStorage.getItem('skiff.settings'))) ?? '{}'), {
+        outputName: 'mine',
+      });
     } finally {
       server.config = {};
       await context.close();
@@ -466,9 +524,13 @@ describe('web app', () => {
   it('fits a phone screen', async () => {
     const { context, page } = await newPage(browser, { width: 390, height: 844 });
     try {
-      await page.goto(`${server.url}?image=${encodeURIComponent(`${registry.host}/multi/app:v1`)}&platform=linux/arm64`);
+      await page.goto(
+        `${server.url}?image=${encodeURIComponent(`${registry.host}/multi/app:v1`)}&platform=linux/arm64`,
+      );
       await waitResolved(page, 'linux/arm64');
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
       assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
       await shot(page, 'resolved-phone');
       await downloadTo(page, () => page.getByRole('button', { name: 'Download', exact: true }).click(), 'phone.tar');

@@ -83,7 +83,10 @@ describe('single images load into docker with the right ID and layers', () => {
     const index = await readJsonFromTar(tar, 'index.json');
     assert.equal(index.manifests[0].digest, image.manifestDigest);
     const inspected = await skopeoInspectArchive(tar);
-    assert.deepEqual(inspected.LayersData?.map((l: { MIMEType: string }) => l.MIMEType).length ?? inspected.Layers.length, image.layers.length);
+    assert.deepEqual(
+      inspected.LayersData?.map((l: { MIMEType: string }) => l.MIMEType).length ?? inspected.Layers.length,
+      image.layers.length,
+    );
     await skopeo(['copy', `docker-archive:${tar}`, `oci:${join(dir.path, 'zstd-copied')}:v1`]);
     assert.deepEqual(inspected.Layers.length, image.layers.length);
   });
@@ -111,7 +114,10 @@ describe('archive layout', () => {
     const tar = join(dir.path, 'layout-uncompressed.tar');
     await pullToFile([image.reference], tar);
     const manifest = await readJsonFromTar(tar, 'manifest.json');
-    assert.deepEqual(manifest[0].Layers, image.diffIds.map((d) => `blobs/sha256/${d.slice(7)}`));
+    assert.deepEqual(
+      manifest[0].Layers,
+      image.diffIds.map((d) => `blobs/sha256/${d.slice(7)}`),
+    );
     await skopeo(['copy', `docker-archive:${tar}`, `oci:${join(dir.path, 'copied')}:v1`]);
   });
 
@@ -122,7 +128,11 @@ describe('archive layout', () => {
     assert.equal(result.images.length, 2);
     const entries = [...(await tarEntries(tar)).keys()];
     for (const diffId of a.diffIds.slice(0, 2)) {
-      assert.equal(entries.filter((e) => e === `blobs/sha256/${diffId.slice(7)}`).length, 1, 'shared layer stored once');
+      assert.equal(
+        entries.filter((e) => e === `blobs/sha256/${diffId.slice(7)}`).length,
+        1,
+        'shared layer stored once',
+      );
     }
     const manifest = await readJsonFromTar(tar, 'manifest.json');
     assert.equal(manifest.length, 2);
@@ -139,12 +149,21 @@ describe('archive layout', () => {
   test('progress counts every blob byte once, only ever grows, and ends with each layer done or shared', async () => {
     const { a, b } = fixtures.shared;
     const events: PullProgress[] = [];
-    await pullToFile([a.reference, b.reference], join(dir.path, 'progress.tar'), { onProgress: (p) => events.push(p), progressIntervalMs: 0 });
+    await pullToFile([a.reference, b.reference], join(dir.path, 'progress.tar'), {
+      onProgress: (p) => events.push(p),
+      progressIntervalMs: 0,
+    });
     const last = events.at(-1)!;
     const unique = new Map([...a.layers, ...b.layers].map((l) => [l.digest, l.size]));
-    assert.equal(last.expected, [...unique.values()].reduce((x, y) => x + y, 0));
+    assert.equal(
+      last.expected,
+      [...unique.values()].reduce((x, y) => x + y, 0),
+    );
     assert.equal(last.received, last.expected);
-    assert.deepEqual(last.layers.map((l) => l.state), [...a.layers.map(() => 'done'), 'shared', 'shared', 'done']);
+    assert.deepEqual(
+      last.layers.map((l) => l.state),
+      [...a.layers.map(() => 'done'), 'shared', 'shared', 'done'],
+    );
     for (let i = 1; i < events.length; i++) assert.ok(events[i]!.received >= events[i - 1]!.received);
     assert.ok(last.written > 0);
   });
@@ -163,7 +182,11 @@ describe('archive layout', () => {
 describe('multi-platform indexes', () => {
   test('the platform asked for is the one pulled; linux/amd64 by default', async () => {
     const index = fixtures.multi.app;
-    for (const [platform, key] of [[undefined, 'linux/amd64'], ['linux/arm64', 'linux/arm64/v8'], ['linux/arm/v7', 'linux/arm/v7']] as const) {
+    for (const [platform, key] of [
+      [undefined, 'linux/amd64'],
+      ['linux/arm64', 'linux/arm64/v8'],
+      ['linux/arm/v7', 'linux/arm/v7'],
+    ] as const) {
       const expected = index.byPlatform[key] ?? index.byPlatform[key.replace('/v8', '')];
       assert.ok(expected, `fixture has ${key}: ${Object.keys(index.byPlatform)}`);
       const tar = join(dir.path, `multi-${key.replaceAll('/', '-')}.tar`);

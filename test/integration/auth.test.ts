@@ -31,7 +31,9 @@ describe('htpasswd (Basic) registry', () => {
   after(() => registry?.stop());
 
   test('pulls with the right credentials', async () => {
-    const result = await pullToFile([image.reference], join(dir.path, 'basic.tar'), { credentials: { username: 'alice', password: 's3cret pass' } });
+    const result = await pullToFile([image.reference], join(dir.path, 'basic.tar'), {
+      credentials: { username: 'alice', password: 's3cret pass' },
+    });
     assert.equal(result.images[0]!.configDigest, image.configDigest);
   });
 
@@ -44,7 +46,10 @@ describe('htpasswd (Basic) registry', () => {
   });
 
   test('no credentials says credentials are needed', async () => {
-    await assert.rejects(resolve(image.reference), (e) => isCode('unauthorized')(e) && /needs credentials/.test((e as Error).message));
+    await assert.rejects(
+      resolve(image.reference),
+      (e) => isCode('unauthorized')(e) && /needs credentials/.test((e as Error).message),
+    );
   });
 });
 
@@ -54,7 +59,11 @@ describe('token (Bearer) registry', () => {
   let publicImage: PushedImage;
   let privateImage: PushedImage;
   before(async () => {
-    tokens = await startTokenServer({ users: { bob: 'hunter2' }, anonymousPull: ['public/*'], tokenField: 'access_token' });
+    tokens = await startTokenServer({
+      users: { bob: 'hunter2' },
+      anonymousPull: ['public/*'],
+      tokenField: 'access_token',
+    });
     registry = await startRegistry({ auth: { token: tokens } });
     publicImage = await pushImage(registry, 'public/app', 'v1', { format: 'oci', layers: smallLayers() });
     privateImage = await pushImage(registry, 'team/app', 'v1', { format: 'oci', layers: smallLayers('zstd') });
@@ -75,7 +84,9 @@ describe('token (Bearer) registry', () => {
 
   test('a private repository with username + password sent to the realm', async () => {
     tokens.requests.length = 0;
-    const result = await pullToFile([privateImage.reference], join(dir.path, 'private.tar'), { credentials: { username: 'bob', password: 'hunter2' } });
+    const result = await pullToFile([privateImage.reference], join(dir.path, 'private.tar'), {
+      credentials: { username: 'bob', password: 'hunter2' },
+    });
     assert.equal(result.images[0]!.configDigest, privateImage.configDigest);
     assert.equal(tokens.requests[0]!.account, 'bob');
   });
@@ -85,7 +96,10 @@ describe('token (Bearer) registry', () => {
   });
 
   test('a wrong password is "unauthorized" with advice', async () => {
-    await assert.rejects(resolve(privateImage.reference, { credentials: { username: 'bob', password: 'nope' } }), (e) => isCode('unauthorized')(e) && /check the username/.test((e as Error).message));
+    await assert.rejects(
+      resolve(privateImage.reference, { credentials: { username: 'bob', password: 'nope' } }),
+      (e) => isCode('unauthorized')(e) && /check the username/.test((e as Error).message),
+    );
   });
 
   test('short-lived tokens are renewed before they run out, and the pull goes on', async () => {
@@ -127,7 +141,14 @@ describe('a 401 from a proxy mid-pull', () => {
 
   test('fetches a fresh token and goes on', async () => {
     const layer = image.layers.at(-1)!;
-    proxy.setPlan(once(`/blobs/${layer.digest}`, fault.unauthorized(`Bearer realm="${tokens.realm}",service="${tokens.service}",scope="repository:lib/app:pull"`)));
+    proxy.setPlan(
+      once(
+        `/blobs/${layer.digest}`,
+        fault.unauthorized(
+          `Bearer realm="${tokens.realm}",service="${tokens.service}",scope="repository:lib/app:pull"`,
+        ),
+      ),
+    );
     tokens.requests.length = 0;
     const result = await pullToFile([`${proxy.host}/lib/app:v1`], join(dir.path, 'refresh.tar'));
     assert.equal(result.images[0]!.configDigest, image.configDigest);
@@ -148,8 +169,13 @@ describe('redirects', () => {
     // A "CDN" on another origin (localhost vs 127.0.0.1) that serves blobs with its own access, as signed URLs do.
     cdn = createServer(async (req, res) => {
       cdnSawAuthorization.push(req.headers.authorization !== undefined);
-      const upstream = await fetch(`${registry.url}${req.url}`, { headers: { authorization: basic, ...(req.headers.range ? { range: req.headers.range } : {}) } });
-      res.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([k]) => k !== 'transfer-encoding')));
+      const upstream = await fetch(`${registry.url}${req.url}`, {
+        headers: { authorization: basic, ...(req.headers.range ? { range: req.headers.range } : {}) },
+      });
+      res.writeHead(
+        upstream.status,
+        Object.fromEntries([...upstream.headers].filter(([k]) => k !== 'transfer-encoding')),
+      );
       res.end(Buffer.from(await upstream.arrayBuffer()));
     });
     await new Promise<void>((r) => cdn.listen(0, '127.0.0.1', r));
@@ -160,8 +186,16 @@ describe('redirects', () => {
         res.writeHead(307, { location: `http://localhost:${cdnPort}${req.url}` }).end();
         return;
       }
-      const upstream = await fetch(`${registry.url}${req.url}`, { method: req.method, headers: Object.fromEntries(Object.entries(req.headers).filter(([k]) => ['authorization', 'accept', 'range'].includes(k))) as Record<string, string> });
-      res.writeHead(upstream.status, Object.fromEntries([...upstream.headers].filter(([k]) => k !== 'transfer-encoding' && k !== 'content-length')));
+      const upstream = await fetch(`${registry.url}${req.url}`, {
+        method: req.method,
+        headers: Object.fromEntries(
+          Object.entries(req.headers).filter(([k]) => ['authorization', 'accept', 'range'].includes(k)),
+        ) as Record<string, string>,
+      });
+      res.writeHead(
+        upstream.status,
+        Object.fromEntries([...upstream.headers].filter(([k]) => k !== 'transfer-encoding' && k !== 'content-length')),
+      );
       res.end(Buffer.from(await upstream.arrayBuffer()));
     });
     await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
@@ -174,9 +208,14 @@ describe('redirects', () => {
 
   test('a blob redirected to another host is fetched without the credentials', async () => {
     const host = `127.0.0.1:${(front.address() as AddressInfo).port}`;
-    const result = await pullToFile([`${host}/redir/app:v1`], join(dir.path, 'redirect.tar'), { credentials: { username: 'u', password: 'p' } });
+    const result = await pullToFile([`${host}/redir/app:v1`], join(dir.path, 'redirect.tar'), {
+      credentials: { username: 'u', password: 'p' },
+    });
     assert.equal(result.images[0]!.configDigest, image.configDigest);
     assert.ok(cdnSawAuthorization.length > 0, 'blobs came through the CDN');
-    assert.ok(cdnSawAuthorization.every((seen) => !seen), 'Authorization never reached the other host');
+    assert.ok(
+      cdnSawAuthorization.every((seen) => !seen),
+      'Authorization never reached the other host',
+    );
   });
 });

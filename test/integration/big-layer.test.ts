@@ -31,7 +31,11 @@ after(async () => {
 
 test('a 1.1 GiB layer streams through in flat memory and loads with the right ID', async () => {
   const out = join(dir.path, 'big.tar');
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/pull.ts'), image.reference, '-o', out, '--quiet', '--stats'], { cwd: root, encoding: 'utf8' });
+  const run = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'src/cli/pull.ts'), image.reference, '-o', out, '--quiet', '--stats'],
+    { cwd: root, encoding: 'utf8' },
+  );
   assert.equal(run.status, 0, run.stderr);
   const stats = JSON.parse(run.stdout.trim()) as { seconds: number; peakRssBytes: number };
   console.log(`# big layer: ${stats.seconds.toFixed(1)} s, peak RSS ${(stats.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);

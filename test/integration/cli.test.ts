@@ -15,7 +15,10 @@ let registry: Registry;
 let image: PushedImage;
 
 function cli(...args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/pull.ts'), ...args], { cwd: root, encoding: 'utf8' });
+  return spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/pull.ts'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+  });
 }
 
 before(async () => {
@@ -29,7 +32,19 @@ after(async () => {
 
 test('pulls to the named file, prints the ID and the load command, and stats on request', () => {
   const out = join(dir.path, 'app.tar');
-  const run = cli(image.reference, '-o', out, '--user', 'ci', '--password', 'pw', '--layers', 'as-pulled', '--quiet', '--stats');
+  const run = cli(
+    image.reference,
+    '-o',
+    out,
+    '--user',
+    'ci',
+    '--password',
+    'pw',
+    '--layers',
+    'as-pulled',
+    '--quiet',
+    '--stats',
+  );
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stderr, new RegExp(`ID ${image.configDigest}`));
   assert.match(run.stderr, /docker load -i /);
@@ -44,15 +59,24 @@ test('failures exit 1 with the reason and leave no file', () => {
   const out = join(dir.path, 'fail.tar');
   const cases: [string[], RegExp][] = [
     [['Not/A/Valid:Name:x', '-o', out], /error \(invalid-reference\)/],
-    [[image.reference, '-o', out, '--user', 'ci', '--password', 'wrong'], /error \(unauthorized\).*refused these credentials/],
+    [
+      [image.reference, '-o', out, '--user', 'ci', '--password', 'wrong'],
+      /error \(unauthorized\).*refused these credentials/,
+    ],
     [[`${registry.host}/cli/missing:1`, '-o', out, '--user', 'ci', '--password', 'pw'], /error \(not-found\)/],
-    [[image.reference, '-o', out, '--platform', 'linux/s390x', '--user', 'ci', '--password', 'pw'], /error \(platform-not-found\).*linux\/amd64/],
+    [
+      [image.reference, '-o', out, '--platform', 'linux/s390x', '--user', 'ci', '--password', 'pw'],
+      /error \(platform-not-found\).*linux\/amd64/,
+    ],
   ];
   for (const [args, message] of cases) {
     const run = cli(...args);
     assert.equal(run.status, 1, `${args.join(' ')}: ${run.stderr}`);
     assert.match(run.stderr, message);
-    assert.deepEqual(readdirSync(dir.path).filter((f) => f.startsWith('fail')), []);
+    assert.deepEqual(
+      readdirSync(dir.path).filter((f) => f.startsWith('fail')),
+      [],
+    );
   }
 });
 

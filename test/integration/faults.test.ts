@@ -60,8 +60,14 @@ describe('recovered faults give the same archive', () => {
     await pull([viaProxy(image)], sink, { idleTimeoutMs: 5_000 });
     assert.equal(state.closed, true);
     assert.ok(bytes().equals(expected), 'archive identical to the one pulled without faults');
-    const resumed = proxy.requests.filter((r) => r.path.includes(layer.digest) && r.range?.startsWith(`bytes=${Math.floor(layer.size / 2)}-`));
-    assert.equal(resumed.length, 1, `a Range request resumed at the cut: ${proxy.requests.map((r) => `${r.method} ${r.path} ${r.range ?? ''}`).join('; ')}`);
+    const resumed = proxy.requests.filter(
+      (r) => r.path.includes(layer.digest) && r.range?.startsWith(`bytes=${Math.floor(layer.size / 2)}-`),
+    );
+    assert.equal(
+      resumed.length,
+      1,
+      `a Range request resumed at the cut: ${proxy.requests.map((r) => `${r.method} ${r.path} ${r.range ?? ''}`).join('; ')}`,
+    );
   });
 
   test('a stalled body is given up after the idle timeout and resumed', async () => {
@@ -79,7 +85,9 @@ describe('recovered faults give the same archive', () => {
     const expected = await cleanArchive(image);
     const layer = bigLayer(image);
     proxy.reset();
-    proxy.setPlan(combine(once('/manifests/', fault.tooManyRequests(1)), once(`/blobs/${layer.digest}`, fault.serverError(503))));
+    proxy.setPlan(
+      combine(once('/manifests/', fault.tooManyRequests(1)), once(`/blobs/${layer.digest}`, fault.serverError(503))),
+    );
     const started = Date.now();
     const { sink, bytes } = recordingSink();
     await pull([viaProxy(image)], sink);
@@ -134,7 +142,10 @@ describe('unrecoverable faults end in a clear error and an aborted sink', () => 
     const image = fixtures.small.docker;
     proxy.setPlan(once(`/manifests/${image.manifestDigest}`, fault.flipByte(40), 5));
     const { sink, state } = recordingSink();
-    await assert.rejects(pull([`${proxy.host}/${image.repository}@${image.manifestDigest}`], sink), (e) => e instanceof SkiffError && e.code === 'digest-mismatch' && e.message.includes(image.manifestDigest));
+    await assert.rejects(
+      pull([`${proxy.host}/${image.repository}@${image.manifestDigest}`], sink),
+      (e) => e instanceof SkiffError && e.code === 'digest-mismatch' && e.message.includes(image.manifestDigest),
+    );
     assert.ok(state.aborted);
     proxy.setPlan(undefined);
   });
@@ -143,7 +154,10 @@ describe('unrecoverable faults end in a clear error and an aborted sink', () => 
     const image = fixtures.small.oci;
     proxy.setPlan(() => fault.serverError(503));
     const { sink, state } = recordingSink();
-    await assert.rejects(pull([viaProxy(image)], sink, { retry: { attempts: 2 } }), (e) => e instanceof SkiffError && e.code === 'http' && /503/.test(e.message));
+    await assert.rejects(
+      pull([viaProxy(image)], sink, { retry: { attempts: 2 } }),
+      (e) => e instanceof SkiffError && e.code === 'http' && /503/.test(e.message),
+    );
     assert.ok(state.aborted);
     proxy.setPlan(undefined);
   });
@@ -154,7 +168,10 @@ describe('unrecoverable faults end in a clear error and an aborted sink', () => 
     proxy.setPlan(() => fault.delay(50));
     const { sink, state } = recordingSink();
     setTimeout(() => controller.abort(), 300);
-    await assert.rejects(pull([viaProxy(image)], sink, { signal: controller.signal }), (e) => e instanceof SkiffError && e.code === 'aborted');
+    await assert.rejects(
+      pull([viaProxy(image)], sink, { signal: controller.signal }),
+      (e) => e instanceof SkiffError && e.code === 'aborted',
+    );
     assert.equal(state.closed, false);
     assert.ok(state.aborted);
     proxy.setPlan(undefined);

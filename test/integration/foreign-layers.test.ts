@@ -41,14 +41,25 @@ before(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] }, config: {} }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] }, config: {} }),
+  );
   const pushed = await pushBlob(registry, 'win/app', config);
   configDigest = pushed.digest;
-  const layer = (urls: string[]) => ({ mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', digest: sha(blob), size: blob.byteLength, urls });
+  const layer = (urls: string[]) => ({
+    mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+    digest: sha(blob),
+    size: blob.byteLength,
+    urls,
+  });
   const manifest = (urls: string[]) => ({
     schemaVersion: 2,
     mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-    config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: configDigest, size: config.byteLength },
+    config: {
+      mediaType: 'application/vnd.docker.container.image.v1+json',
+      digest: configDigest,
+      size: config.byteLength,
+    },
     layers: [layer(urls)],
   });
   await pushManifest(registry, 'win/app', 'v1', manifest([`${base}/missing`, `${base}/layer.tar.gz`]));
@@ -66,7 +77,10 @@ test('a foreign layer comes from its URL (the next one when one fails), without 
   const tar = join(dir.path, 'foreign.tar');
   await pullToFile([`${registry.host}/win/app:v1`], tar, { credentials: { username: 'u', password: 'p' } });
   assert.ok(served.some((s) => s.path === '/layer.tar.gz'));
-  assert.ok(served.every((s) => !s.authorization), 'registry credentials never sent to a foreign URL');
+  assert.ok(
+    served.every((s) => !s.authorization),
+    'registry credentials never sent to a foreign URL',
+  );
   await dockerd.load(tar);
   const inspected = await dockerd.inspect(configDigest);
   assert.deepEqual(inspected.RootFS.Layers, [diffId]);
@@ -74,7 +88,9 @@ test('a foreign layer comes from its URL (the next one when one fails), without 
 
 test('a foreign layer whose URLs all fail ends in a clear error', async () => {
   await assert.rejects(
-    pullToFile([`${registry.host}/win/app:gone`], join(dir.path, 'gone.tar'), { credentials: { username: 'u', password: 'p' } }),
+    pullToFile([`${registry.host}/win/app:gone`], join(dir.path, 'gone.tar'), {
+      credentials: { username: 'u', password: 'p' },
+    }),
     (e) => e instanceof SkiffError && /Foreign layer URL .*404/.test(e.message),
   );
 });

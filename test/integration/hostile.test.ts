@@ -26,8 +26,14 @@ let proxy: FaultProxy;
 let fixtures: Fixtures;
 
 /** Pushes an image made of raw layer blobs (which may be broken) and returns its reference via the proxy. */
-async function pushRaw(repo: string, layers: { blob: Uint8Array; diffId: string }[], diffIds = layers.map((l) => l.diffId)): Promise<string> {
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} }));
+async function pushRaw(
+  repo: string,
+  layers: { blob: Uint8Array; diffId: string }[],
+  diffIds = layers.map((l) => l.diffId),
+): Promise<string> {
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} }),
+  );
   const configBlob = await pushBlob(registry, repo, config);
   const descriptors = [];
   for (const layer of layers) {
@@ -71,25 +77,87 @@ describe('hostile manifests', () => {
   const serveManifest = (body: string, contentType = OCI_MANIFEST) =>
     proxy.setPlan(always('/manifests/', fault.status(200, { 'Content-Type': contentType }, body)));
   const manifest = (layers: unknown[], extra: object = {}) =>
-    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: fixtures.small.oci.configDigest, size: fixtures.small.oci.configBytes.byteLength }, layers, ...extra });
-  const layer = (fields: object) => ({ mediaType: GZIP_LAYER, digest: fixtures.small.oci.layers[0]!.digest, size: 100, ...fields });
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: fixtures.small.oci.configDigest,
+        size: fixtures.small.oci.configBytes.byteLength,
+      },
+      layers,
+      ...extra,
+    });
+  const layer = (fields: object) => ({
+    mediaType: GZIP_LAYER,
+    digest: fixtures.small.oci.layers[0]!.digest,
+    size: 100,
+    ...fields,
+  });
   after(() => proxy.setPlan(undefined));
 
   const cases: [string, () => void, SkiffErrorCode, RegExp][] = [
     ['not JSON', () => serveManifest('<html>not json</html>'), 'bad-manifest', /not valid JSON/],
-    ['JSON of the wrong shape', () => serveManifest('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":"x"}'), 'bad-manifest', /no layers array/],
-    ['an unknown media type', () => serveManifest('{"schemaVersion":2,"mediaType":"application/x-evil"}', 'application/x-evil'), 'unsupported', /application\/x-evil/],
-    ['schemaVersion 1', () => serveManifest('{"schemaVersion":1,"name":"x","fsLayers":[]}', 'application/vnd.docker.distribution.manifest.v1+prettyjws'), 'unsupported', /schema 1/],
+    [
+      'JSON of the wrong shape',
+      () => serveManifest('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":"x"}'),
+      'bad-manifest',
+      /no layers array/,
+    ],
+    [
+      'an unknown media type',
+      () => serveManifest('{"schemaVersion":2,"mediaType":"application/x-evil"}', 'application/x-evil'),
+      'unsupported',
+      /application\/x-evil/,
+    ],
+    [
+      'schemaVersion 1',
+      () =>
+        serveManifest(
+          '{"schemaVersion":1,"name":"x","fsLayers":[]}',
+          'application/vnd.docker.distribution.manifest.v1+prettyjws',
+        ),
+      'unsupported',
+      /schema 1/,
+    ],
     ['10 000 layers', () => serveManifest(manifest(Array(10_000).fill(layer({})))), 'bad-manifest', /10000 layers/],
     ['a negative size', () => serveManifest(manifest([layer({ size: -1 })])), 'bad-manifest', /invalid size -1/],
     ['a fractional size', () => serveManifest(manifest([layer({ size: 1.5 })])), 'bad-manifest', /invalid size 1\.5/],
     ['a size of 2^63', () => serveManifest(manifest([layer({ size: 2 ** 63 })])), 'bad-manifest', /invalid size/],
-    ['a path in a digest', () => serveManifest(manifest([layer({ digest: 'sha256:../../x' })])), 'bad-manifest', /invalid digest "sha256:\.\.\/\.\.\/x"/],
-    ['an md5 digest', () => serveManifest(manifest([layer({ digest: `md5:${'a'.repeat(32)}` })])), 'bad-manifest', /invalid digest/],
-    ['an uppercase digest', () => serveManifest(manifest([layer({ digest: `sha256:${'A'.repeat(64)}` })])), 'bad-manifest', /invalid digest/],
-    ['a digest of the wrong length', () => serveManifest(manifest([layer({ digest: `sha256:${'a'.repeat(63)}` })])), 'bad-manifest', /invalid digest/],
+    [
+      'a path in a digest',
+      () => serveManifest(manifest([layer({ digest: 'sha256:../../x' })])),
+      'bad-manifest',
+      /invalid digest "sha256:\.\.\/\.\.\/x"/,
+    ],
+    [
+      'an md5 digest',
+      () => serveManifest(manifest([layer({ digest: `md5:${'a'.repeat(32)}` })])),
+      'bad-manifest',
+      /invalid digest/,
+    ],
+    [
+      'an uppercase digest',
+      () => serveManifest(manifest([layer({ digest: `sha256:${'A'.repeat(64)}` })])),
+      'bad-manifest',
+      /invalid digest/,
+    ],
+    [
+      'a digest of the wrong length',
+      () => serveManifest(manifest([layer({ digest: `sha256:${'a'.repeat(63)}` })])),
+      'bad-manifest',
+      /invalid digest/,
+    ],
     ['a manifest over 4 MiB', () => serveManifest(' '.repeat(4 * 1024 * 1024 + 10)), 'too-large', /4194304/],
-    ['a layer count that differs from the diff_ids', () => serveManifest(manifest([...fixtures.small.oci.layers.map((l) => layer({ digest: l.digest, size: l.size })), layer({})])), 'bad-manifest', /3 layers but the image config lists 2 diff_ids/],
+    [
+      'a layer count that differs from the diff_ids',
+      () =>
+        serveManifest(
+          manifest([...fixtures.small.oci.layers.map((l) => layer({ digest: l.digest, size: l.size })), layer({})]),
+        ),
+      'bad-manifest',
+      /3 layers but the image config lists 2 diff_ids/,
+    ],
   ];
   for (const [name, setUp, code, message] of cases) {
     test(name, async () => {
@@ -104,7 +172,11 @@ describe('hostile manifests', () => {
     let digest = inner.digest;
     let size = inner.bytes.byteLength;
     for (const tag of ['nest1', 'nest2']) {
-      const body = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_INDEX, digest, size, platform: { os: 'linux', architecture: 'amd64' } }] });
+      const body = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_INDEX,
+        manifests: [{ mediaType: OCI_INDEX, digest, size, platform: { os: 'linux', architecture: 'amd64' } }],
+      });
       digest = await pushManifest(registry, inner.repository, tag, body, OCI_INDEX);
       size = Buffer.byteLength(body);
     }
@@ -128,7 +200,9 @@ describe('hostile blobs', () => {
   });
 
   test('a tar entry whose size overruns the layer', async () => {
-    const full = Buffer.concat([...tarEntries([{ path: 'big.bin', content: new Uint8Array(10_000).fill(7) }], undefined, false)]);
+    const full = Buffer.concat([
+      ...tarEntries([{ path: 'big.bin', content: new Uint8Array(10_000).fill(7) }], undefined, false),
+    ]);
     const cut = full.subarray(0, 512 + 3000);
     const ref = await pushRaw('hostile/overrun', [{ blob: gzipSync(cut), diffId: sha(cut) }]);
     await expectFailure(ref, 'bad-layer', /"big\.bin" declares 10000 bytes but the layer ends after 3000/);
@@ -142,8 +216,15 @@ describe('hostile blobs', () => {
   test('a blob longer than declared', async () => {
     const image = fixtures.small.oci;
     const layer = image.layers[0]!;
-    proxy.setPlan(always(`/blobs/${layer.digest}`, fault.status(200, { 'Content-Type': 'application/octet-stream' }, 'x'.repeat(layer.size + 10))));
-    await expectFailure(`${proxy.host}/${image.repository}:v1`, 'size-mismatch', /longer than/, { layers: 'as-pulled' });
+    proxy.setPlan(
+      always(
+        `/blobs/${layer.digest}`,
+        fault.status(200, { 'Content-Type': 'application/octet-stream' }, 'x'.repeat(layer.size + 10)),
+      ),
+    );
+    await expectFailure(`${proxy.host}/${image.repository}:v1`, 'size-mismatch', /longer than/, {
+      layers: 'as-pulled',
+    });
   });
 
   test('a blob shorter than declared, every time', async () => {
@@ -151,12 +232,16 @@ describe('hostile blobs', () => {
     const layer = image.layers[0]!;
     // Every answer, resumed ones included, ends after 10 bytes: a few resumes, then a clear end.
     proxy.setPlan(always(`/blobs/${layer.digest}`, fault.cut(10)));
-    await expectFailure(`${proxy.host}/${image.repository}:v1`, 'network', /broke off after 60 of \d+ bytes/, { layers: 'as-pulled' });
+    await expectFailure(`${proxy.host}/${image.repository}:v1`, 'network', /broke off after 60 of \d+ bytes/, {
+      layers: 'as-pulled',
+    });
   });
 
   test('a gzip bomb stops at the per-layer output limit, stated in the message', async () => {
     const image = fixtures.codec.mixed;
-    await expectFailure(`${proxy.host}/${image.repository}:v1`, 'too-large', /more than 65536 bytes/, { maxLayerBytes: 65_536 });
+    await expectFailure(`${proxy.host}/${image.repository}:v1`, 'too-large', /more than 65536 bytes/, {
+      maxLayerBytes: 65_536,
+    });
   });
 });
 
@@ -198,7 +283,12 @@ describe('hostile auth and transport', () => {
   });
 
   test('a redirect loop', async () => {
-    proxy.setPlan(always('/manifests/', fault.status(302, { Location: `${proxy.url}/v2/${fixtures.small.oci.repository}/manifests/v1` })));
+    proxy.setPlan(
+      always(
+        '/manifests/',
+        fault.status(302, { Location: `${proxy.url}/v2/${fixtures.small.oci.repository}/manifests/v1` }),
+      ),
+    );
     await expectFailure(ref(), 'network', /Too many redirects/);
   });
 

@@ -87,9 +87,18 @@ describe('fixture images, read back by skopeo', () => {
     assert.equal(summary.Digest, img.manifestDigest);
     assert.equal(summary.Architecture, 'amd64');
     assert.equal(summary.Os, 'linux');
-    assert.deepEqual(summary.Layers, img.layers.map((l) => l.digest));
-    assert.deepEqual(summary.Env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'GREETING=hello world']);
-    assert.deepEqual(summary.Labels, { 'org.opencontainers.image.title': 'skiff small', 'com.example.quote': 'it\'s "quoted"' });
+    assert.deepEqual(
+      summary.Layers,
+      img.layers.map((l) => l.digest),
+    );
+    assert.deepEqual(summary.Env, [
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'GREETING=hello world',
+    ]);
+    assert.deepEqual(summary.Labels, {
+      'org.opencontainers.image.title': 'skiff small',
+      'com.example.quote': 'it\'s "quoted"',
+    });
     assert.equal(summary.Created, '2024-01-01T00:00:00Z');
 
     const raw = await inspectRaw(img.reference);
@@ -120,7 +129,10 @@ describe('fixture images, read back by skopeo', () => {
     assert.equal(manifest.mediaType, MediaType.ociManifest);
     assert.equal(manifest.config.mediaType, MediaType.ociConfig);
     assert.deepEqual(mediaTypes(manifest.layers), [MediaType.ociLayerGzip, MediaType.ociLayerGzip]);
-    assert.deepEqual(img.layers.map((l) => l.digest), fx.small.docker.layers.map((l) => l.digest));
+    assert.deepEqual(
+      img.layers.map((l) => l.digest),
+      fx.small.docker.layers.map((l) => l.digest),
+    );
     assert.deepEqual(new Uint8Array(await inspectRaw(img.reference, '--config')), img.configBytes);
   });
 
@@ -153,7 +165,10 @@ describe('fixture images, read back by skopeo', () => {
       const summary = await inspect(index.reference, ...flags);
       assert.equal(summary.Digest, index.digest, 'skopeo reports the index digest');
       assert.equal(summary.Architecture, img.platform.architecture);
-      assert.deepEqual(summary.Layers, img.layers.map((l) => l.digest));
+      assert.deepEqual(
+        summary.Layers,
+        img.layers.map((l) => l.digest),
+      );
       assert.deepEqual(summary.Env, [`PLATFORM=${key}`]);
       seen.add(img.layers[1]!.digest);
     }
@@ -171,7 +186,10 @@ describe('fixture images, read back by skopeo', () => {
     const arm = list.byPlatform['linux/arm64/v8']!;
     const summary = await inspect(list.reference, '--override-arch', 'arm64');
     assert.equal(summary.Architecture, 'arm64');
-    assert.deepEqual(summary.Layers, arm.layers.map((l) => l.digest));
+    assert.deepEqual(
+      summary.Layers,
+      arm.layers.map((l) => l.digest),
+    );
   });
 
   test('many/layers: 32 layers, all different', async () => {
@@ -238,16 +256,28 @@ describe('fixture layers, verified by skopeo copy and the gzip/zstd/tar CLIs', (
 
   test('multi/app: skopeo copy --all takes every image and attestation', async () => {
     const dir = join(work.path, 'multi-app');
-    await skopeo('copy', '--quiet', '--all', '--src-tls-verify=false', `docker://${fx.multi.app.reference}`, `oci:${dir}:v1`);
+    await skopeo(
+      'copy',
+      '--quiet',
+      '--all',
+      '--src-tls-verify=false',
+      `docker://${fx.multi.app.reference}`,
+      `oci:${dir}:v1`,
+    );
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
     assert.equal(index.manifests[0].digest, fx.multi.app.digest);
   });
 
   test('codec/mixed: gzip, zstd and plain tar layers, each under its media type and magic bytes', async () => {
     const layers = fx.codec.mixed.layers;
-    assert.deepEqual(layers.map((l) => l.mediaType), [MediaType.ociLayerGzip, MediaType.ociLayerZstd, MediaType.ociLayerTar]);
+    assert.deepEqual(
+      layers.map((l) => l.mediaType),
+      [MediaType.ociLayerGzip, MediaType.ociLayerZstd, MediaType.ociLayerTar],
+    );
     const blobs = await Promise.all(
-      layers.map(async (l) => Buffer.from(await (await fetch(`${registry.url}/v2/codec/mixed/blobs/${l.digest}`)).arrayBuffer())),
+      layers.map(async (l) =>
+        Buffer.from(await (await fetch(`${registry.url}/v2/codec/mixed/blobs/${l.digest}`)).arrayBuffer()),
+      ),
     );
     assert.equal(blobs[0]!.subarray(0, 2).toString('hex'), '1f8b');
     assert.equal(blobs[1]!.subarray(0, 4).toString('hex'), '28b52ffd');
@@ -259,7 +289,10 @@ describe('fixture layers, verified by skopeo copy and the gzip/zstd/tar CLIs', (
     assert.equal(layer.memberSizes.length, 3);
     const res = await fetch(`${registry.url}/v2/codec/multimember/blobs/${layer.digest}`);
     const blob = new Uint8Array(await res.arrayBuffer());
-    assert.equal(blob.length, layer.memberSizes.reduce((a, b) => a + b, 0));
+    assert.equal(
+      blob.length,
+      layer.memberSizes.reduce((a, b) => a + b, 0),
+    );
     const parts: Buffer[] = [];
     let at = 0;
     for (const size of layer.memberSizes) {
@@ -291,7 +324,10 @@ describe('fixture layers, verified by skopeo copy and the gzip/zstd/tar CLIs', (
     assert.match(line(two, 'app/.wh.removed'), /^-rw-r--r-- 0\/0 +0 /);
     assert.match(line(two, 'app/data/.wh..wh..opq'), /^-rw-r--r-- 0\/0 +0 /);
     const names = two!.map(entryName);
-    assert.ok(names.indexOf('app/data/') < names.indexOf('app/data/.wh..wh..opq'), 'the opaque marker follows its directory');
+    assert.ok(
+      names.indexOf('app/data/') < names.indexOf('app/data/.wh..wh..opq'),
+      'the opaque marker follows its directory',
+    );
   });
 
   test('names/odd: GNU tar unpacks long, unicode and quoted names to the right files', async () => {
@@ -315,7 +351,10 @@ describe('fixture layers, verified by skopeo copy and the gzip/zstd/tar CLIs', (
         assert.equal(readFileSync(onDisk, 'utf8'), file.content);
       }
     }
-    assert.ok([...names].some((n) => Buffer.byteLength(n) > 255), 'a path over 255 bytes');
+    assert.ok(
+      [...names].some((n) => Buffer.byteLength(n) > 255),
+      'a path over 255 bytes',
+    );
   });
 });
 
@@ -341,7 +380,10 @@ describe('tar writer edge cases', () => {
     const files = Array.from({ length: 16 }, (_, i) => ({ path: `é${'x'.repeat(84 + i)}`, content: `${i}\n` }));
     const tar = Buffer.concat([...tarEntries(files)]);
     const names = (await tarList(tar)).map(entryName);
-    assert.deepEqual(names, files.map((f) => f.path));
+    assert.deepEqual(
+      names,
+      files.map((f) => f.path),
+    );
   });
 
   test('a file of 8 GiB or more gets its size in a PAX record', () => {
@@ -349,7 +391,7 @@ describe('tar writer edge cases', () => {
     const entries = tarEntries([{ path: 'huge', content: { zeros: size } }]);
     const head: Uint8Array[] = [];
     // The generator is lazy: take the three header blocks, and nothing past them is ever made.
-    for (let got = 0; got < 3 * 512; ) {
+    for (let got = 0; got < 3 * 512;) {
       const chunk = entries.next().value as Uint8Array;
       head.push(chunk);
       got += chunk.length;
@@ -358,7 +400,11 @@ describe('tar writer edge cases', () => {
     const blocks = Buffer.concat(head);
     assert.equal(blocks.subarray(156, 157).toString(), 'x', 'a PAX header comes first');
     assert.match(blocks.subarray(512, 1024).toString('utf8'), new RegExp(`^\\d+ size=${size}\n`));
-    assert.equal(blocks.subarray(1024 + 124, 1024 + 136).toString(), '00000000000\0', 'the ustar size field is left at 0');
+    assert.equal(
+      blocks.subarray(1024 + 124, 1024 + 136).toString(),
+      '00000000000\0',
+      'the ustar size field is left at 0',
+    );
   });
 });
 
@@ -382,7 +428,11 @@ describe('push mechanics', () => {
     const again = await countRequests(() => pushImage(registry, 'chunked/test', 'v2', spec, opts));
     assert.equal(again.result.manifestDigest, first.result.manifestDigest, 'same spec, same bytes');
     assert.equal(again.count('HEAD'), 3, 'two layers and the config, each found by HEAD');
-    assert.deepEqual([again.count('POST'), again.count('PATCH'), again.count('PUT')], [0, 0, 1], 'only the manifest goes up');
+    assert.deepEqual(
+      [again.count('POST'), again.count('PATCH'), again.count('PUT')],
+      [0, 0, 1],
+      'only the manifest goes up',
+    );
   });
 
   test('htpasswd registry: refused without credentials, accepted with Basic auth', async () => {
@@ -404,29 +454,33 @@ describe('push mechanics', () => {
   });
 });
 
-describe('big images (SKIFF_BIG=1)', { skip: process.env.SKIFF_BIG !== '1' && 'set SKIFF_BIG=1 to push 2 × 1.1 GiB' }, () => {
-  for (const [name, spec] of [
-    ['zeros', bigZerosSpec],
-    ['noise', bigNoiseSpec],
-  ] as const) {
-    test(`big/${name}: streams the push, stays under 300 MB RSS, and verifies`, async (t) => {
-      const started = performance.now();
-      const img = await pushImage(registry, `big/${name}`, 'v1', spec());
-      const seconds = (performance.now() - started) / 1000;
-      const maxRssMb = process.resourceUsage().maxRSS / 1024;
-      const [big] = img.layers;
-      t.diagnostic(
-        `big/${name}: ${seconds.toFixed(1)} s, process peak RSS ${maxRssMb.toFixed(0)} MB, ` +
-          `layer ${big!.size} B compressed / ${big!.uncompressedSize} B tar`,
-      );
-      assert.ok(maxRssMb < 300, `peak RSS ${maxRssMb.toFixed(0)} MB`);
-      assert.ok(big!.uncompressedSize > 2 ** 30);
+describe(
+  'big images (SKIFF_BIG=1)',
+  { skip: process.env.SKIFF_BIG !== '1' && 'set SKIFF_BIG=1 to push 2 × 1.1 GiB' },
+  () => {
+    for (const [name, spec] of [
+      ['zeros', bigZerosSpec],
+      ['noise', bigNoiseSpec],
+    ] as const) {
+      test(`big/${name}: streams the push, stays under 300 MB RSS, and verifies`, async (t) => {
+        const started = performance.now();
+        const img = await pushImage(registry, `big/${name}`, 'v1', spec());
+        const seconds = (performance.now() - started) / 1000;
+        const maxRssMb = process.resourceUsage().maxRSS / 1024;
+        const [big] = img.layers;
+        t.diagnostic(
+          `big/${name}: ${seconds.toFixed(1)} s, process peak RSS ${maxRssMb.toFixed(0)} MB, ` +
+            `layer ${big!.size} B compressed / ${big!.uncompressedSize} B tar`,
+        );
+        assert.ok(maxRssMb < 300, `peak RSS ${maxRssMb.toFixed(0)} MB`);
+        assert.ok(big!.uncompressedSize > 2 ** 30);
 
-      // skopeo checks the compressed digests; gzip -dc | sha256sum checks the diff_id without holding it.
-      const layout = await copyToOci(img, `big-${name}`);
-      const path = join(layout.dir, 'blobs', 'sha256', big!.digest.slice('sha256:'.length));
-      const out = await run('sh', ['-c', 'gzip -dc "$1" | sha256sum', 'sh', path]);
-      assert.equal(`sha256:${out.toString().split(' ')[0]}`, big!.diffId);
-    });
-  }
-});
+        // skopeo checks the compressed digests; gzip -dc | sha256sum checks the diff_id without holding it.
+        const layout = await copyToOci(img, `big-${name}`);
+        const path = join(layout.dir, 'blobs', 'sha256', big!.digest.slice('sha256:'.length));
+        const out = await run('sh', ['-c', 'gzip -dc "$1" | sha256sum', 'sh', path]);
+        assert.equal(`sha256:${out.toString().split(' ')[0]}`, big!.diffId);
+      });
+    }
+  },
+);

@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,7 +28,9 @@ import { startNodeRelay, startRelay, type RelayRuntime, type RelayServer } from 
 import { startTokenServer, type TokenServer } from '../support/token-server.ts';
 
 const root = resolve(import.meta.dirname, '../..');
-const ACCEPT = [MediaType.ociManifest, MediaType.dockerManifest, MediaType.ociIndex, MediaType.dockerManifestList].join(', ');
+const ACCEPT = [MediaType.ociManifest, MediaType.dockerManifest, MediaType.ociIndex, MediaType.dockerManifestList].join(
+  ', ',
+);
 const FOREIGN_ORIGIN = 'http://evil.example';
 const APP_ORIGIN = 'http://app.example';
 const SECRET_BEARER = 'Bearer relay-test-secret-token';
@@ -37,7 +46,9 @@ interface TestServer {
   stop(): Promise<void>;
 }
 
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; port: number }> {
+async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ server: Server; port: number }> {
   const server = createServer(handler);
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return { server, port: (server.address() as AddressInfo).port };
@@ -57,7 +68,11 @@ async function startCdn(): Promise<TestServer> {
   const { server, port } = await listen((req, res) => {
     requests.push({ path: req.url ?? '', headers: req.headers });
     req.resume();
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 9, 'docker-content-digest': 'sha256:cdn' });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': 9,
+      'docker-content-digest': 'sha256:cdn',
+    });
     res.end('cdn-bytes');
   });
   return { port, requests, stop: stopper(server) };
@@ -138,17 +153,27 @@ interface RawResponse {
 }
 
 /** A request with the path exactly as written: fetch would resolve `..` before sending it. */
-function raw(url: string, path: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<RawResponse> {
+function raw(
+  url: string,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<RawResponse> {
   const { hostname: host, port } = new URL(url);
   return new Promise((done, fail) => {
     // Explicit framing: Node sends a DELETE or GET body unframed, which the server would read as the next request.
-    const framing = options.body !== undefined && !options.headers?.['content-length'] ? { 'content-length': String(Buffer.byteLength(options.body)) } : {};
-    const req = httpRequest({ host, port, path, method: options.method ?? 'GET', headers: { ...framing, ...options.headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', fail);
-    });
+    const framing =
+      options.body !== undefined && !options.headers?.['content-length']
+        ? { 'content-length': String(Buffer.byteLength(options.body)) }
+        : {};
+    const req = httpRequest(
+      { host, port, path, method: options.method ?? 'GET', headers: { ...framing, ...options.headers }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', fail);
+      },
+    );
     req.on('error', fail);
     req.end(options.body);
   });
@@ -156,7 +181,11 @@ function raw(url: string, path: string, options: { method?: string; headers?: Re
 
 /** Asserts the relay's JSON error shape and returns its code. */
 function errorCode(response: RawResponse): string {
-  assert.match(String(response.headers['content-type']), /^application\/json/, `expected a JSON error, got ${response.status} ${response.body.toString().slice(0, 200)}`);
+  assert.match(
+    String(response.headers['content-type']),
+    /^application\/json/,
+    `expected a JSON error, got ${response.status} ${response.body.toString().slice(0, 200)}`,
+  );
   const parsed = JSON.parse(response.body.toString()) as { error?: { code?: unknown; message?: unknown } };
   assert.equal(typeof parsed.error?.code, 'string');
   assert.equal(typeof parsed.error?.message, 'string');
@@ -165,7 +194,14 @@ function errorCode(response: RawResponse): string {
 }
 
 async function refused(response: RawResponse | Response, status: number, code: string): Promise<void> {
-  const r: RawResponse = response instanceof Response ? { status: response.status, headers: Object.fromEntries(response.headers), body: Buffer.from(await response.arrayBuffer()) } : response;
+  const r: RawResponse =
+    response instanceof Response
+      ? {
+          status: response.status,
+          headers: Object.fromEntries(response.headers),
+          body: Buffer.from(await response.arrayBuffer()),
+        }
+      : response;
   assert.equal(r.status, status, `expected ${status} ${code}, got ${r.status} ${r.body.toString().slice(0, 300)}`);
   assert.equal(errorCode(r), code);
 }
@@ -205,13 +241,24 @@ describe('CORS relay', () => {
     // A name that is not "localhost" yet resolves to loopback: the Node relay must catch it from DNS.
     const name = hostname().toLowerCase();
     const addresses = await lookup(name, { all: true }).catch(() => []);
-    loopbackName = /^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(name) && addresses.length > 0 && addresses.every((a) => !isPublicAddress(a.address)) ? name : undefined;
+    loopbackName =
+      /^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(name) &&
+      addresses.length > 0 &&
+      addresses.every((a) => !isPublicAddress(a.address))
+        ? name
+        : undefined;
 
     const tokenHost = new URL(tokens.url).host;
     const reachable = [registry.host, secure.host, tokenHost, `127.0.0.1:${origin.port}`, `localhost:${cdn.port}`];
     const registryPort = registry.host.split(':')[1];
     // Allowed but not as private: each must still be refused for its address.
-    const publicOnly = [`localhost:${registryPort}`, '10.0.0.1:5000', '[::1]:5000', '169.254.169.254', ...(loopbackName ? [`${loopbackName}:${registryPort}`] : [])];
+    const publicOnly = [
+      `localhost:${registryPort}`,
+      '10.0.0.1:5000',
+      '[::1]:5000',
+      '169.254.169.254',
+      ...(loopbackName ? [`${loopbackName}:${registryPort}`] : []),
+    ];
     env = {
       RELAY_ALLOW: publicOnly.join(','),
       RELAY_ALLOW_PRIVATE: reachable.join(','),
@@ -237,7 +284,9 @@ describe('CORS relay', () => {
       it('relays a manifest and its blobs byte for byte, with the registry headers exposed', async () => {
         const manifestPath = `/v2/relay/app/manifests/v1`;
         const direct = await fetch(`${registry.url}${manifestPath}`, { headers: { accept: ACCEPT } });
-        const relayed = await fetch(`${relay.base}/${registry.host}${manifestPath}`, { headers: { accept: ACCEPT, origin: APP_ORIGIN } });
+        const relayed = await fetch(`${relay.base}/${registry.host}${manifestPath}`, {
+          headers: { accept: ACCEPT, origin: APP_ORIGIN },
+        });
         assert.equal(relayed.status, 200);
         const relayedBytes = await bytes(relayed);
         assert.deepEqual(relayedBytes, await bytes(direct));
@@ -247,11 +296,23 @@ describe('CORS relay', () => {
         assert.equal(relayed.headers.get('content-length'), String(image.manifestBytes.byteLength));
         assert.equal(relayed.headers.get('access-control-allow-origin'), APP_ORIGIN);
         const exposed = (relayed.headers.get('access-control-expose-headers') ?? '').toLowerCase();
-        for (const name of ['docker-content-digest', 'www-authenticate', 'content-range', 'content-length', 'etag', 'retry-after', 'docker-distribution-api-version']) {
+        for (const name of [
+          'docker-content-digest',
+          'www-authenticate',
+          'content-range',
+          'content-length',
+          'etag',
+          'retry-after',
+          'docker-distribution-api-version',
+        ]) {
           assert.ok(exposed.includes(name), `${name} is exposed`);
         }
 
-        for (const blob of [{ digest: image.configDigest, size: image.configBytes.byteLength }, ...image.layers, { digest: bigBlob.digest, size: bigBlob.data.byteLength }]) {
+        for (const blob of [
+          { digest: image.configDigest, size: image.configBytes.byteLength },
+          ...image.layers,
+          { digest: bigBlob.digest, size: bigBlob.data.byteLength },
+        ]) {
           const path = `/v2/relay/app/blobs/${blob.digest}`;
           const viaRelay = await fetch(`${relay.base}/${registry.host}${path}`);
           assert.equal(viaRelay.status, 200);
@@ -261,12 +322,16 @@ describe('CORS relay', () => {
           assert.deepEqual(data, await bytes(await fetch(`${registry.url}${path}`)));
         }
 
-        const head = await fetch(`${relay.base}/${registry.host}/v2/relay/app/blobs/${bigBlob.digest}`, { method: 'HEAD' });
+        const head = await fetch(`${relay.base}/${registry.host}/v2/relay/app/blobs/${bigBlob.digest}`, {
+          method: 'HEAD',
+        });
         assert.equal(head.status, 200);
         assert.equal(head.headers.get('content-length'), String(bigBlob.data.byteLength));
         assert.equal(head.headers.get('docker-content-digest'), bigBlob.digest);
 
-        const ranged = await fetch(`${relay.base}/${registry.host}/v2/relay/app/blobs/${bigBlob.digest}`, { headers: { range: 'bytes=1000-1999' } });
+        const ranged = await fetch(`${relay.base}/${registry.host}/v2/relay/app/blobs/${bigBlob.digest}`, {
+          headers: { range: 'bytes=1000-1999' },
+        });
         assert.equal(ranged.status, 206);
         assert.equal(ranged.headers.get('content-range'), `bytes 1000-1999/${bigBlob.data.byteLength}`);
         assert.deepEqual(await bytes(ranged), bigBlob.data.subarray(1000, 2000));
@@ -281,7 +346,9 @@ describe('CORS relay', () => {
       });
 
       it('sends registry-1.docker.io requests to the configured mirror', async () => {
-        const viaMirror = await fetch(`${relay.base}/registry-1.docker.io/v2/relay/app/manifests/v1`, { headers: { accept: ACCEPT } });
+        const viaMirror = await fetch(`${relay.base}/registry-1.docker.io/v2/relay/app/manifests/v1`, {
+          headers: { accept: ACCEPT },
+        });
         assert.equal(viaMirror.status, 200);
         assert.deepEqual(new Uint8Array(await bytes(viaMirror)), image.manifestBytes);
       });
@@ -313,13 +380,26 @@ describe('CORS relay', () => {
         assert.deepEqual(new Uint8Array(await bytes(authorized)), secureImage.manifestBytes);
 
         // OAuth2 password grant: a form POST through the relay.
-        const form = new URLSearchParams({ grant_type: 'password', username: 'alice', password: 's3cret-password', service: tokens.service, scope: 'repository:relay/secure:pull', client_id: 'skiff' });
-        const oauth = await fetch(realm.origin + realm.pathname, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+        const form = new URLSearchParams({
+          grant_type: 'password',
+          username: 'alice',
+          password: 's3cret-password',
+          service: tokens.service,
+          scope: 'repository:relay/secure:pull',
+          client_id: 'skiff',
+        });
+        const oauth = await fetch(realm.origin + realm.pathname, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: form,
+        });
         assert.equal(oauth.status, 200);
         const { access_token: accessToken } = (await oauth.json()) as { access_token: string };
         assert.equal(tokens.requests.at(-1)?.account, 'alice');
         assert.equal(tokens.requests.at(-1)?.grantType, 'password');
-        const withOauth = await fetch(manifestUrl, { headers: { accept: ACCEPT, authorization: `Bearer ${accessToken}` } });
+        const withOauth = await fetch(manifestUrl, {
+          headers: { accept: ACCEPT, authorization: `Bearer ${accessToken}` },
+        });
         assert.equal(withOauth.status, 200);
         await withOauth.body?.cancel();
 
@@ -333,46 +413,76 @@ describe('CORS relay', () => {
         await rewritten.body?.cancel();
         assert.equal(rewritten.status, 401);
         const [bearer, basic] = parseWwwAuthenticate(rewritten.headers.get('www-authenticate') ?? '');
-        assert.deepEqual({ ...bearer?.params }, {
-          realm: `${relay.base}/127.0.0.1:${origin.port}/oauth/token?x=1`,
-          service: 'a "quoted", svc',
-          scope: 'repository:r:pull',
-        });
+        assert.deepEqual(
+          { ...bearer?.params },
+          {
+            realm: `${relay.base}/127.0.0.1:${origin.port}/oauth/token?x=1`,
+            service: 'a "quoted", svc',
+            scope: 'repository:r:pull',
+          },
+        );
         assert.equal(basic?.scheme, 'basic');
         assert.equal(basic?.params.realm, 'basic');
 
         const foreign = await fetch(`${relay.base}/127.0.0.1:${origin.port}/v2/r/manifests/challenge?foreign`);
         await foreign.body?.cancel();
-        assert.equal(foreign.headers.get('www-authenticate'), 'Bearer realm="https://auth.unlisted.example/token",service="svc"');
+        assert.equal(
+          foreign.headers.get('www-authenticate'),
+          'Bearer realm="https://auth.unlisted.example/token",service="svc"',
+        );
         await refused(await raw(relay.url, '/relay/auth.unlisted.example/token'), 403, 'host-not-allowed');
       });
 
       it('follows redirects itself, dropping Authorization when the host changes', async () => {
-        const cross = await fetch(`${relay.base}/127.0.0.1:${origin.port}/v2/r/blobs/cross`, { headers: { authorization: SECRET_BEARER, range: 'bytes=0-8' } });
+        const cross = await fetch(`${relay.base}/127.0.0.1:${origin.port}/v2/r/blobs/cross`, {
+          headers: { authorization: SECRET_BEARER, range: 'bytes=0-8' },
+        });
         assert.equal(cross.status, 200);
         assert.equal(cross.headers.get('location'), null);
         assert.equal(await cross.text(), 'cdn-bytes');
-        assert.equal(origin.requests.at(-1)?.headers.authorization, SECRET_BEARER, 'the registry itself got the credentials');
+        assert.equal(
+          origin.requests.at(-1)?.headers.authorization,
+          SECRET_BEARER,
+          'the registry itself got the credentials',
+        );
         const atCdn = cdn.requests.at(-1);
         assert.equal(atCdn?.path, '/blob?signature=abc');
         assert.equal(atCdn?.headers.authorization, undefined, 'no Authorization at the other host');
         assert.equal(atCdn?.headers.range, 'bytes=0-8', 'Range follows the redirect');
 
-        const same = await fetch(`${relay.base}/127.0.0.1:${origin.port}/v2/r/blobs/same`, { headers: { authorization: SECRET_BEARER } });
+        const same = await fetch(`${relay.base}/127.0.0.1:${origin.port}/v2/r/blobs/same`, {
+          headers: { authorization: SECRET_BEARER },
+        });
         assert.equal(await same.text(), 'final');
         assert.equal(origin.requests.at(-1)?.path, '/v2/r/blobs/final');
         assert.equal(origin.requests.at(-1)?.headers.authorization, SECRET_BEARER, 'same host: credentials kept');
 
         await refused(await fetch(`${relay.base}/127.0.0.1:${origin.port}/v2/r/blobs/loop`), 502, 'too-many-redirects');
         const before = unlisted.requests.length;
-        await refused(await fetch(`${relay.base}/127.0.0.1:${origin.port}/v2/r/blobs/elsewhere`), 403, 'redirect-not-allowed');
-        await refused(await fetch(`${relay.base}/127.0.0.1:${origin.port}/v2/r/blobs/userinfo`), 403, 'redirect-not-allowed');
+        await refused(
+          await fetch(`${relay.base}/127.0.0.1:${origin.port}/v2/r/blobs/elsewhere`),
+          403,
+          'redirect-not-allowed',
+        );
+        await refused(
+          await fetch(`${relay.base}/127.0.0.1:${origin.port}/v2/r/blobs/userinfo`),
+          403,
+          'redirect-not-allowed',
+        );
         assert.equal(unlisted.requests.length, before, 'a refused redirect target is never contacted');
       });
 
       it('forwards only the listed headers each way', async () => {
         const response = await fetch(`${relay.base}/127.0.0.1:${origin.port}/v2/r/manifests/echo`, {
-          headers: { accept: ACCEPT, authorization: SECRET_BEARER, range: 'bytes=0-', 'if-none-match': '"e0"', cookie: 'sid=secret', 'x-forwarded-for': '1.2.3.4', 'x-custom': 'no' },
+          headers: {
+            accept: ACCEPT,
+            authorization: SECRET_BEARER,
+            range: 'bytes=0-',
+            'if-none-match': '"e0"',
+            cookie: 'sid=secret',
+            'x-forwarded-for': '1.2.3.4',
+            'x-custom': 'no',
+          },
         });
         assert.equal(response.status, 200);
         const received = (await response.json()) as Record<string, string>;
@@ -380,13 +490,18 @@ describe('CORS relay', () => {
         assert.equal(received.authorization, SECRET_BEARER);
         assert.equal(received.range, 'bytes=0-');
         assert.equal(received['if-none-match'], '"e0"');
-        for (const name of ['cookie', 'x-forwarded-for', 'x-custom', 'origin']) assert.equal(received[name], undefined, `${name} is not forwarded`);
+        for (const name of ['cookie', 'x-forwarded-for', 'x-custom', 'origin'])
+          assert.equal(received[name], undefined, `${name} is not forwarded`);
         assert.equal(response.headers.get('docker-content-digest'), 'sha256:echo');
         assert.equal(response.headers.get('docker-distribution-api-version'), 'registry/2.0');
         assert.equal(response.headers.get('etag'), '"e1"');
         assert.equal(response.headers.get('set-cookie'), null);
         assert.equal(response.headers.get('x-internal'), null);
-        assert.equal(response.headers.get('access-control-allow-origin'), null, "the upstream's own CORS headers are not passed");
+        assert.equal(
+          response.headers.get('access-control-allow-origin'),
+          null,
+          "the upstream's own CORS headers are not passed",
+        );
         assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
       });
 
@@ -406,18 +521,54 @@ describe('CORS relay', () => {
       it('refuses other methods, bodies outside token POSTs, and oversized or mistyped token bodies', async () => {
         const manifest = `/relay/${registry.host}/v2/relay/app/manifests/v1`;
         for (const method of ['PUT', 'DELETE', 'PATCH']) {
-          const response = await raw(relay.url, manifest, { method, body: '{}', headers: { 'content-type': 'application/json' } });
+          const response = await raw(relay.url, manifest, {
+            method,
+            body: '{}',
+            headers: { 'content-type': 'application/json' },
+          });
           await refused(response, 405, 'method-not-allowed');
           assert.match(String(response.headers.allow), /GET/);
         }
-        await refused(await raw(relay.url, manifest, { method: 'POST', body: 'x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 405, 'method-not-allowed');
-        await refused(await raw(relay.url, `/relay/${registry.host}/v2/relay/app/blobs/uploads/`, { method: 'POST' }), 405, 'method-not-allowed');
-        await refused(await raw(relay.url, manifest, { method: 'GET', body: 'hello', headers: { 'content-length': '5' } }), 400, 'body-not-allowed');
+        await refused(
+          await raw(relay.url, manifest, {
+            method: 'POST',
+            body: 'x=1',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          }),
+          405,
+          'method-not-allowed',
+        );
+        await refused(
+          await raw(relay.url, `/relay/${registry.host}/v2/relay/app/blobs/uploads/`, { method: 'POST' }),
+          405,
+          'method-not-allowed',
+        );
+        await refused(
+          await raw(relay.url, manifest, { method: 'GET', body: 'hello', headers: { 'content-length': '5' } }),
+          400,
+          'body-not-allowed',
+        );
 
         const tokenPath = `/relay/${new URL(tokens.url).host}/token`;
-        await refused(await raw(relay.url, tokenPath, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }), 415, 'unsupported-media-type');
+        await refused(
+          await raw(relay.url, tokenPath, {
+            method: 'POST',
+            body: '{}',
+            headers: { 'content-type': 'application/json' },
+          }),
+          415,
+          'unsupported-media-type',
+        );
         const big = `grant_type=password&username=alice&password=${'x'.repeat(70 * 1024)}`;
-        await refused(await raw(relay.url, tokenPath, { method: 'POST', body: big, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 413, 'body-too-large');
+        await refused(
+          await raw(relay.url, tokenPath, {
+            method: 'POST',
+            body: big,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          }),
+          413,
+          'body-too-large',
+        );
         // Token endpoints answer small JSON: a large answer is cut off.
         await refused(await raw(relay.url, `/relay/127.0.0.1:${origin.port}/v2/token`), 502, 'upstream-too-large');
       });
@@ -459,14 +610,22 @@ describe('CORS relay', () => {
       it('answers preflights for allowed origins only', async () => {
         const path = `/relay/${registry.host}/v2/relay/app/manifests/v1`;
         const preflight = (originHeader: string, method = 'GET') =>
-          raw(relay.url, path, { method: 'OPTIONS', headers: { origin: originHeader, 'access-control-request-method': method, 'access-control-request-headers': 'authorization, range' } });
+          raw(relay.url, path, {
+            method: 'OPTIONS',
+            headers: {
+              origin: originHeader,
+              'access-control-request-method': method,
+              'access-control-request-headers': 'authorization, range',
+            },
+          });
         const ok = await preflight(APP_ORIGIN);
         assert.equal(ok.status, 204);
         assert.equal(ok.headers['access-control-allow-origin'], APP_ORIGIN);
         assert.match(String(ok.headers['access-control-allow-methods']), /GET/);
         assert.match(String(ok.headers['access-control-allow-methods']), /HEAD/);
         assert.match(String(ok.headers['access-control-allow-methods']), /POST/);
-        for (const name of ['Authorization', 'Accept', 'Range', 'Content-Type']) assert.match(String(ok.headers['access-control-allow-headers']), new RegExp(name));
+        for (const name of ['Authorization', 'Accept', 'Range', 'Content-Type'])
+          assert.match(String(ok.headers['access-control-allow-headers']), new RegExp(name));
         assert.ok(Number(ok.headers['access-control-max-age']) > 0);
 
         // The relay's own origin (the app served beside it) is always allowed.
@@ -480,15 +639,32 @@ describe('CORS relay', () => {
         await refused(await raw(relay.url, path, { headers: { origin: FOREIGN_ORIGIN } }), 403, 'origin-not-allowed');
         await refused(await preflight(APP_ORIGIN, 'PUT'), 405, 'method-not-allowed');
         // A no-cors load from another site carries no Origin, but Fetch Metadata gives it away.
-        await refused(await raw(relay.url, path, { headers: { 'sec-fetch-site': 'cross-site' } }), 403, 'origin-not-allowed');
-        assert.equal((await raw(relay.url, path, { headers: { 'sec-fetch-site': 'same-origin', accept: ACCEPT } })).status, 200);
+        await refused(
+          await raw(relay.url, path, { headers: { 'sec-fetch-site': 'cross-site' } }),
+          403,
+          'origin-not-allowed',
+        );
+        assert.equal(
+          (await raw(relay.url, path, { headers: { 'sec-fetch-site': 'same-origin', accept: ACCEPT } })).status,
+          200,
+        );
       });
 
       it('logs one line per request without credentials or queries', async () => {
         const log = relay.output();
-        assert.match(log, new RegExp(`GET ${registry.host.replace(/\./g, '\\.')} /v2/relay/app/manifests/v1 200 \\d+B \\d+ms`));
+        assert.match(
+          log,
+          new RegExp(`GET ${registry.host.replace(/\./g, '\\.')} /v2/relay/app/manifests/v1 200 \\d+B \\d+ms`),
+        );
         assert.match(log, /403 0B \d+ms host-not-allowed/);
-        for (const secret of ['relay-test-secret-token', 's3cret-password', 'eyJ', 'scope=', 'signature=abc', 'sid=secret']) {
+        for (const secret of [
+          'relay-test-secret-token',
+          's3cret-password',
+          'eyJ',
+          'scope=',
+          'signature=abc',
+          'sid=secret',
+        ]) {
           assert.ok(!log.includes(secret), `the log must not contain ${secret}`);
         }
       });
@@ -532,7 +708,11 @@ describe('CORS relay', () => {
     if (!loopbackName) return t.skip('this machine has no non-localhost name that resolves to loopback');
     const relay = await startNodeRelay({ env });
     try {
-      await refused(await raw(relay.url, `/relay/${loopbackName}:${registry.host.split(':')[1]}/v2/`), 403, 'private-address');
+      await refused(
+        await raw(relay.url, `/relay/${loopbackName}:${registry.host.split(':')[1]}/v2/`),
+        403,
+        'private-address',
+      );
     } finally {
       await relay.stop();
     }
@@ -542,13 +722,20 @@ describe('CORS relay', () => {
     const relay = await startNodeRelay({ env: { ...env, RELAY_PUBLIC_URL: 'https://skiff.example' } });
     try {
       const path = `/relay/${registry.host}/v2/`;
-      await refused(await raw(relay.url, path, { headers: { host: 'rebound.attacker.example:8080' } }), 421, 'unknown-host');
+      await refused(
+        await raw(relay.url, path, { headers: { host: 'rebound.attacker.example:8080' } }),
+        421,
+        'unknown-host',
+      );
       assert.equal((await raw(relay.url, path, { headers: { host: 'skiff.example' } })).status, 200);
       assert.equal((await raw(relay.url, path, { headers: { host: 'localhost:8080' } })).status, 200);
       // Behind a TLS proxy the realm must name the public URL, not the internal address.
       const challenged = await raw(relay.url, `/relay/${secure.host}/v2/`);
       assert.equal(challenged.status, 401);
-      assert.equal(parseWwwAuthenticate(String(challenged.headers['www-authenticate']))[0]?.params.realm, `https://skiff.example/relay/${new URL(tokens.url).host}/token`);
+      assert.equal(
+        parseWwwAuthenticate(String(challenged.headers['www-authenticate']))[0]?.params.realm,
+        `https://skiff.example/relay/${new URL(tokens.url).host}/token`,
+      );
     } finally {
       await relay.stop();
     }
@@ -572,7 +759,8 @@ describe('CORS relay', () => {
     let withConfig: { path: string; remove(): void };
 
     before(async () => {
-      if (!existsSync(join(root, 'dist/index.html'))) await runCommand('npx', ['vite', 'build'], { cwd: root, timeoutMs: 300_000 });
+      if (!existsSync(join(root, 'dist/index.html')))
+        await runCommand('npx', ['vite', 'build'], { cwd: root, timeoutMs: 300_000 });
       // A copy, so another build replacing dist/ meanwhile cannot race the assertions.
       withConfig = scratchDir('relay-dist');
       cpSync(join(root, 'dist'), withConfig.path, { recursive: true });
@@ -596,7 +784,8 @@ describe('CORS relay', () => {
         const config = await fetch(`${server.url}/config.json`);
         assert.equal(config.status, 200);
         assert.match(config.headers.get('content-type') ?? '', /^application\/json/);
-        if (existsSync(join(dist, 'config.json'))) assert.equal(await config.text(), readFileSync(join(dist, 'config.json'), 'utf8'));
+        if (existsSync(join(dist, 'config.json')))
+          assert.equal(await config.text(), readFileSync(join(dist, 'config.json'), 'utf8'));
         else assert.deepEqual(await config.json(), { relay: '/relay' });
         const head = await raw(server.url, '/', { method: 'HEAD' });
         assert.equal(head.status, 200);
@@ -607,7 +796,9 @@ describe('CORS relay', () => {
         }
         assert.equal((await raw(server.url, '/', { method: 'POST', body: 'x' })).status, 405);
         // The relay is mounted on the same origin.
-        const relayed = await fetch(`${server.url}/relay/${registry.host}/v2/relay/app/manifests/v1`, { headers: { accept: ACCEPT } });
+        const relayed = await fetch(`${server.url}/relay/${registry.host}/v2/relay/app/manifests/v1`, {
+          headers: { accept: ACCEPT },
+        });
         assert.equal(relayed.status, 200);
         await relayed.body?.cancel();
       } finally {
@@ -617,7 +808,9 @@ describe('CORS relay', () => {
       writeFileSync(join(dist, 'config.json'), '{"relay":"https://relay.example/relay"}\n');
       const deployed = await startNodeRelay({ env, distDir: dist });
       try {
-        assert.deepEqual(await (await fetch(`${deployed.url}/config.json`)).json(), { relay: 'https://relay.example/relay' });
+        assert.deepEqual(await (await fetch(`${deployed.url}/config.json`)).json(), {
+          relay: 'https://relay.example/relay',
+        });
       } finally {
         await deployed.stop();
       }
@@ -632,7 +825,10 @@ describe('CORS relay', () => {
       } finally {
         await server.stop();
       }
-      await assert.rejects(startNodeRelay({ distDir: dist, args: ['--allow', '*.com'] }), /RELAY_ALLOW: Invalid host pattern/);
+      await assert.rejects(
+        startNodeRelay({ distDir: dist, args: ['--allow', '*.com'] }),
+        /RELAY_ALLOW: Invalid host pattern/,
+      );
     });
   });
 });

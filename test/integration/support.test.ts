@@ -61,7 +61,9 @@ describe('htpasswd registry', () => {
     assert.equal(anonymous.status, 401);
     assert.equal(parseChallenge(anonymous.headers.get('www-authenticate')).scheme, 'Basic');
 
-    const wrong = await fetch(`${registry.url}/v2/`, { headers: { Authorization: basicAuthorization('alice', 'nope') } });
+    const wrong = await fetch(`${registry.url}/v2/`, {
+      headers: { Authorization: basicAuthorization('alice', 'nope') },
+    });
     await wrong.body?.cancel();
     assert.equal(wrong.status, 401);
 
@@ -97,7 +99,9 @@ describe('token registry and token server', () => {
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
   const getManifest = (repo: string, token: string) =>
-    fetch(`${registry.url}/v2/${repo}/manifests/latest`, { headers: { Authorization: `Bearer ${token}`, Accept: MANIFEST_ACCEPT } });
+    fetch(`${registry.url}/v2/${repo}/manifests/latest`, {
+      headers: { Authorization: `Bearer ${token}`, Accept: MANIFEST_ACCEPT },
+    });
 
   it('challenges anonymous requests with the token server as realm', async () => {
     const res = await fetch(`${registry.url}/v2/`);
@@ -187,12 +191,20 @@ describe('token registry and token server', () => {
 
     const refreshed = await fetch(tokens.realm, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: body.refresh_token!, service: tokens.service, scope: 'repository:private/app:pull' }),
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: body.refresh_token!,
+        service: tokens.service,
+        scope: 'repository:private/app:pull',
+      }),
     });
     assert.equal(refreshed.status, 200);
     assert.ok(((await refreshed.json()) as Record<string, string>).access_token);
 
-    const wrong = await fetch(tokens.realm, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'x' }) });
+    const wrong = await fetch(tokens.realm, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'password', username: 'alice', password: 'x' }),
+    });
     assert.equal(wrong.status, 401);
     assert.ok(((await wrong.json()) as Record<string, string>).error);
   });
@@ -213,7 +225,9 @@ describe('token registry and token server', () => {
   it('lets fixtures push through authHeaders', async () => {
     const before = tokens.requests.length;
     const blob = await pushBlob(registry, 'private/app', Buffer.from('hello token'));
-    const res = await fetch(`${registry.url}/v2/private/app/blobs/${blob.digest}`, { headers: registry.authHeaders('private/app') });
+    const res = await fetch(`${registry.url}/v2/private/app/blobs/${blob.digest}`, {
+      headers: registry.authHeaders('private/app'),
+    });
     assert.equal(await res.text(), 'hello token');
     assert.equal(tokens.requests.length, before); // minted directly, not through the realm
   });
@@ -231,7 +245,9 @@ describe('token registry and token server', () => {
       const body = (await res.json()) as Record<string, unknown>;
       assert.equal(body.token, undefined);
       assert.equal(body.expires_in, 60);
-      const manifest = await fetch(`${reg.url}/v2/any/thing/manifests/latest`, { headers: { Authorization: `Bearer ${String(body.access_token)}` } });
+      const manifest = await fetch(`${reg.url}/v2/any/thing/manifests/latest`, {
+        headers: { Authorization: `Bearer ${String(body.access_token)}` },
+      });
       await manifest.body?.cancel();
       assert.equal(manifest.status, 404);
       assert.equal(proxy.requests.length, 1);
@@ -270,7 +286,17 @@ describe('dockerd and skopeo', () => {
     mkdirSync(root);
     writeFileSync(join(root, 'hello.txt'), 'hello from skiff\n');
     const layerTar = join(scratch.path, 'layer.tar');
-    await runCommand('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '-C', root, '-cf', layerTar, 'hello.txt']);
+    await runCommand('tar', [
+      '--sort=name',
+      '--mtime=@0',
+      '--owner=0',
+      '--group=0',
+      '-C',
+      root,
+      '-cf',
+      layerTar,
+      'hello.txt',
+    ]);
     const tarBytes = readFileSync(layerTar);
     const layer = gzipSync(tarBytes);
     const config = Buffer.from(
@@ -292,7 +318,9 @@ describe('dockerd and skopeo', () => {
     assert.match(manifestDigest, /^sha256:/);
 
     const archive = join(scratch.path, 'hello.tar');
-    await skopeoCopy(`docker://${registry.host}/demo/hello:v1`, `docker-archive:${archive}:demo/hello:v1`, ['--src-tls-verify=false']);
+    await skopeoCopy(`docker://${registry.host}/demo/hello:v1`, `docker-archive:${archive}:demo/hello:v1`, [
+      '--src-tls-verify=false',
+    ]);
     const inspected = await skopeoInspectArchive(archive);
     assert.deepEqual(inspected.RepoTags, []); // skopeo lists registry tags only; the archive's tag is in manifest.json
     assert.equal(inspected.Layers.length, 1);

@@ -18,7 +18,9 @@ const sha = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).
 let registry: Registry;
 
 async function pushImage(repo: string, blob: Uint8Array, diffId: string): Promise<{ ref: string; digest: string }> {
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] }, config: {} }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [diffId] }, config: {} }),
+  );
   const configBlob = await pushBlob(registry, repo, config);
   const layer = await pushBlob(registry, repo, blob);
   await pushManifest(registry, repo, 'v1', {
@@ -55,7 +57,10 @@ describe('verifyDiffIds: false', () => {
     const unchecked = recordingSink();
     await pull([ref], unchecked.sink, { layers: 'as-pulled', verifyDiffIds: false });
     assert.ok(unchecked.state.closed);
-    await assert.rejects(pull([ref], recordingSink().sink, { layers: 'uncompressed', verifyDiffIds: false }), (e) => e instanceof SkiffError && e.code === 'digest-mismatch');
+    await assert.rejects(
+      pull([ref], recordingSink().sink, { layers: 'uncompressed', verifyDiffIds: false }),
+      (e) => e instanceof SkiffError && e.code === 'digest-mismatch',
+    );
   });
 
   test('still checks every blob digest', async () => {
@@ -63,9 +68,15 @@ describe('verifyDiffIds: false', () => {
     let proxy: FaultProxy | undefined;
     try {
       // The layer's bytes are flipped on the way: its digest no longer matches.
-      proxy = await startFaultProxy(registry.url, always((r) => r.method === 'GET' && r.path.includes(digest), fault.flipByte(100)));
+      proxy = await startFaultProxy(
+        registry.url,
+        always((r) => r.method === 'GET' && r.path.includes(digest), fault.flipByte(100)),
+      );
       const sink = recordingSink();
-      await assert.rejects(pull([ref.replace(registry.host, proxy.host)], sink.sink, { layers: 'as-pulled', verifyDiffIds: false }), (e) => e instanceof SkiffError && e.code === 'digest-mismatch');
+      await assert.rejects(
+        pull([ref.replace(registry.host, proxy.host)], sink.sink, { layers: 'as-pulled', verifyDiffIds: false }),
+        (e) => e instanceof SkiffError && e.code === 'digest-mismatch',
+      );
       assert.ok(sink.state.aborted, 'the sink was aborted');
     } finally {
       await proxy?.stop();

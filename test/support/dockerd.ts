@@ -113,7 +113,14 @@ export async function startDockerd(options: { extraArgs?: string[]; timeoutMs?: 
     },
     async imageIds() {
       const { stdout } = await docker(['images', '--all', '--quiet', '--no-trunc']);
-      return [...new Set(stdout.split('\n').map((l) => l.trim()).filter(Boolean))];
+      return [
+        ...new Set(
+          stdout
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean),
+        ),
+      ];
     },
     output: () => proc.output(),
     stop: cleanup,

@@ -7,7 +7,14 @@
  * Faults from `once()` count only when they take effect (a body fault needs a 2xx answer whose body reaches
  * the offset), so a HEAD or an auth round trip before the real GET does not use them up.
  */
-import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Fault = (
@@ -72,9 +79,22 @@ export const fault = {
   /** Send the headers and `afterBytes` body bytes, then nothing more, keeping the connection open. */
   stall: (afterBytes: number): Fault => ({ kind: 'stall', afterBytes }),
   /** Answer this instead of forwarding (JSON distribution error body unless given). */
-  status: (status: number, headers: Record<string, string> = {}, body?: string): Fault => ({ kind: 'respond', status, headers, body }),
-  unauthorized: (wwwAuthenticate: string): Fault => ({ kind: 'respond', status: 401, headers: { 'WWW-Authenticate': wwwAuthenticate } }),
-  tooManyRequests: (retryAfterSeconds = 1): Fault => ({ kind: 'respond', status: 429, headers: { 'Retry-After': String(retryAfterSeconds) } }),
+  status: (status: number, headers: Record<string, string> = {}, body?: string): Fault => ({
+    kind: 'respond',
+    status,
+    headers,
+    body,
+  }),
+  unauthorized: (wwwAuthenticate: string): Fault => ({
+    kind: 'respond',
+    status: 401,
+    headers: { 'WWW-Authenticate': wwwAuthenticate },
+  }),
+  tooManyRequests: (retryAfterSeconds = 1): Fault => ({
+    kind: 'respond',
+    status: 429,
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  }),
   serverError: (status = 500): Fault => ({ kind: 'respond', status }),
   /** Wait before forwarding. */
   delay: (ms: number): Fault => ({ kind: 'delay', ms }),
@@ -153,8 +173,15 @@ function toList(faults: Fault | Fault[] | undefined | null): Fault[] {
 }
 
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer',
-  'transfer-encoding', 'upgrade',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
 ]);
 
 function endToEnd(headers: IncomingHttpHeaders): Record<string, string | string[]> {
@@ -165,7 +192,11 @@ function endToEnd(headers: IncomingHttpHeaders): Record<string, string | string[
   return out;
 }
 
-export async function startFaultProxy(targetUrl: string, plan?: FaultPlan, options: { cors?: boolean } = {}): Promise<FaultProxy> {
+export async function startFaultProxy(
+  targetUrl: string,
+  plan?: FaultPlan,
+  options: { cors?: boolean } = {},
+): Promise<FaultProxy> {
   const target = new URL(targetUrl);
   if (target.protocol !== 'http:') throw new Error('the fault proxy forwards to http targets only');
   let currentPlan = plan;
@@ -178,7 +209,8 @@ export async function startFaultProxy(targetUrl: string, plan?: FaultPlan, optio
   const corsHeaders: Record<string, string> = options.cors
     ? {
         'Access-Control-Allow-Origin': '*',
-        'Access-Control-Expose-Headers': 'Docker-Content-Digest, WWW-Authenticate, Content-Length, Content-Range, Retry-After',
+        'Access-Control-Expose-Headers':
+          'Docker-Content-Digest, WWW-Authenticate, Content-Length, Content-Range, Retry-After',
       }
     : {};
 
@@ -237,7 +269,11 @@ export async function startFaultProxy(targetUrl: string, plan?: FaultPlan, optio
       req.resume();
       const body =
         respond.body ??
-        JSON.stringify({ errors: [{ code: ERROR_CODES[respond.status] ?? 'UNKNOWN', message: `injected ${respond.status}`, detail: null }] });
+        JSON.stringify({
+          errors: [
+            { code: ERROR_CODES[respond.status] ?? 'UNKNOWN', message: `injected ${respond.status}`, detail: null },
+          ],
+        });
       record.status = respond.status;
       res.writeHead(respond.status, {
         'Content-Type': 'application/json; charset=utf-8',
@@ -306,8 +342,7 @@ export async function startFaultProxy(targetUrl: string, plan?: FaultPlan, optio
 
     const bodyFaults = status >= 200 && status < 300 ? faults.filter((f) => BODY_FAULTS.has(f.kind)) : [];
     const limit = bodyFaults.find((f) => f.kind === 'cut' || f.kind === 'stall') as
-      | { kind: 'cut' | 'stall'; afterBytes: number }
-      | undefined;
+      { kind: 'cut' | 'stall'; afterBytes: number } | undefined;
     let sent = 0;
     let detached = false; // we stopped reading the target on purpose (cut, stall)
 

@@ -179,7 +179,11 @@ class Client {
   readonly host: string;
   private readonly headers: Record<string, string>;
 
-  constructor(target: RegistryTarget, readonly repository: string, opts: PushOptions) {
+  constructor(
+    target: RegistryTarget,
+    readonly repository: string,
+    opts: PushOptions,
+  ) {
     const url = typeof target === 'string' ? target : target.url;
     this.base = url.replace(/\/+$/, '');
     this.host = new URL(this.base).host;
@@ -337,7 +341,7 @@ class Spool {
       digest,
       size,
       async *chunks(chunkSize) {
-        for (let at = 0; at < size; ) {
+        for (let at = 0; at < size;) {
           const buf = Buffer.allocUnsafe(Math.min(chunkSize, size - at));
           const { bytesRead } = await file.handle.read(buf, 0, buf.length, at);
           if (bytesRead !== buf.length) throw new Error(`spool file shrank at ${at}`);
@@ -702,12 +706,33 @@ export function bigNoiseSpec(): ImageSpec {
 
 /** Text of a given length that compresses about as well as real prose (seeded, so the same every run). */
 export function prose(bytes: number, seed = 'skiff'): string {
-  const words = ['layer', 'registry', 'manifest', 'digest', 'blob', 'tar', 'image', 'config', 'index', 'platform',
-    'gzip', 'zstd', 'member', 'frame', 'whiteout', 'opaque', 'symlink', 'hardlink', 'header', 'pax', seed];
+  const words = [
+    'layer',
+    'registry',
+    'manifest',
+    'digest',
+    'blob',
+    'tar',
+    'image',
+    'config',
+    'index',
+    'platform',
+    'gzip',
+    'zstd',
+    'member',
+    'frame',
+    'whiteout',
+    'opaque',
+    'symlink',
+    'hardlink',
+    'header',
+    'pax',
+    seed,
+  ];
   let x = 0;
   for (const c of seed) x = (Math.imul(x, 31) + c.charCodeAt(0)) >>> 0;
   const parts: string[] = [];
-  for (let length = 0; length < bytes; ) {
+  for (let length = 0; length < bytes;) {
     x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0; // a plain LCG: enough variety, no dependency
     const word = `${words[(x >>> 16) % words.length]}${(x >>> 8) % 7 === 0 ? String((x >>> 4) % 1000) : ''}`;
     const sep = (x & 15) === 0 ? '.\n' : ' ';
@@ -806,7 +831,10 @@ export function oddNameFiles(): FileSpec[] {
  * Pushes the standard catalogue to a fresh registry (nothing is cached across runs). The big image is
  * opt-in: it streams 1.1 GiB through gzip.
  */
-export async function pushFixtures(target: RegistryTarget, opts: PushOptions & { big?: boolean } = {}): Promise<Fixtures> {
+export async function pushFixtures(
+  target: RegistryTarget,
+  opts: PushOptions & { big?: boolean } = {},
+): Promise<Fixtures> {
   const started = performance.now();
   const { big, ...push } = opts;
   const image = (repository: string, tag: string | null, spec: ImageSpec, extra: PushOptions = {}) =>
@@ -836,7 +864,10 @@ export async function pushFixtures(target: RegistryTarget, opts: PushOptions & {
         compression: 'gzip',
         files: [
           { path: 'platform', content: `${platformKey(platform)}\n` },
-          { path: `opt/${platform.architecture}${platform.variant ?? ''}/payload`, content: prose(4096, platformKey(platform)) },
+          {
+            path: `opt/${platform.architecture}${platform.variant ?? ''}/payload`,
+            content: prose(4096, platformKey(platform)),
+          },
         ],
       },
     ],

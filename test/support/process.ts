@@ -43,7 +43,11 @@ export interface RunningProcess {
 }
 
 /** Starts a long-running program, keeping its output for error messages; stop() ends it (SIGTERM, then SIGKILL). */
-export function startProcess(command: string, args: string[], options: { env?: NodeJS.ProcessEnv } = {}): RunningProcess {
+export function startProcess(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): RunningProcess {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let log = '';
   const keep = (chunk: Buffer) => {
@@ -93,7 +97,13 @@ export function runCommand(
       (error, stdout, stderr) => {
         if (error) {
           const detail = stderr.trim() || stdout.trim() || error.message;
-          reject(Object.assign(new Error(`${command} ${args.join(' ')} failed: ${detail}`), { stdout, stderr, cause: error }));
+          reject(
+            Object.assign(new Error(`${command} ${args.join(' ')} failed: ${detail}`), {
+              stdout,
+              stderr,
+              cause: error,
+            }),
+          );
         } else {
           resolve({ stdout, stderr });
         }

@@ -27,7 +27,9 @@ export function pullToFile(refs: string[], path: string, options: PullOptions = 
 /** Entry names and sizes of a tar file, read with GNU tar. */
 export async function tarEntries(path: string): Promise<Map<string, Buffer>> {
   const { execFileSync } = await import('node:child_process');
-  const names = execFileSync('tar', ['-tf', path], { encoding: 'utf8', maxBuffer: 1 << 26 }).split('\n').filter(Boolean);
+  const names = execFileSync('tar', ['-tf', path], { encoding: 'utf8', maxBuffer: 1 << 26 })
+    .split('\n')
+    .filter(Boolean);
   const entries = new Map<string, Buffer>();
   for (const name of names) {
     const small = !name.startsWith('blobs/sha256/') || name.length < 20;

@@ -141,7 +141,11 @@ export function sha256Digest(data: Uint8Array): string {
 }
 
 /** Pushes a blob with a monolithic upload (POST then PUT `?digest=`), as the distribution spec describes. */
-export async function pushBlob(target: PushTarget, repository: string, data: Uint8Array): Promise<{ digest: string; size: number }> {
+export async function pushBlob(
+  target: PushTarget,
+  repository: string,
+  data: Uint8Array,
+): Promise<{ digest: string; size: number }> {
   const digest = sha256Digest(data);
   const headers = target.authHeaders?.(repository) ?? {};
   const start = await fetch(`${target.url}/v2/${repository}/blobs/uploads/`, { method: 'POST', headers });

@@ -80,8 +80,14 @@ export async function startWorkerdRelay(options: RelayOptions = {}): Promise<Rel
   bundle ??= buildWorker();
   await bundle;
   const port = await freePort();
-  const config = resolve(root, 'src/relay', options.egress === 'public' ? 'workerd.capnp' : 'workerd-private-egress.capnp');
-  const proc = startProcess(workerdBinary(), ['serve', config, '--socket-addr', `http=127.0.0.1:${port}`], { env: relayEnv(options.env) });
+  const config = resolve(
+    root,
+    'src/relay',
+    options.egress === 'public' ? 'workerd.capnp' : 'workerd-private-egress.capnp',
+  );
+  const proc = startProcess(workerdBinary(), ['serve', config, '--socket-addr', `http=127.0.0.1:${port}`], {
+    env: relayEnv(options.env),
+  });
   const url = `http://127.0.0.1:${port}`;
   await ready(proc, url, `workerd relay on ${url}`);
   return { runtime: 'workerd', url, base: `${url}/relay`, output: proc.output, stop: proc.stop };

@@ -5,7 +5,11 @@ import { runCommand, type CommandResult } from './process.ts';
  * `skopeo inspect docker-archive:tar[:ref]`, parsed. With `raw`, the manifest skopeo derived from the
  * archive instead of its summary; with `config`, the image config.
  */
-export async function skopeoInspectArchive(tarPath: string, ref?: string, options: { raw?: boolean; config?: boolean } = {}): Promise<any> {
+export async function skopeoInspectArchive(
+  tarPath: string,
+  ref?: string,
+  options: { raw?: boolean; config?: boolean } = {},
+): Promise<any> {
   const args = ['inspect'];
   if (options.raw) args.push('--raw');
   if (options.config) args.push('--config');

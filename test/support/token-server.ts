@@ -96,8 +96,20 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
   const certPath = join(dir.path, 'cert.pem');
   // Node cannot write certificates, openssl can; -days 2 so a run across midnight UTC cannot trip validity.
   await runCommand('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2',
-    '-subj', `/CN=${issuer}`, '-keyout', keyPath, '-out', certPath,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-sha256',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${issuer}`,
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
   ]);
   const privateKey = createPrivateKey(readFileSync(keyPath));
   const cert = new X509Certificate(readFileSync(certPath));
@@ -180,13 +192,30 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     let grantType: string | undefined;
     let account: string | undefined;
     const record = (status: number, scopes: string[], granted: Access[]) =>
-      requests.push({ method: req.method ?? '', account, service: params.get('service') ?? undefined, scopes, grantType, status, granted });
+      requests.push({
+        method: req.method ?? '',
+        account,
+        service: params.get('service') ?? undefined,
+        scopes,
+        grantType,
+        status,
+        granted,
+      });
     const refuse = (status: number, scopes: string[], message: string, oauthError: string) => {
       account = undefined;
       record(status, scopes, []);
       // Both shapes clients are known to read: distribution's `errors` and OAuth2's `error`, plus Hub's `details`.
-      send(res, status, { errors: [{ code: 'UNAUTHORIZED', message }], error: oauthError, error_description: message, details: message },
-        status === 401 ? { 'WWW-Authenticate': 'Basic realm="skiff-token-server"' } : {});
+      send(
+        res,
+        status,
+        {
+          errors: [{ code: 'UNAUTHORIZED', message }],
+          error: oauthError,
+          error_description: message,
+          details: message,
+        },
+        status === 401 ? { 'WWW-Authenticate': 'Basic realm="skiff-token-server"' } : {},
+      );
     };
 
     if (req.method === 'POST') {
@@ -195,7 +224,10 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     } else {
       req.resume();
     }
-    const scopes = params.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    const scopes = params
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean);
     let wantsRefresh = params.get('offline_token') === 'true' || params.get('access_type') === 'offline';
 
     if (req.method === 'POST') {
@@ -309,11 +341,23 @@ export function parseScope(raw: string): ParsedScope | undefined {
   const last = raw.lastIndexOf(':');
   if (first < 0 || last === first) return undefined;
   const type = raw.slice(0, first).replace(/\(.*\)$/, '');
-  return { type, name: raw.slice(first + 1, last), actions: raw.slice(last + 1).split(',').filter(Boolean) };
+  return {
+    type,
+    name: raw.slice(first + 1, last),
+    actions: raw
+      .slice(last + 1)
+      .split(',')
+      .filter(Boolean),
+  };
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(name);
 }
 
@@ -329,7 +373,10 @@ function signJwt(header: object, claims: object, key: KeyObject): string {
 
 /** libtrust's key ID: SHA-256 of the DER SubjectPublicKeyInfo, first 240 bits, base32, in 12 groups of 4. */
 export function libtrustKeyId(publicKey: KeyObject): string {
-  const digest = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest().subarray(0, 30);
+  const digest = createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest()
+    .subarray(0, 30);
   return (base32(digest).match(/.{4}/g) ?? []).join(':');
 }
 

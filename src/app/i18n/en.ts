@@ -33,7 +33,8 @@ export const en = {
   linkCopied: 'Link copied (it never contains credentials)',
 
   method: {
-    stream: 'Streamed to your downloads folder as it arrives (service worker). No size limit; keep this tab open until it finishes.',
+    stream:
+      'Streamed to your downloads folder as it arrives (service worker). No size limit; keep this tab open until it finishes.',
     fsaccess: 'Written straight to the file you chose (File System Access). No size limit.',
     blob: 'Held in the browser until complete, then saved (Blob). Works on plain-HTTP pages; large images (over about 2 GB) may fail — serve this page over HTTPS or from localhost to stream instead.',
     blobInsecure: 'This page is not served over HTTPS, so streaming to disk is not available here.',
@@ -82,7 +83,8 @@ export const en = {
   none: 'none',
   tags: 'Tags',
   tagsFilter: 'Filter tags',
-  tagsCount: (shown: number, total: number) => (shown < total ? `${shown} of ${total} tags` : total === 1 ? '1 tag' : `${total} tags`),
+  tagsCount: (shown: number, total: number) =>
+    shown < total ? `${shown} of ${total} tags` : total === 1 ? '1 tag' : `${total} tags`,
   tagsUnavailable: 'This registry does not list the tags of this repository.',
   tagsLoading: 'Loading tags…',
   useTag: (tag: string) => `Use tag ${tag}`,
@@ -129,18 +131,26 @@ export const en = {
   errorTitle: 'That did not work',
   technical: 'Details',
   advice: {
-    network: 'The browser could not reach the registry. Most registries (Docker Hub, GHCR, Quay, …) do not let web pages call them directly (CORS), and a proxy or firewall can block them too.',
-    networkFix: 'Set a relay in Settings → Relay URL. Whoever hosts this page can run one (npm start serves the page with a relay at /relay/); ask your administrator for its address.',
-    networkRelay: (relay: string) => `The request went through the relay at ${relay}. Check that the relay is running and can reach the registry.`,
+    network:
+      'The browser could not reach the registry. Most registries (Docker Hub, GHCR, Quay, …) do not let web pages call them directly (CORS), and a proxy or firewall can block them too.',
+    networkFix:
+      'Set a relay in Settings → Relay URL. Whoever hosts this page can run one (npm start serves the page with a relay at /relay/); ask your administrator for its address.',
+    networkRelay: (relay: string) =>
+      `The request went through the relay at ${relay}. Check that the relay is running and can reach the registry.`,
     timeout: 'The registry took too long to answer. Try again; on a slow network a relay closer to the registry helps.',
-    unauthorized: 'The registry refused these credentials. Check the username and the password or access token under “Private registry”.',
-    signIn: 'This registry or repository needs you to sign in: enter a username and a password or access token under “Private registry”.',
-    denied: 'The registry knows you but does not let this account pull this repository. Check the name, or ask for pull access.',
+    unauthorized:
+      'The registry refused these credentials. Check the username and the password or access token under “Private registry”.',
+    signIn:
+      'This registry or repository needs you to sign in: enter a username and a password or access token under “Private registry”.',
+    denied:
+      'The registry knows you but does not let this account pull this repository. Check the name, or ask for pull access.',
     notFound: 'The registry has no such image. Check the repository name and the tag or digest.',
-    rateLimited: 'The registry is limiting requests. Wait a while, or sign in (Docker Hub allows more pulls to signed-in users).',
+    rateLimited:
+      'The registry is limiting requests. Wait a while, or sign in (Docker Hub allows more pulls to signed-in users).',
     platformNotFound: 'The image has no build for that platform. Pick one from the Platform list.',
     platformList: (list: string) => `Available: ${list}`,
-    corrupt: 'The data did not match its checksum, so nothing was saved as complete. Try again; if it keeps happening, something between you and the registry is changing the data.',
+    corrupt:
+      'The data did not match its checksum, so nothing was saved as complete. Try again; if it keeps happening, something between you and the registry is changing the data.',
     unsupported: 'This image uses a format Skiff cannot read.',
     badManifest: 'The registry sent an image description that is not valid.',
     tooLarge: 'Something the registry sent is larger than Skiff accepts.',
@@ -159,12 +169,14 @@ export const en = {
   mirror: 'Docker Hub mirror',
   mirrorHint: 'Host[:port] that serves Docker Hub images, e.g. a mirror inside your network. Empty: Docker Hub itself.',
   plainHttp: 'Registries over plain HTTP',
-  plainHttpHint: 'Hosts to reach with http:// instead of https://, separated by spaces or commas (localhost always is).',
+  plainHttpHint:
+    'Hosts to reach with http:// instead of https://, separated by spaces or commas (localhost always is).',
   layerMode: 'Layers',
   layerModeUncompressed: 'Uncompressed, like docker save',
   layerModeUncompressedHint: 'The file docker save would make: layers inflated, so it is bigger.',
   layerModeAsPulled: 'As pulled — smaller and faster',
-  layerModeAsPulledHint: 'Layers kept compressed as the registry serves them. docker load and podman load read them (zstd layers need Docker 25 or newer).',
+  layerModeAsPulledHint:
+    'Layers kept compressed as the registry serves them. docker load and podman load read them (zstd layers need Docker 25 or newer).',
   outputName: 'File name',
   outputNameHint: 'Empty: named after the image (e.g. nginx_1.27.tar).',
   saveMethod: 'Saving method',
@@ -177,7 +189,8 @@ export const en = {
   invalidUrl: 'Enter a full http:// or https:// address, or leave it empty.',
   invalidHost: (host: string) => `“${host}” is not a host name.`,
 
-  footer: 'Runs entirely in your browser: images come from the registry to your disk, nothing passes through the host of this page unless you set a relay.',
+  footer:
+    'Runs entirely in your browser: images come from the registry to your disk, nothing passes through the host of this page unless you set a relay.',
   help: 'How it works',
   leaveWarning: 'A download is still running. Leaving stops it.',
 };

@@ -45,7 +45,8 @@ export const zh: Messages = {
   passwordHint: '密码或访问令牌',
   remember: '在此设备上记住',
   credentialsWhereDirect: (registry: string) => `只会从本浏览器直接发送给 ${registry} 及其指定的令牌服务。`,
-  credentialsWhereRelay: (registry: string, relay: string) => `只会发送给 ${registry} 及其指定的令牌服务，途经 ${relay} 的中继。`,
+  credentialsWhereRelay: (registry: string, relay: string) =>
+    `只会发送给 ${registry} 及其指定的令牌服务，途经 ${relay} 的中继。`,
   credentialsKeptMemory: '仅保存在此标签页中，关闭即消失。',
   credentialsKeptDevice: '已保存在此设备的浏览器中（本地存储）。取消勾选即可删除。',
   credentialsNever: '分享链接中永远不会包含凭据。',
@@ -78,7 +79,8 @@ export const zh: Messages = {
   none: '无',
   tags: '标签列表',
   tagsFilter: '筛选标签',
-  tagsCount: (shown: number, total: number) => (shown < total ? `共 ${total} 个标签，显示 ${shown} 个` : `共 ${total} 个标签`),
+  tagsCount: (shown: number, total: number) =>
+    shown < total ? `共 ${total} 个标签，显示 ${shown} 个` : `共 ${total} 个标签`,
   tagsUnavailable: '此镜像仓库不提供该仓库的标签列表。',
   tagsLoading: '正在加载标签…',
   useTag: (tag: string) => `使用标签 ${tag}`,
@@ -125,8 +127,10 @@ export const zh: Messages = {
   errorTitle: '操作未成功',
   technical: '详细信息',
   advice: {
-    network: '浏览器无法连接到镜像仓库。大多数镜像仓库（Docker Hub、GHCR、Quay 等）不允许网页直接访问（CORS），代理或防火墙也可能拦截。',
-    networkFix: '请在“设置 → 中继地址”中填写中继。托管本页的人可以运行一个（npm start 会在 /relay/ 提供中继）；请向管理员询问地址。',
+    network:
+      '浏览器无法连接到镜像仓库。大多数镜像仓库（Docker Hub、GHCR、Quay 等）不允许网页直接访问（CORS），代理或防火墙也可能拦截。',
+    networkFix:
+      '请在“设置 → 中继地址”中填写中继。托管本页的人可以运行一个（npm start 会在 /relay/ 提供中继）；请向管理员询问地址。',
     networkRelay: (relay: string) => `请求已通过 ${relay} 的中继发出。请确认中继正在运行，并且能够访问该镜像仓库。`,
     timeout: '镜像仓库响应超时。请重试；网络较慢时，使用离镜像仓库更近的中继会有帮助。',
     unauthorized: '镜像仓库拒绝了这些凭据。请在“私有仓库”中检查用户名以及密码或访问令牌。',
@@ -160,7 +164,8 @@ export const zh: Messages = {
   layerModeUncompressed: '解压，与 docker save 相同',
   layerModeUncompressedHint: '生成与 docker save 相同的文件：层已解压，因此体积更大。',
   layerModeAsPulled: '保持拉取时的原样——更小更快',
-  layerModeAsPulledHint: '层保持镜像仓库提供的压缩格式。docker load 和 podman load 都能读取（zstd 层需要 Docker 25 或更新版本）。',
+  layerModeAsPulledHint:
+    '层保持镜像仓库提供的压缩格式。docker load 和 podman load 都能读取（zstd 层需要 Docker 25 或更新版本）。',
   outputName: '文件名',
   outputNameHint: '留空：按镜像命名（例如 nginx_1.27.tar）。',
   saveMethod: '保存方式',

@@ -49,7 +49,10 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
       case 'aborted':
         return { lines: [m.cancelled], cancelled: true };
       case 'network':
-        return { lines: context.relay ? [a.network, a.networkRelay(context.relay)] : [a.network, a.networkFix], detail };
+        return {
+          lines: context.relay ? [a.network, a.networkRelay(context.relay)] : [a.network, a.networkFix],
+          detail,
+        };
       case 'timeout':
         return { lines: [a.timeout], detail };
       case 'unauthorized':
@@ -63,7 +66,11 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
       case 'platform-not-found': {
         const platforms = error.platforms ?? [];
         // All are named (as text); only those the page can ask for again are offered as choices.
-        return { lines: platforms.length ? [a.platformNotFound, a.platformList(platforms.join(', '))] : [a.platformNotFound], detail, platforms: platforms.filter(choosablePlatform) };
+        return {
+          lines: platforms.length ? [a.platformNotFound, a.platformList(platforms.join(', '))] : [a.platformNotFound],
+          detail,
+          platforms: platforms.filter(choosablePlatform),
+        };
       }
       case 'digest-mismatch':
       case 'size-mismatch':
@@ -86,8 +93,10 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
     }
   }
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof DOMException && error.name === 'AbortError' && !context.saving) return { lines: [m.cancelled], cancelled: true };
-  if (error instanceof DOMException && error.name === 'AbortError') return { lines: [m.advice.saveAborted], cancelled: true };
+  if (error instanceof DOMException && error.name === 'AbortError' && !context.saving)
+    return { lines: [m.cancelled], cancelled: true };
+  if (error instanceof DOMException && error.name === 'AbortError')
+    return { lines: [m.advice.saveAborted], cancelled: true };
   if (context.saving) return { lines: [m.advice.saveFailed], detail: message };
   return { lines: [m.advice.unknown], detail: message };
 }

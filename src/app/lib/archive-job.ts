@@ -25,7 +25,11 @@ export interface JobOptions {
 }
 
 /** Writes the archive into `sink` and closes it; on failure aborts it and rejects, as `pull` does. */
-export function writeArchiveJob(job: ArchiveJob, sink: WritableStream<Uint8Array>, options: JobOptions): Promise<PullResult | KitResult> {
+export function writeArchiveJob(
+  job: ArchiveJob,
+  sink: WritableStream<Uint8Array>,
+  options: JobOptions,
+): Promise<PullResult | KitResult> {
   const idle = job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {};
   if (job.kind === 'tar') {
     return pull(job.images, sink, {

@@ -41,14 +41,17 @@ export const BUILT_IN: Settings = {
 export function sanitizeSettings(value: unknown): Partial<Settings> {
   if (!isRecord(value)) return {};
   const out: Partial<Settings> = {};
-  if (typeof value.relay === 'string' && (value.relay === '' || isRelayUrl(value.relay))) out.relay = value.relay.trim();
+  if (typeof value.relay === 'string' && (value.relay === '' || isRelayUrl(value.relay)))
+    out.relay = value.relay.trim();
   if (typeof value.dockerHubMirror === 'string' && (value.dockerHubMirror === '' || isHost(value.dockerHubMirror))) {
     out.dockerHubMirror = value.dockerHubMirror.trim();
   }
-  if (Array.isArray(value.plainHttp)) out.plainHttp = value.plainHttp.filter((h): h is string => typeof h === 'string' && isHost(h));
+  if (Array.isArray(value.plainHttp))
+    out.plainHttp = value.plainHttp.filter((h): h is string => typeof h === 'string' && isHost(h));
   if (value.layers === 'uncompressed' || value.layers === 'as-pulled') out.layers = value.layers;
   if (typeof value.outputName === 'string') out.outputName = value.outputName.trim().slice(0, 200);
-  if (value.saveMethod === 'auto' || value.saveMethod === 'stream' || value.saveMethod === 'blob') out.saveMethod = value.saveMethod;
+  if (value.saveMethod === 'auto' || value.saveMethod === 'stream' || value.saveMethod === 'blob')
+    out.saveMethod = value.saveMethod;
   return out;
 }
 
@@ -60,7 +63,11 @@ export async function loadHostConfig(fetcher: typeof fetch = fetch): Promise<Hos
     const value: unknown = await response.json();
     const config: HostConfig = sanitizeSettings(value);
     if (isRecord(value) && typeof value.language === 'string') config.language = value.language;
-    if (isRecord(value) && typeof value.stallTimeoutSeconds === 'number' && Number.isFinite(value.stallTimeoutSeconds)) {
+    if (
+      isRecord(value) &&
+      typeof value.stallTimeoutSeconds === 'number' &&
+      Number.isFinite(value.stallTimeoutSeconds)
+    ) {
       config.stallTimeoutSeconds = Math.min(3600, Math.max(1, value.stallTimeoutSeconds));
     }
     return config;
@@ -83,17 +90,25 @@ export function isRelayUrl(text: string): boolean {
 }
 
 /** The relay as an absolute URL, resolved against the page (config.json may say `/relay/`). */
-export function absoluteRelay(relay: string, base: string = globalThis.location?.href ?? 'http://localhost/'): string | undefined {
+export function absoluteRelay(
+  relay: string,
+  base: string = globalThis.location?.href ?? 'http://localhost/',
+): string | undefined {
   if (!relay.trim()) return undefined;
   return new URL(relay.trim(), base).href.replace(/\/+$/, '');
 }
 
 /** host, host:port, or [v6]:port — what a registry is named by in an image reference. */
 export function isHost(text: string): boolean {
-  return /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/.test(text.trim());
+  return /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/.test(
+    text.trim(),
+  );
 }
 
 export function parseHostList(text: string): { hosts: string[]; invalid: string[] } {
-  const items = text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(/[\s,;]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   return { hosts: items.filter(isHost), invalid: items.filter((h) => !isHost(h)) };
 }

@@ -22,7 +22,14 @@ export interface PortableTransport {
 
 export type EngineJob =
   | { kind: 'tar'; images: PortableImage[]; layers: LayerMode; transport: PortableTransport; idleTimeoutMs?: number }
-  | { kind: 'zip'; images: PortableImage[]; tarNames: string[]; layers: LayerMode; transport: PortableTransport; idleTimeoutMs?: number };
+  | {
+      kind: 'zip';
+      images: PortableImage[];
+      tarNames: string[];
+      layers: LayerMode;
+      transport: PortableTransport;
+      idleTimeoutMs?: number;
+    };
 
 /** `hashPort` reaches the page's hashing thread (see hashing.ts); without it the worker hashes on its own. */
 export type PageMessage = { type: 'start'; job: EngineJob; hashPort?: MessagePort } | { type: 'ack' };
@@ -48,14 +55,20 @@ export function portableImage(image: ResolvedImage): PortableImage {
 
 export function portableError(error: unknown): PortableError {
   if (error instanceof SkiffError) {
-    return { name: error.name, message: error.message, code: error.code, ...(error.platforms ? { platforms: error.platforms } : {}) };
+    return {
+      name: error.name,
+      message: error.message,
+      code: error.code,
+      ...(error.platforms ? { platforms: error.platforms } : {}),
+    };
   }
   if (error instanceof Error) return { name: error.name, message: error.message };
   return { name: 'Error', message: String(error) };
 }
 
 export function revivedError(error: PortableError): Error {
-  if (error.code) return new SkiffError(error.code, error.message, error.platforms ? { platforms: error.platforms } : undefined);
+  if (error.code)
+    return new SkiffError(error.code, error.message, error.platforms ? { platforms: error.platforms } : undefined);
   if (error.name === 'AbortError') return new DOMException(error.message, 'AbortError');
   const revived = new Error(error.message);
   revived.name = error.name;

@@ -9,7 +9,14 @@ import { abortError } from '../../core/errors.ts';
 import type { PullProgress, PullResult } from '../../core/pull.ts';
 import type { Credentials } from '../../core/transport/auth.ts';
 import { type ArchiveJob, type ArchiveResult, writeArchiveJob } from './archive-job.ts';
-import { type EngineJob, type PageMessage, type PortableTransport, type WorkerMessage, portableImage, revivedError } from './engine-protocol.ts';
+import {
+  type EngineJob,
+  type PageMessage,
+  type PortableTransport,
+  type WorkerMessage,
+  portableImage,
+  revivedError,
+} from './engine-protocol.ts';
 import { pageHashPort, pageSha256 } from './hashing.ts';
 import type { KitResult } from './zipkit.ts';
 
@@ -20,13 +27,22 @@ export interface ArchiveOptions {
   /** Progress of image `item` of a kit (always 0 for a tar). */
   onProgress: (item: number, progress: PullProgress) => void;
   /** What the worker needs to reach the registries again (its own clients, its own tokens). */
-  transport: { relay?: string; dockerHubMirror?: string; plainHttp: string[]; credentials: (registry: string) => Credentials | undefined };
+  transport: {
+    relay?: string;
+    dockerHubMirror?: string;
+    plainHttp: string[];
+    credentials: (registry: string) => Credentials | undefined;
+  };
 }
 
 const READY_TIMEOUT_MS = 5000;
 
 /** Writes the archive into `sink` and closes it; on failure aborts it and rejects, as `pull` does. */
-export async function writeArchive<J extends ArchiveJob>(job: J, sink: WritableStream<Uint8Array>, options: ArchiveOptions): Promise<ArchiveResult<J>> {
+export async function writeArchive<J extends ArchiveJob>(
+  job: J,
+  sink: WritableStream<Uint8Array>,
+  options: ArchiveOptions,
+): Promise<ArchiveResult<J>> {
   const worker = await startEngineWorker();
   if (options.signal.aborted) {
     worker?.terminate();
@@ -68,22 +84,36 @@ async function startEngineWorker(): Promise<Worker | undefined> {
   }
   const ready = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS);
-    worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
-      if (event.data.type !== 'ready') return;
-      clearTimeout(timer);
-      resolve(true);
-    }, { once: true });
-    worker.addEventListener('error', () => {
-      clearTimeout(timer);
-      resolve(false);
-    }, { once: true });
+    worker.addEventListener(
+      'message',
+      (event: MessageEvent<WorkerMessage>) => {
+        if (event.data.type !== 'ready') return;
+        clearTimeout(timer);
+        resolve(true);
+      },
+      { once: true },
+    );
+    worker.addEventListener(
+      'error',
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+      { once: true },
+    );
   });
   if (ready) return worker;
   worker.terminate();
   return undefined;
 }
 
-function inWorker(worker: Worker, job: EngineJob, hashPort: MessagePort | undefined, sink: WritableStream<Uint8Array>, options: ArchiveOptions): Promise<PullResult | KitResult> {
+function inWorker(
+  worker: Worker,
+  job: EngineJob,
+  hashPort: MessagePort | undefined,
+  sink: WritableStream<Uint8Array>,
+  options: ArchiveOptions,
+): Promise<PullResult | KitResult> {
   const writer = sink.getWriter();
   const { signal } = options;
   const send = (message: PageMessage) => worker.postMessage(message);
@@ -111,35 +141,49 @@ function inWorker(worker: Worker, job: EngineJob, hashPort: MessagePort | undefi
       const message = event.data;
       switch (message.type) {
         case 'data':
-          chain = chain.then(async () => {
-            if (settled) return;
-            await writer.write(message.chunk);
-            if (!settled) send({ type: 'ack' });
-          }).catch(fail);
+          chain = chain
+            .then(async () => {
+              if (settled) return;
+              await writer.write(message.chunk);
+              if (!settled) send({ type: 'ack' });
+            })
+            .catch(fail);
           break;
         case 'progress':
           if (!settled) options.onProgress(message.item, message.progress);
           break;
         case 'done':
-          chain = chain.then(async () => {
-            if (settled) return;
-            await writer.close();
-            if (settled) return;
-            end();
-            resolve(message.result);
-          }).catch(fail);
+          chain = chain
+            .then(async () => {
+              if (settled) return;
+              await writer.close();
+              if (settled) return;
+              end();
+              resolve(message.result);
+            })
+            .catch(fail);
           break;
         case 'error':
           fail(revivedError(message.error));
           break;
       }
     });
-    worker.addEventListener('error', (event) => fail(new Error(`The download's worker failed: ${event.message || 'unknown error'}`)));
+    worker.addEventListener('error', (event) =>
+      fail(new Error(`The download's worker failed: ${event.message || 'unknown error'}`)),
+    );
     if (hashPort) worker.postMessage({ type: 'start', job, hashPort } satisfies PageMessage, [hashPort]);
     else send({ type: 'start', job });
   });
 }
 
-async function inPage(job: ArchiveJob, sink: WritableStream<Uint8Array>, options: ArchiveOptions): Promise<PullResult | KitResult> {
-  return writeArchiveJob(job, sink, { signal: options.signal, sha256: await pageSha256(), onProgress: options.onProgress });
+async function inPage(
+  job: ArchiveJob,
+  sink: WritableStream<Uint8Array>,
+  options: ArchiveOptions,
+): Promise<PullResult | KitResult> {
+  return writeArchiveJob(job, sink, {
+    signal: options.signal,
+    sha256: await pageSha256(),
+    onProgress: options.onProgress,
+  });
 }

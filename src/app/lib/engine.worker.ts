@@ -50,7 +50,10 @@ class Forwarder {
     while (this.inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (this.wake = resolve));
     this.inFlight++;
     // A view that does not cover its whole buffer is copied: the page must get exactly these bytes.
-    const out = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? (chunk as Uint8Array<ArrayBuffer>) : chunk.slice();
+    const out =
+      chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength
+        ? (chunk as Uint8Array<ArrayBuffer>)
+        : chunk.slice();
     post({ type: 'data', chunk: out }, [out.buffer]);
   }
 
@@ -70,7 +73,10 @@ async function run(job: EngineJob, hashPort: MessagePort | undefined, forwarder:
     ...(relay ? { relay } : {}),
     ...(dockerHubMirror ? { dockerHubMirror } : {}),
   };
-  const images = job.images.map((image) => ({ ...image, client: new RegistryClient(image.reference.registry, transport) }));
+  const images = job.images.map((image) => ({
+    ...image,
+    client: new RegistryClient(image.reference.registry, transport),
+  }));
   const sha256 = await layerHashing(hashPort);
   const onProgress = (item: number, progress: PullProgress) => post({ type: 'progress', item, progress });
   // A tar's pull writes fresh WRITE_CHUNK pieces that can be transferred as they are.
@@ -85,13 +91,17 @@ const forwarder = new Forwarder();
 scope.addEventListener('message', (event) => {
   const message = event.data;
   if (message.type === 'ack') forwarder.acked();
-  else if (message.type === 'start') run(message.job, message.hashPort, forwarder).catch((error: unknown) => post({ type: 'error', error: portableError(error) }));
+  else if (message.type === 'start')
+    run(message.job, message.hashPort, forwarder).catch((error: unknown) =>
+      post({ type: 'error', error: portableError(error) }),
+    );
 });
 // Ready only once hashing (WebAssembly) works here: a host's CSP header may forbid it in workers, and the
 // page then runs the pull itself instead of failing.
 void createSha256()
   .then(async (hash) => {
     hash.update(new TextEncoder().encode('abc'));
-    if ((await hash.digest()) === 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad') post({ type: 'ready' });
+    if ((await hash.digest()) === 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+      post({ type: 'ready' });
   })
   .catch(() => {});

@@ -39,7 +39,10 @@ export function portSha256(port: MessagePort): Sha256Factory {
 
 /** A sha256 worker of its own (pages and workers alike); rejects when it cannot start or answers wrongly. */
 export async function startSha256Worker(): Promise<{ factory: Sha256Factory; worker: Worker }> {
-  const worker = new Worker(new URL('../../core/codecs/sha256.worker.ts', import.meta.url), { type: 'module', name: 'sha256' });
+  const worker = new Worker(new URL('../../core/codecs/sha256.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'sha256',
+  });
   const viaWorker = webWorkerSha256(worker);
   // One tiny hash proves the worker runs (and can compile its WebAssembly) before anything depends on it.
   const probe = (async () => {
@@ -47,7 +50,9 @@ export async function startSha256Worker(): Promise<{ factory: Sha256Factory; wor
     await hash.update(new TextEncoder().encode('abc'));
     return hash.digest();
   })();
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('sha256 worker did not answer')), 5000));
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error('sha256 worker did not answer')), 5000),
+  );
   worker.addEventListener('error', () => {}, { once: true });
   const digest = await Promise.race([probe, timeout]).catch(() => undefined);
   if (digest !== 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad') {

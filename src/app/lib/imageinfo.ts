@@ -23,8 +23,14 @@ export function imageInfo(config: ImageConfig): ImageInfo {
   const c = config.config;
   const entrypoint = strings(c.Entrypoint);
   const cmd = strings(c.Cmd);
-  const labels = c.Labels && typeof c.Labels === 'object' && !Array.isArray(c.Labels) ? Object.entries(c.Labels as Record<string, unknown>) : [];
-  const ports = c.ExposedPorts && typeof c.ExposedPorts === 'object' && !Array.isArray(c.ExposedPorts) ? Object.keys(c.ExposedPorts) : [];
+  const labels =
+    c.Labels && typeof c.Labels === 'object' && !Array.isArray(c.Labels)
+      ? Object.entries(c.Labels as Record<string, unknown>)
+      : [];
+  const ports =
+    c.ExposedPorts && typeof c.ExposedPorts === 'object' && !Array.isArray(c.ExposedPorts)
+      ? Object.keys(c.ExposedPorts)
+      : [];
   return {
     ...(entrypoint?.length ? { entrypoint } : {}),
     ...(cmd?.length ? { cmd } : {}),
@@ -32,7 +38,9 @@ export function imageInfo(config: ImageConfig): ImageInfo {
     ...(typeof c.User === 'string' && c.User ? { user: c.User } : {}),
     env: strings(c.Env) ?? [],
     ports: ports.sort(),
-    labels: labels.filter((e): e is [string, string] => typeof e[1] === 'string').sort(([a], [b]) => a.localeCompare(b)),
+    labels: labels
+      .filter((e): e is [string, string] => typeof e[1] === 'string')
+      .sort(([a], [b]) => a.localeCompare(b)),
     history: config.history.map((h) => ({
       createdBy: typeof h.created_by === 'string' ? h.created_by : '',
       ...(typeof h.comment === 'string' && h.comment ? { comment: h.comment } : {}),
@@ -52,5 +60,11 @@ export function formatDate(iso: string | undefined, locale: string): string | un
   if (!iso) return undefined;
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toLocaleString(locale === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC';
+  return (
+    date.toLocaleString(locale === 'zh' ? 'zh-CN' : 'en-GB', {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: 'UTC',
+    }) + ' UTC'
+  );
 }

@@ -17,7 +17,10 @@ describe('file names', () => {
   const amd64 = { os: 'linux', architecture: 'amd64' };
   it('names a tar after the image, its tag and a chosen platform', () => {
     assert.equal(imageFileStem(parseReference('nginx:1.27'), amd64, false), 'nginx_1.27');
-    assert.equal(imageFileStem(parseReference('ghcr.io/owner/app:v1'), { os: 'linux', architecture: 'arm', variant: 'v7' }, true), 'ghcr.io_owner_app_v1_linux-arm-v7');
+    assert.equal(
+      imageFileStem(parseReference('ghcr.io/owner/app:v1'), { os: 'linux', architecture: 'arm', variant: 'v7' }, true),
+      'ghcr.io_owner_app_v1_linux-arm-v7',
+    );
     assert.equal(imageFileStem(parseReference('ghcr.io/owner/app:v1'), amd64, true), 'ghcr.io_owner_app_v1');
     assert.equal(imageFileStem(parseReference(`alpine@sha256:${'a'.repeat(64)}`), amd64, false), 'alpine_aaaaaaaaaaaa');
   });
@@ -39,8 +42,23 @@ describe('file names', () => {
 describe('settings from outside', () => {
   it('keeps valid fields only', () => {
     assert.deepEqual(
-      sanitizeSettings({ relay: '/relay/', dockerHubMirror: 'mirror.corp:5000', plainHttp: ['reg.corp', 'not a host'], layers: 'as-pulled', outputName: ' x ', saveMethod: 'blob', extra: 1 }),
-      { relay: '/relay/', dockerHubMirror: 'mirror.corp:5000', plainHttp: ['reg.corp'], layers: 'as-pulled', outputName: 'x', saveMethod: 'blob' },
+      sanitizeSettings({
+        relay: '/relay/',
+        dockerHubMirror: 'mirror.corp:5000',
+        plainHttp: ['reg.corp', 'not a host'],
+        layers: 'as-pulled',
+        outputName: ' x ',
+        saveMethod: 'blob',
+        extra: 1,
+      }),
+      {
+        relay: '/relay/',
+        dockerHubMirror: 'mirror.corp:5000',
+        plainHttp: ['reg.corp'],
+        layers: 'as-pulled',
+        outputName: 'x',
+        saveMethod: 'blob',
+      },
     );
     assert.deepEqual(sanitizeSettings({ relay: 'javascript:alert(1)', layers: 'zip', saveMethod: 'fsaccess' }), {});
     assert.deepEqual(sanitizeSettings('nope'), {});
@@ -56,14 +74,24 @@ describe('settings from outside', () => {
   });
   it("reads the host's config.json: language and a bounded stall time-out beside the settings", async () => {
     const serve = (body: unknown) => (async () => new Response(JSON.stringify(body))) as unknown as typeof fetch;
-    assert.deepEqual(await loadHostConfig(serve({ layers: 'as-pulled', language: 'zh', stallTimeoutSeconds: 15 })), { layers: 'as-pulled', language: 'zh', stallTimeoutSeconds: 15 });
+    assert.deepEqual(await loadHostConfig(serve({ layers: 'as-pulled', language: 'zh', stallTimeoutSeconds: 15 })), {
+      layers: 'as-pulled',
+      language: 'zh',
+      stallTimeoutSeconds: 15,
+    });
     assert.equal((await loadHostConfig(serve({ stallTimeoutSeconds: 0 }))).stallTimeoutSeconds, 1);
     assert.equal((await loadHostConfig(serve({ stallTimeoutSeconds: 1e9 }))).stallTimeoutSeconds, 3600);
     assert.equal((await loadHostConfig(serve({ stallTimeoutSeconds: '30' }))).stallTimeoutSeconds, undefined);
-    assert.deepEqual(await loadHostConfig((async () => new Response('<html>', { status: 200 })) as unknown as typeof fetch), {});
+    assert.deepEqual(
+      await loadHostConfig((async () => new Response('<html>', { status: 200 })) as unknown as typeof fetch),
+      {},
+    );
   });
   it('splits host lists', () => {
-    assert.deepEqual(parseHostList('a.corp, b.corp:5000 [::1]:5000;;bad/host'), { hosts: ['a.corp', 'b.corp:5000', '[::1]:5000'], invalid: ['bad/host'] });
+    assert.deepEqual(parseHostList('a.corp, b.corp:5000 [::1]:5000;;bad/host'), {
+      hosts: ['a.corp', 'b.corp:5000', '[::1]:5000'],
+      invalid: ['bad/host'],
+    });
   });
 });
 
@@ -77,10 +105,18 @@ describe('advice', () => {
   });
   it('tells missing credentials from wrong ones', () => {
     assert.equal(adviceFor(new SkiffError('unauthorized', 'x'), en).lines[0], en.advice.signIn);
-    assert.equal(adviceFor(new SkiffError('unauthorized', 'x'), en, { hadCredentials: true }).lines[0], en.advice.unauthorized);
+    assert.equal(
+      adviceFor(new SkiffError('unauthorized', 'x'), en, { hadCredentials: true }).lines[0],
+      en.advice.unauthorized,
+    );
   });
   it('lists the platforms that exist', () => {
-    const advice = adviceFor(new SkiffError('platform-not-found', 'No image for linux/s390x here.', { platforms: ['linux/amd64', 'linux/arm64'] }), zh);
+    const advice = adviceFor(
+      new SkiffError('platform-not-found', 'No image for linux/s390x here.', {
+        platforms: ['linux/amd64', 'linux/arm64'],
+      }),
+      zh,
+    );
     assert.deepEqual(advice.platforms, ['linux/amd64', 'linux/arm64']);
     assert.equal(advice.lines[1], '可用平台：linux/amd64, linux/arm64');
   });
@@ -94,7 +130,10 @@ describe('advice', () => {
   });
   it('calls a cancel a cancel', () => {
     assert.equal(adviceFor(new SkiffError('aborted', 'x'), en).cancelled, true);
-    assert.equal(adviceFor(new DOMException('closed', 'AbortError'), en, { saving: true }).lines[0], en.advice.saveAborted);
+    assert.equal(
+      adviceFor(new DOMException('closed', 'AbortError'), en, { saving: true }).lines[0],
+      en.advice.saveAborted,
+    );
   });
 });
 
@@ -112,7 +151,9 @@ describe('formatting', () => {
 describe('every string translated', () => {
   it('has the same keys in English and Chinese', () => {
     const keys = (o: object, prefix = ''): string[] =>
-      Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' && v ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+      Object.entries(o).flatMap(([k, v]) =>
+        typeof v === 'object' && v ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`],
+      );
     assert.deepEqual(keys(zh).sort(), keys(en).sort());
   });
 });
@@ -165,7 +206,10 @@ describe('the stream into the file', () => {
     await new Promise((r) => setTimeout(r, 10));
     release!();
     await closing;
-    assert.equal(received.reduce((a, b) => a + b, 0), 25);
+    assert.equal(
+      received.reduce((a, b) => a + b, 0),
+      25,
+    );
     assert.equal(await hash.digest(), `sha256:${createHash('sha256').update(data).digest('hex')}`);
   });
 

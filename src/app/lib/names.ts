@@ -4,7 +4,10 @@ import { familiarName, type ImageReference } from '../../core/reference.ts';
 
 /** Letters, digits, `.`, `_`, `-` only: safe in every file system and in the load scripts. */
 export function safeName(text: string): string {
-  const cleaned = text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/_+/g, '_').replace(/^[._-]+|[._-]+$/g, '');
+  const cleaned = text
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^[._-]+|[._-]+$/g, '');
   return cleaned.slice(0, 120) || 'image';
 }
 

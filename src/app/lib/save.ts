@@ -52,7 +52,12 @@ export function canStream(): boolean {
 
 export function canPickFile(): boolean {
   // Chromium refuses the picker inside cross-origin frames; a top-level secure page is what works.
-  return typeof window !== 'undefined' && window.isSecureContext && typeof window.showSaveFilePicker === 'function' && window.top === window.self;
+  return (
+    typeof window !== 'undefined' &&
+    window.isSecureContext &&
+    typeof window.showSaveFilePicker === 'function' &&
+    window.top === window.self
+  );
 }
 
 /** The method a plain Download uses. */
@@ -65,11 +70,20 @@ export function downloadMethod(choice: SaveMethodChoice): 'stream' | 'blob' {
 export function pickFile(suggestedName: string, kind: 'tar' | 'zip'): Promise<FileSystemFileHandle> {
   const picker = window.showSaveFilePicker;
   if (!picker) return Promise.reject(new Error('showSaveFilePicker is not available'));
-  const accept: Record<string, string[]> = kind === 'zip' ? { 'application/zip': ['.zip'] } : { 'application/x-tar': ['.tar'] };
-  return picker.call(window, { suggestedName, id: 'skiff', types: [{ description: kind === 'zip' ? 'Zip' : 'Tar', accept }] });
+  const accept: Record<string, string[]> =
+    kind === 'zip' ? { 'application/zip': ['.zip'] } : { 'application/x-tar': ['.tar'] };
+  return picker.call(window, {
+    suggestedName,
+    id: 'skiff',
+    types: [{ description: kind === 'zip' ? 'Zip' : 'Tar', accept }],
+  });
 }
 
-export async function openTarget(method: SaveMethod, fileName: string, handle?: FileSystemFileHandle): Promise<SaveTarget> {
+export async function openTarget(
+  method: SaveMethod,
+  fileName: string,
+  handle?: FileSystemFileHandle,
+): Promise<SaveTarget> {
   if (method === 'fsaccess') {
     if (!handle) throw new Error('no file handle');
     // Chromium writes to a temporary file beside it and moves it into place on close; abort deletes it.

@@ -35,12 +35,16 @@ export function outputStream(target: WritableStream<Uint8Array>, options: Output
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const done = () => options.signal?.removeEventListener('abort', onAbort);
 
-  const gathered = new ChunkWriter(async (out) => {
-    await writer.ready;
-    await writer.write(out);
-    written += out.byteLength;
-    options.onWritten?.(written);
-  }, options.chunkSize ?? WRITE_CHUNK, MAX_HOLD_MS);
+  const gathered = new ChunkWriter(
+    async (out) => {
+      await writer.ready;
+      await writer.write(out);
+      written += out.byteLength;
+      options.onWritten?.(written);
+    },
+    options.chunkSize ?? WRITE_CHUNK,
+    MAX_HOLD_MS,
+  );
 
   return new WritableStream<Uint8Array>({
     async write(chunk) {

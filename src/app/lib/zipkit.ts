@@ -38,7 +38,11 @@ export interface KitOptions {
   idleTimeoutMs?: number;
 }
 
-export async function writeKit(items: KitItem[], target: WritableStream<Uint8Array>, options: KitOptions): Promise<KitResult> {
+export async function writeKit(
+  items: KitItem[],
+  target: WritableStream<Uint8Array>,
+  options: KitOptions,
+): Promise<KitResult> {
   const { ZipWriter, TextReader, configure } = await import('@zip.js/zip.js');
   // No workers: zip.js would start them from blob: URLs, which the page's CSP forbids, and stored entries
   // need no compression anyway.
@@ -149,7 +153,9 @@ function readme(tars: KitTar[], results: PullResult[]): string {
   const lines = ['Skiff offline kit', '', 'Images:'];
   tars.forEach((tar, i) => {
     for (const image of results[i]?.images ?? []) {
-      lines.push(`  ${tar.name}: ${image.repoTags.join(', ') || image.reference} (${image.platform}), image ID ${image.configDigest}`);
+      lines.push(
+        `  ${tar.name}: ${image.repoTags.join(', ') || image.reference} (${image.platform}), image ID ${image.configDigest}`,
+      );
     }
   });
   lines.push(

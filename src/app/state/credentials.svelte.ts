@@ -19,7 +19,8 @@ class CredentialsState {
   init(): void {
     const stored = readStored('credentials', isCredentialMap) ?? {};
     const loaded: Record<string, StoredCredentials> = {};
-    for (const [registry, c] of Object.entries(stored)) loaded[registry] = { username: c.username, password: c.password, remember: true };
+    for (const [registry, c] of Object.entries(stored))
+      loaded[registry] = { username: c.username, password: c.password, remember: true };
     this.byRegistry = loaded;
   }
 

@@ -229,14 +229,19 @@ class Session {
         this.shown = image;
         this.failure = undefined;
         this.platformOptions = image.index
-          ? dedupe(image.index.platforms.map((p) => ({ value: formatPlatform(p.platform), digest: p.digest }))).filter((o) => choosablePlatform(o.value))
+          ? dedupe(image.index.platforms.map((p) => ({ value: formatPlatform(p.platform), digest: p.digest }))).filter(
+              (o) => choosablePlatform(o.value),
+            )
           : [];
         if (image.index) void this.loadPlatformSizes(image, controller.signal);
         void this.loadTags(image);
         return image;
       } catch (error) {
         if (seq !== this.resolveSeq || isSkiffError(error, 'aborted')) return undefined;
-        const advice = adviceFor(error, t(), { relay: this.relayShown(), hadCredentials: !!credentials.lookup(reference.registry) });
+        const advice = adviceFor(error, t(), {
+          relay: this.relayShown(),
+          hadCredentials: !!credentials.lookup(reference.registry),
+        });
         this.resolveState = { status: 'error', advice };
         this.shown = undefined;
         this.failure = advice;
@@ -286,7 +291,9 @@ class Session {
   }
 
   useTag(tag: string): void {
-    const reference = this.parsed.reference ?? (this.resolveState.status === 'resolved' ? this.resolveState.image.reference : undefined);
+    const reference =
+      this.parsed.reference ??
+      (this.resolveState.status === 'resolved' ? this.resolveState.image.reference : undefined);
     if (!reference) return;
     const { digest: _digest, ...rest } = reference;
     this.setInput(displayName({ ...rest, tag }), { immediate: true });
@@ -325,18 +332,33 @@ class Session {
       image = state.image;
     } else {
       try {
-        image = await resolve(reference, { ...this.transport(), ...(platform ? { platform: parsePlatform(platform) } : {}) });
+        image = await resolve(reference, {
+          ...this.transport(),
+          ...(platform ? { platform: parsePlatform(platform) } : {}),
+        });
       } catch (error) {
-        this.failure = adviceFor(error, t(), { relay: this.relayShown(), hadCredentials: !!credentials.lookup(reference.registry) });
+        this.failure = adviceFor(error, t(), {
+          relay: this.relayShown(),
+          hadCredentials: !!credentials.lookup(reference.registry),
+        });
         return;
       }
     }
-    if (this.queue.some((q) => q.resolved.manifest.digest === image.manifest.digest && formatReference(q.resolved.reference) === formatReference(image.reference))) {
+    if (
+      this.queue.some(
+        (q) =>
+          q.resolved.manifest.digest === image.manifest.digest &&
+          formatReference(q.resolved.reference) === formatReference(image.reference),
+      )
+    ) {
       this.notice = t().alreadyQueued;
       return;
     }
     this.notice = undefined;
-    this.queue = [...this.queue, { id: this.nextId++, name: displayName(image.reference), platform, resolved: image, transportKey: key }];
+    this.queue = [
+      ...this.queue,
+      { id: this.nextId++, name: displayName(image.reference), platform, resolved: image, transportKey: key },
+    ];
     // Ready for the next name, unless the user already started typing it.
     if (this.input !== input) return;
     this.input = '';
@@ -366,7 +388,8 @@ class Session {
 
   private currentStem(): string[] {
     const state = this.resolveState;
-    if (state.status === 'resolved') return [imageFileStem(state.image.reference, state.image.platform, this.platformChoice !== '')];
+    if (state.status === 'resolved')
+      return [imageFileStem(state.image.reference, state.image.platform, this.platformChoice !== '')];
     const reference = this.parsed.reference;
     if (!reference) return [];
     const platform = this.platformChoice ? parsePlatform(this.platformChoice) : { os: 'linux', architecture: 'amd64' };
@@ -393,7 +416,11 @@ class Session {
     this.downloadController?.abort(new SkiffError('aborted', 'The pull was cancelled.'));
   }
 
-  private async runDownload(kind: ArchiveKind, suggested: string, handlePromise: Promise<FileSystemFileHandle> | undefined): Promise<void> {
+  private async runDownload(
+    kind: ArchiveKind,
+    suggested: string,
+    handlePromise: Promise<FileSystemFileHandle> | undefined,
+  ): Promise<void> {
     const controller = new AbortController();
     this.downloadController = controller;
     const signal = controller.signal;
@@ -401,7 +428,17 @@ class Session {
     this.done = undefined;
     this.failure = undefined;
     this.notice = undefined;
-    this.running = { kind, method, fileName: suggested, images: [], rows: [], received: 0, expected: 0, written: 0, opening: true };
+    this.running = {
+      kind,
+      method,
+      fileName: suggested,
+      images: [],
+      rows: [],
+      received: 0,
+      expected: 0,
+      written: 0,
+      opening: true,
+    };
     let target: SaveTarget | undefined;
     let handle: FileSystemFileHandle | undefined;
     let saving = false;
@@ -427,7 +464,12 @@ class Session {
         if (!this.running) return;
         this.running = { ...this.running, ...progress.view(), written, opening: false };
       };
-      this.running = { ...this.running!, fileName, images: items.map((q) => ({ name: q.name, platform: formatPlatform(q.resolved.platform) })), ...progress.view() };
+      this.running = {
+        ...this.running!,
+        fileName,
+        images: items.map((q) => ({ name: q.name, platform: formatPlatform(q.resolved.platform) })),
+        ...progress.view(),
+      };
       saving = true;
       target = await openTarget(method, fileName, handle);
       saving = false;
@@ -455,14 +497,36 @@ class Session {
       if (kind === 'zip') {
         const stems = items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== ''));
         const tarNames = uniqueNames(stems, '.tar');
-        const kit = await writeArchive({ kind: 'zip', images, tarNames, layers: settings.current.layers, ...idle }, sink, archiveOptions);
+        const kit = await writeArchive(
+          { kind: 'zip', images, tarNames, layers: settings.current.layers, ...idle },
+          sink,
+          archiveOptions,
+        );
         done = {
-          kind, method, fileName, size: written, sha256: await hash.digest(), tars: kit.tars,
-          images: kit.results.flatMap((r) => r.images), notes: kit.results.flatMap((r) => r.notes),
+          kind,
+          method,
+          fileName,
+          size: written,
+          sha256: await hash.digest(),
+          tars: kit.tars,
+          images: kit.results.flatMap((r) => r.images),
+          notes: kit.results.flatMap((r) => r.notes),
         };
       } else {
-        const result = await writeArchive({ kind: 'tar', images, layers: settings.current.layers, ...idle }, sink, archiveOptions);
-        done = { kind, method, fileName, size: written, sha256: await hash.digest(), images: result.images, notes: result.notes };
+        const result = await writeArchive(
+          { kind: 'tar', images, layers: settings.current.layers, ...idle },
+          sink,
+          archiveOptions,
+        );
+        done = {
+          kind,
+          method,
+          fileName,
+          size: written,
+          sha256: await hash.digest(),
+          images: result.images,
+          notes: result.notes,
+        };
       }
       this.running = undefined;
       this.done = done;
@@ -470,7 +534,11 @@ class Session {
     } catch (error) {
       this.running = undefined;
       const registry = this.queue[0]?.resolved.reference.registry ?? this.parsed.reference?.registry ?? '';
-      const advice = adviceFor(signal.aborted ? signal.reason : error, t(), { relay: this.relayShown(), saving, hadCredentials: !!credentials.lookup(registry) });
+      const advice = adviceFor(signal.aborted ? signal.reason : error, t(), {
+        relay: this.relayShown(),
+        saving,
+        hadCredentials: !!credentials.lookup(registry),
+      });
       this.failure = advice;
       // The picker created the file; a download that did not finish must not leave it behind.
       await removeFile(handle);
@@ -485,7 +553,15 @@ class Session {
     if (this.queue.length === 0) {
       const image = await this.ensureResolved();
       if (!image || signal.aborted) return undefined;
-      return [{ id: 0, name: displayName(image.reference), platform: this.platformChoice, resolved: image, transportKey: this.transportKey }];
+      return [
+        {
+          id: 0,
+          name: displayName(image.reference),
+          platform: this.platformChoice,
+          resolved: image,
+          transportKey: this.transportKey,
+        },
+      ];
     }
     const key = this.transportKey;
     const items: QueueItem[] = [];
@@ -524,7 +600,14 @@ class ProgressTracker {
         image.layers.map(({ descriptor }) => {
           const shared = seen.has(descriptor.digest);
           seen.add(descriptor.digest);
-          return { image: i, digest: descriptor.digest, mediaType: descriptor.mediaType, size: descriptor.size, received: 0, state: (shared ? 'shared' : 'waiting') as LayerState };
+          return {
+            image: i,
+            digest: descriptor.digest,
+            mediaType: descriptor.mediaType,
+            size: descriptor.size,
+            received: 0,
+            state: (shared ? 'shared' : 'waiting') as LayerState,
+          };
         }),
       );
       const expected = layers.filter((l) => l.state !== 'shared').reduce((s, l) => s + l.size, 0);
@@ -567,7 +650,13 @@ class ProgressTracker {
     const expected = this.snapshots.reduce((s, p) => s + p.expected, 0);
     this.total.add(received, now);
     const speed = this.total.rate();
-    return { rows, received: Math.min(received, expected), expected, speed, eta: etaSeconds(Math.max(0, expected - received), speed) };
+    return {
+      rows,
+      received: Math.min(received, expected),
+      expected,
+      speed,
+      eta: etaSeconds(Math.max(0, expected - received), speed),
+    };
   }
 }
 

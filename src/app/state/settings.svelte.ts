@@ -22,7 +22,8 @@ class SettingsState {
     // users who never touched that field.
     const diff: Partial<Settings> = {};
     for (const key of Object.keys(next) as (keyof Settings)[]) {
-      if (JSON.stringify(next[key]) !== JSON.stringify(this.defaults[key])) (diff as Record<string, unknown>)[key] = next[key];
+      if (JSON.stringify(next[key]) !== JSON.stringify(this.defaults[key]))
+        (diff as Record<string, unknown>)[key] = next[key];
     }
     this.user = diff;
     writeStored('settings', Object.keys(diff).length ? diff : undefined);

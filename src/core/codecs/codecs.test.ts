@@ -45,7 +45,8 @@ test('gunzip reads every member of a multi-member stream, also when a member end
 test('gunzip refuses truncated, corrupt and non-gzip input with a SkiffError', () => {
   const gz = gzipSync(noise);
   const bad = (input: Uint8Array) => () => run(new GunzipDecoder('Layer x'), input, 4096);
-  const isBadLayer = (e: unknown) => e instanceof SkiffError && e.code === 'bad-layer' && e.message.startsWith('Layer x');
+  const isBadLayer = (e: unknown) =>
+    e instanceof SkiffError && e.code === 'bad-layer' && e.message.startsWith('Layer x');
   assert.throws(bad(gz.subarray(0, gz.byteLength - 100)), isBadLayer);
   assert.throws(bad(Buffer.from('this is not gzip at all, just text')), isBadLayer);
   const flipped = Buffer.from(gz);
@@ -60,7 +61,10 @@ test('zstd restores multi-frame data whatever the chunking, and refuses a trunca
   for (const size of [1, 100, 65536, zst.byteLength]) {
     assert.deepEqual(run(new ZstdDecoder('t'), zst, size), Buffer.concat([text, noise]), `chunk size ${size}`);
   }
-  assert.throws(() => run(new ZstdDecoder('Layer z'), zst.subarray(0, zst.byteLength - 50), 4096), (e) => e instanceof SkiffError && e.code === 'bad-layer');
+  assert.throws(
+    () => run(new ZstdDecoder('Layer z'), zst.subarray(0, zst.byteLength - 50), 4096),
+    (e) => e instanceof SkiffError && e.code === 'bad-layer',
+  );
 });
 
 test('the output limit counts bytes, not ratio: zeros at 1000:1 pass under the limit and stop above it', () => {
@@ -72,7 +76,10 @@ test('the output limit counts bytes, not ratio: zeros at 1000:1 pass under the l
   for (const out of limit.count([...decoder.push(zeros), ...decoder.finish()])) total += out.byteLength;
   assert.equal(total, 20 * 2 ** 20);
   const tight = new OutputLimit(8 * 2 ** 20, 'Layer zeros');
-  assert.throws(() => [...tight.count(new GunzipDecoder('Layer zeros').push(zeros))], (e) => e instanceof SkiffError && e.code === 'too-large' && /8 MiB|8388608/.test(e.message));
+  assert.throws(
+    () => [...tight.count(new GunzipDecoder('Layer zeros').push(zeros))],
+    (e) => e instanceof SkiffError && e.code === 'too-large' && /8 MiB|8388608/.test(e.message),
+  );
 });
 
 test('streaming sha256 equals node:crypto over the same chunks', async () => {
@@ -90,7 +97,8 @@ test('gunzip into one reused buffer gives the same bytes when each chunk is take
     for (const size of [1, a.byteLength, 4096, all.byteLength]) {
       const decoder = new GunzipDecoder('t', { reuseOutput: true, outputSize });
       const out: Buffer[] = [];
-      for (let i = 0; i < all.byteLength; i += size) for (const chunk of decoder.push(all.subarray(i, i + size))) out.push(Buffer.from(chunk));
+      for (let i = 0; i < all.byteLength; i += size)
+        for (const chunk of decoder.push(all.subarray(i, i + size))) out.push(Buffer.from(chunk));
       for (const chunk of decoder.finish()) out.push(Buffer.from(chunk));
       assert.deepEqual(Buffer.concat(out), Buffer.concat([text, noise]), `output ${outputSize}, chunk ${size}`);
       assert.equal(decoder.multiMember, true);
@@ -101,9 +109,19 @@ test('gunzip into one reused buffer gives the same bytes when each chunk is take
 test('gunzip ignores zero padding after the last member and refuses anything else there', () => {
   const gz = gzipSync(text);
   for (const size of [gz.byteLength, 100, gz.byteLength + 512]) {
-    assert.deepEqual(run(new GunzipDecoder('t'), Buffer.concat([gz, Buffer.alloc(512)]), size), text, `padding, chunk ${size}`);
+    assert.deepEqual(
+      run(new GunzipDecoder('t'), Buffer.concat([gz, Buffer.alloc(512)]), size),
+      text,
+      `padding, chunk ${size}`,
+    );
   }
   const junk = Buffer.concat([gz, Buffer.alloc(10), Buffer.from('junk')]);
-  assert.throws(() => run(new GunzipDecoder('Layer j'), junk, 4096), (e) => e instanceof SkiffError && e.code === 'bad-layer');
-  assert.throws(() => run(new GunzipDecoder('Layer j'), Buffer.concat([gz, Buffer.from('junk')]), gz.byteLength), (e) => e instanceof SkiffError && e.code === 'bad-layer');
+  assert.throws(
+    () => run(new GunzipDecoder('Layer j'), junk, 4096),
+    (e) => e instanceof SkiffError && e.code === 'bad-layer',
+  );
+  assert.throws(
+    () => run(new GunzipDecoder('Layer j'), Buffer.concat([gz, Buffer.from('junk')]), gz.byteLength),
+    (e) => e instanceof SkiffError && e.code === 'bad-layer',
+  );
 });

@@ -24,7 +24,7 @@ export class AdaptiveSlicer {
   constructor(private readonly target = 1024 * 1024) {}
 
   *slices(chunk: Uint8Array, decode: (slice: Uint8Array) => Uint8Array[]): Generator<Uint8Array> {
-    for (let at = 0; at < chunk.byteLength; ) {
+    for (let at = 0; at < chunk.byteLength;) {
       const slice = chunk.subarray(at, at + this.size);
       at += slice.byteLength;
       let produced = 0;
@@ -73,7 +73,10 @@ export class OutputLimit {
     for (const c of chunks) {
       this.total += c.byteLength;
       if (this.total > this.limit) {
-        throw new SkiffError('too-large', `${this.what} inflates to more than ${formatLimit(this.limit)}, the limit for one layer; raise maxLayerBytes if this image is genuine`);
+        throw new SkiffError(
+          'too-large',
+          `${this.what} inflates to more than ${formatLimit(this.limit)}, the limit for one layer; raise maxLayerBytes if this image is genuine`,
+        );
       }
       yield c;
     }

@@ -1,4 +1,13 @@
-import { ZStream, Z_BUF_ERROR, Z_NO_FLUSH, Z_OK, Z_STREAM_END, zlibInflate, zlibInflateInit2, zlibInflateReset } from 'pako';
+import {
+  ZStream,
+  Z_BUF_ERROR,
+  Z_NO_FLUSH,
+  Z_OK,
+  Z_STREAM_END,
+  zlibInflate,
+  zlibInflateInit2,
+  zlibInflateReset,
+} from 'pako';
 import { SkiffError } from '../errors.ts';
 import type { Decoder } from './decoder.ts';
 
@@ -73,7 +82,8 @@ export class GunzipDecoder implements Decoder {
     if (!this.inputSeen) throw new SkiffError('bad-layer', `${this.what} is empty where gzip data was expected`);
     // Output zlib still holds for input already taken (the last push may have ended on a full buffer).
     if (!this.ended) yield* this.run();
-    if (!this.ended) throw new SkiffError('bad-layer', `${this.what} ends in the middle of its gzip stream (truncated)`);
+    if (!this.ended)
+      throw new SkiffError('bad-layer', `${this.what} ends in the middle of its gzip stream (truncated)`);
   }
 
   /** Inflates what input there is, a buffer at a time, until zlib needs more input or the stream ends. */
@@ -96,7 +106,10 @@ export class GunzipDecoder implements Decoder {
       const status = zlibInflate(strm, Z_NO_FLUSH);
       if (status === Z_STREAM_END) this.ended = true;
       else if (status !== Z_OK && status !== Z_BUF_ERROR) {
-        throw new SkiffError('bad-layer', `${this.what} is not valid gzip data (${strm.msg || `zlib error ${status}`})`);
+        throw new SkiffError(
+          'bad-layer',
+          `${this.what} is not valid gzip data (${strm.msg || `zlib error ${status}`})`,
+        );
       }
       const full = strm.avail_out === 0;
       if (strm.next_out > 0 && (full || strm.avail_in === 0 || this.ended)) {
@@ -118,7 +131,11 @@ export class GunzipDecoder implements Decoder {
 
   private checkPadding(bytes: Uint8Array, from: number): void {
     for (let i = from; i < bytes.byteLength; i++) {
-      if (bytes[i] !== 0) throw new SkiffError('bad-layer', `${this.what} has data after the end of its gzip stream that is not a gzip member`);
+      if (bytes[i] !== 0)
+        throw new SkiffError(
+          'bad-layer',
+          `${this.what} has data after the end of its gzip stream that is not a gzip member`,
+        );
     }
   }
 }

@@ -2,16 +2,29 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
-import { type HashReply, type HashRequest, createHashService, replyTransfer, workerSha256Factory } from './sha256-worker.ts';
+import {
+  type HashReply,
+  type HashRequest,
+  createHashService,
+  replyTransfer,
+  workerSha256Factory,
+} from './sha256-worker.ts';
 
 test('hashes behind a message channel match node:crypto, several streams at once, with bounded queueing', async () => {
   // A MessageChannel stands in for the thread: the same structured-clone path, the same ordering.
   const { port1, port2 } = new MessageChannel();
   const handle = createHashService();
-  port2.on('message', (request: HashRequest) => void handle(request).then((reply) => port2.postMessage(reply, replyTransfer(reply) as never)));
+  port2.on(
+    'message',
+    (request: HashRequest) =>
+      void handle(request).then((reply) => port2.postMessage(reply, replyTransfer(reply) as never)),
+  );
   let maxWaiting = 0;
   const factory = workerSha256Factory(
-    { post: (m, transfer = []) => port1.postMessage(m, transfer as never), onReply: (h) => port1.on('message', (r: HashReply) => h(r)) },
+    {
+      post: (m, transfer = []) => port1.postMessage(m, transfer as never),
+      onReply: (h) => port1.on('message', (r: HashReply) => h(r)),
+    },
     64 * 1024,
   );
   try {
@@ -33,7 +46,10 @@ test('hashes behind a message channel match node:crypto, several streams at once
       }
     }
     const digests = await Promise.all(hashes.map((h) => h.digest()));
-    assert.deepEqual(digests, data.map((d) => `sha256:${createHash('sha256').update(d).digest('hex')}`));
+    assert.deepEqual(
+      digests,
+      data.map((d) => `sha256:${createHash('sha256').update(d).digest('hex')}`),
+    );
     assert.ok(maxWaiting > 0, 'the caller was made to wait when the queue filled');
   } finally {
     port1.close();

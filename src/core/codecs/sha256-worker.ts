@@ -13,7 +13,8 @@ type Hasher = Awaited<ReturnType<typeof createSHA256>>;
  * hashing a GiB leaves no GiB of copies behind for either side's collector.
  */
 export type HashRequest = { id: number; chunk: Uint8Array } | { id: number; end: true };
-export type HashReply = { id: number; consumed: number; chunk?: Uint8Array } | { id: number; digest: string } | { id: number; error: string };
+export type HashReply =
+  { id: number; consumed: number; chunk?: Uint8Array } | { id: number; digest: string } | { id: number; error: string };
 
 export interface HashChannel {
   /** `transfer` lists buffers to move rather than copy (a host may copy them anyway; that is only slower). */
@@ -117,7 +118,7 @@ export function workerSha256Factory(channel: HashChannel, maxQueued = 4 * 2 ** 2
       update(chunk) {
         if (stream.failed) return Promise.reject(stream.failed);
         // Everything is copied now, so the caller may reuse its chunk as soon as this returns.
-        for (let at = 0; at < chunk.byteLength; ) {
+        for (let at = 0; at < chunk.byteLength;) {
           stream.piece ??= piece();
           const n = Math.min(PIECE - stream.fill, chunk.byteLength - at);
           stream.piece.set(chunk.subarray(at, at + n), stream.fill);
@@ -147,7 +148,10 @@ export function workerSha256Factory(channel: HashChannel, maxQueued = 4 * 2 ** 2
 }
 
 /** The page's side for a Web Worker running sha256.worker.ts. */
-export function webWorkerSha256(worker: { postMessage(message: unknown, transfer: Transferable[]): void; addEventListener(type: 'message', listener: (event: MessageEvent) => void): void }): Sha256Factory {
+export function webWorkerSha256(worker: {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+}): Sha256Factory {
   return workerSha256Factory({
     post: (message, transfer = []) => worker.postMessage(message, transfer),
     onReply: (handler) => worker.addEventListener('message', (event) => handler(event.data as HashReply)),

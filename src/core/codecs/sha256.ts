@@ -31,6 +31,9 @@ export async function sha256Of(bytes: Uint8Array): Promise<string> {
 
 export function verifyDigest(actual: string, expected: string, what: string): void {
   if (actual !== expected) {
-    throw new SkiffError('digest-mismatch', `${what}: content digest is ${actual} but ${expected} was expected; the data was corrupted or tampered with`);
+    throw new SkiffError(
+      'digest-mismatch',
+      `${what}: content digest is ${actual} but ${expected} was expected; the data was corrupted or tampered with`,
+    );
   }
 }

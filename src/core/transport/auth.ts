@@ -72,12 +72,19 @@ export class RegistryAuth {
   }
 
   private pickChallenge(header: string | null): Challenge {
-    if (!header) throw new SkiffError('bad-challenge', 'The registry answered 401 without a WWW-Authenticate header, so there is no way to log in');
+    if (!header)
+      throw new SkiffError(
+        'bad-challenge',
+        'The registry answered 401 without a WWW-Authenticate header, so there is no way to log in',
+      );
     const challenges = parseWwwAuthenticate(header);
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const chosen = bearer ?? challenges.find((c) => c.scheme === 'basic');
     if (!chosen) {
-      throw new SkiffError('bad-challenge', `The registry asks for an authentication scheme Skiff does not speak: ${challenges.map((c) => c.scheme).join(', ') || 'none'}`);
+      throw new SkiffError(
+        'bad-challenge',
+        `The registry asks for an authentication scheme Skiff does not speak: ${challenges.map((c) => c.scheme).join(', ') || 'none'}`,
+      );
     }
     if (chosen.scheme === 'bearer') {
       const realm = chosen.params.realm;
@@ -85,16 +92,26 @@ export class RegistryAuth {
       try {
         realmUrl = new URL(realm ?? '');
       } catch {
-        throw new SkiffError('bad-challenge', `The registry's Bearer challenge has no usable realm URL (${JSON.stringify(realm ?? null)})`);
+        throw new SkiffError(
+          'bad-challenge',
+          `The registry's Bearer challenge has no usable realm URL (${JSON.stringify(realm ?? null)})`,
+        );
       }
       if (realmUrl.protocol !== 'https:' && realmUrl.protocol !== 'http:') {
-        throw new SkiffError('bad-challenge', `The registry's token realm uses the scheme "${realmUrl.protocol}"; only http and https are allowed`);
+        throw new SkiffError(
+          'bad-challenge',
+          `The registry's token realm uses the scheme "${realmUrl.protocol}"; only http and https are allowed`,
+        );
       }
     }
     return chosen;
   }
 
-  private async authorization(scope: string | undefined, fresh: boolean, signal?: AbortSignal | null): Promise<string | undefined> {
+  private async authorization(
+    scope: string | undefined,
+    fresh: boolean,
+    signal?: AbortSignal | null,
+  ): Promise<string | undefined> {
     const challenge = this.challenge;
     if (!challenge) return undefined;
     if (challenge.scheme === 'basic') {
@@ -109,29 +126,43 @@ export class RegistryAuth {
     return `Bearer ${token.value}`;
   }
 
-  private async fetchToken(challenge: Challenge, scope: string | undefined, signal: AbortSignal | undefined): Promise<CachedToken> {
+  private async fetchToken(
+    challenge: Challenge,
+    scope: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<CachedToken> {
     const realm = new URL(challenge.params.realm!);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     if (scope) realm.searchParams.set('scope', scope);
     else if (challenge.params.scope) realm.searchParams.set('scope', challenge.params.scope);
     const init: RequestInit = { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) };
-    const response = await this.next(realm.href, this.credentials ? withHeader(init, 'authorization', basic(this.credentials)) : init);
+    const response = await this.next(
+      realm.href,
+      this.credentials ? withHeader(init, 'authorization', basic(this.credentials)) : init,
+    );
     if (signal?.aborted) throw abortError(signal);
     const text = await readTextAtMost(response, 1024 * 1024, `The token answer from ${realm.host}`);
     if (response.status === 401 || response.status === 403) throw this.unauthorized();
     if (!response.ok) {
-      throw new SkiffError('bad-token', `The token service at ${realm.host} answered ${response.status}: ${summarize(text)}`);
+      throw new SkiffError(
+        'bad-token',
+        `The token service at ${realm.host} answered ${response.status}: ${summarize(text)}`,
+      );
     }
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      throw new SkiffError('bad-token', `The token service at ${realm.host} did not answer with JSON: ${summarize(text)}`);
+      throw new SkiffError(
+        'bad-token',
+        `The token service at ${realm.host} did not answer with JSON: ${summarize(text)}`,
+      );
     }
     const record = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const value = [record.token, record.access_token].find((v): v is string => typeof v === 'string' && v.length > 0);
     if (!value) throw new SkiffError('bad-token', `The token service at ${realm.host} answered without a token`);
-    if (!/^[\x21-\x7e]+$/.test(value)) throw new SkiffError('bad-token', `The token service at ${realm.host} sent a token with invalid characters`);
+    if (!/^[\x21-\x7e]+$/.test(value))
+      throw new SkiffError('bad-token', `The token service at ${realm.host} sent a token with invalid characters`);
     const expiresIn = typeof record.expires_in === 'number' && record.expires_in > 0 ? record.expires_in : 60;
     // Renew a little early so a token does not expire between our check and the registry's.
     return { value, expiresAt: this.now() + Math.max(0, expiresIn - 5) * 1000 };

@@ -15,11 +15,17 @@ function parse(header: string): Challenge[] {
 
 test('Docker Hub bearer challenge', () => {
   assert.deepEqual(
-    parse('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"'),
+    parse(
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"',
+    ),
     [
       {
         scheme: 'bearer',
-        params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/nginx:pull' },
+        params: {
+          realm: 'https://auth.docker.io/token',
+          service: 'registry.docker.io',
+          scope: 'repository:library/nginx:pull',
+        },
       },
     ],
   );
@@ -56,13 +62,17 @@ test('two challenges in one header', () => {
 
 test('backslash escapes in quoted strings are undone', () => {
   assert.deepEqual(parse('Bearer realm="a\\"b"'), [{ scheme: 'bearer', params: { realm: 'a"b' } }]);
-  assert.deepEqual(parse('Bearer realm="a\\\\b", error="x\\y"'), [{ scheme: 'bearer', params: { realm: 'a\\b', error: 'xy' } }]);
+  assert.deepEqual(parse('Bearer realm="a\\\\b", error="x\\y"'), [
+    { scheme: 'bearer', params: { realm: 'a\\b', error: 'xy' } },
+  ]);
   assert.deepEqual(parse('Bearer realm=""'), [{ scheme: 'bearer', params: { realm: '' } }]);
 });
 
 test('scheme and parameter names are case-insensitive, values are kept as given', () => {
   assert.deepEqual(parse('BEARER REALM=x'), [{ scheme: 'bearer', params: { realm: 'x' } }]);
-  assert.deepEqual(parse('bEaReR Realm="HTTPS://Auth/Token"'), [{ scheme: 'bearer', params: { realm: 'HTTPS://Auth/Token' } }]);
+  assert.deepEqual(parse('bEaReR Realm="HTTPS://Auth/Token"'), [
+    { scheme: 'bearer', params: { realm: 'HTTPS://Auth/Token' } },
+  ]);
 });
 
 test('token68', () => {
@@ -75,7 +85,9 @@ test('token68', () => {
 });
 
 test('whitespace around "=" and ",", and empty list elements, are accepted', () => {
-  assert.deepEqual(parse('  Bearer   realm = "r" ,\tservice\t=\ts  ,  '), [{ scheme: 'bearer', params: { realm: 'r', service: 's' } }]);
+  assert.deepEqual(parse('  Bearer   realm = "r" ,\tservice\t=\ts  ,  '), [
+    { scheme: 'bearer', params: { realm: 'r', service: 's' } },
+  ]);
   assert.deepEqual(parse(', , Basic realm=x ,, Bearer realm=y,'), [
     { scheme: 'basic', params: { realm: 'x' } },
     { scheme: 'bearer', params: { realm: 'y' } },
@@ -130,7 +142,10 @@ test('malformed headers throw SkiffError("bad-challenge") with a clear message',
       (error: unknown) => {
         assert.ok(error instanceof SkiffError, `${JSON.stringify(header)} threw ${String(error)}`);
         assert.equal(error.code, 'bad-challenge');
-        assert.ok(error.message.includes(fragment), `${JSON.stringify(header)}: ${JSON.stringify(error.message)} lacks ${JSON.stringify(fragment)}`);
+        assert.ok(
+          error.message.includes(fragment),
+          `${JSON.stringify(header)}: ${JSON.stringify(error.message)} lacks ${JSON.stringify(fragment)}`,
+        );
         return true;
       },
       `${JSON.stringify(header)} should be refused`,
@@ -152,10 +167,16 @@ test('fuzz: only SkiffError("bad-challenge") is ever thrown, and parsing termina
       parsed++;
       for (const challenge of challenges) {
         assert.match(challenge.scheme, /^[a-z]+$/, JSON.stringify(header));
-        assert.ok(challenge.token68 === undefined || Object.keys(challenge.params).length === 0, JSON.stringify(header));
+        assert.ok(
+          challenge.token68 === undefined || Object.keys(challenge.params).length === 0,
+          JSON.stringify(header),
+        );
       }
     } catch (error) {
-      assert.ok(error instanceof SkiffError && error.code === 'bad-challenge', `${JSON.stringify(header)} threw ${String(error)}`);
+      assert.ok(
+        error instanceof SkiffError && error.code === 'bad-challenge',
+        `${JSON.stringify(header)} threw ${String(error)}`,
+      );
       refused++;
     }
   }

@@ -30,7 +30,7 @@ function isTchar(code: number): boolean {
     (code >= 0x30 && code <= 0x39) ||
     (code >= 0x41 && code <= 0x5a) ||
     (code >= 0x61 && code <= 0x7a) ||
-    '!#$%&\'*+-.^_`|~'.includes(String.fromCharCode(code))
+    "!#$%&'*+-.^_`|~".includes(String.fromCharCode(code))
   );
 }
 
@@ -69,7 +69,10 @@ class ChallengeParser {
   private challenge(): Challenge {
     const scheme = this.token();
     if (scheme === '') this.fail('expected an authentication scheme');
-    const challenge: Challenge = { scheme: scheme.toLowerCase(), params: Object.create(null) as Record<string, string> };
+    const challenge: Challenge = {
+      scheme: scheme.toLowerCase(),
+      params: Object.create(null) as Record<string, string>,
+    };
     const spaces = this.skipSpaces();
     if (this.atEnd() || this.peek() === COMMA) return challenge;
     if (spaces === 0) this.fail(`expected a space after the scheme "${scheme}"`);
@@ -178,6 +181,9 @@ class ChallengeParser {
 
   private fail(problem: string, at = this.pos): never {
     const shown = this.text.length > 200 ? `${this.text.slice(0, 197)}...` : this.text;
-    throw new SkiffError('bad-challenge', `malformed WWW-Authenticate header: ${problem} at character ${at + 1} in ${JSON.stringify(shown)}`);
+    throw new SkiffError(
+      'bad-challenge',
+      `malformed WWW-Authenticate header: ${problem} at character ${at + 1} in ${JSON.stringify(shown)}`,
+    );
   }
 }

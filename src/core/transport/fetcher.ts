@@ -11,7 +11,8 @@ export type Fetcher = (url: string, init: RequestInit) => Promise<Response>;
  * - `credentials: 'omit'`: no cookies go to registries or a relay, and a relayed `401 WWW-Authenticate: Basic`
  *   does not make the browser open its own login dialog (it prompts only for requests with credentials).
  */
-export const platformFetch: Fetcher = (url, init) => globalThis.fetch(url, { cache: 'no-store', credentials: 'omit', ...init });
+export const platformFetch: Fetcher = (url, init) =>
+  globalThis.fetch(url, { cache: 'no-store', credentials: 'omit', ...init });
 
 export function withHeader(init: RequestInit, name: string, value: string | undefined): RequestInit {
   const headers = new Headers(init.headers);

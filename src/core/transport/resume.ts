@@ -33,7 +33,11 @@ export async function* resumableBody(
     if (offset > 0) {
       if (response.status === 206) {
         const start = /^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '')?.[1];
-        if (Number(start) !== offset) throw new SkiffError('network', `${what}: the registry resumed at the wrong offset (${start ?? 'none'} instead of ${offset})`);
+        if (Number(start) !== offset)
+          throw new SkiffError(
+            'network',
+            `${what}: the registry resumed at the wrong offset (${start ?? 'none'} instead of ${offset})`,
+          );
       } else {
         skip = offset;
       }
@@ -52,7 +56,8 @@ export async function* resumableBody(
           if (chunk.byteLength === 0) continue;
         }
         offset += chunk.byteLength;
-        if (offset > size) throw new SkiffError('size-mismatch', `${what} is longer than the ${size} bytes its descriptor declares`);
+        if (offset > size)
+          throw new SkiffError('size-mismatch', `${what} is longer than the ${size} bytes its descriptor declares`);
         yield chunk;
       }
       if (offset < size) {
@@ -65,7 +70,13 @@ export async function* resumableBody(
       if (signal?.aborted) throw abortError(signal);
       const resumable = !(error instanceof SkiffError) || error.code === 'network' || error.code === 'timeout';
       if (!resumable || resumes >= maxResumes) {
-        throw error instanceof SkiffError ? error : new SkiffError('network', `${what}: the download broke off after ${offset} of ${size} bytes (${messageOf(error)})`, { cause: error });
+        throw error instanceof SkiffError
+          ? error
+          : new SkiffError(
+              'network',
+              `${what}: the download broke off after ${offset} of ${size} bytes (${messageOf(error)})`,
+              { cause: error },
+            );
       }
       resumes++;
       try {

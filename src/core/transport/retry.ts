@@ -74,7 +74,8 @@ async function fetchWithTimeout(next: Fetcher, url: string, init: RequestInit, t
 }
 
 export function networkError(url: string, error: unknown): SkiffError {
-  const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+  const cause =
+    error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
   return new SkiffError(
     'network',
     `Could not reach ${new URL(url).host} (${cause}). In a browser this is also how a registry without CORS headers looks: use a relay.`,

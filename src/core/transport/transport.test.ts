@@ -12,9 +12,18 @@ test('a request path names the repository scope it needs', () => {
 });
 
 test('relay URLs keep the registry visible and leave relay URLs alone', () => {
-  assert.equal(relayUrl('https://x.corp/relay/', 'https://ghcr.io/v2/o/i/manifests/1?n=2'), 'https://x.corp/relay/ghcr.io/v2/o/i/manifests/1?n=2');
-  assert.equal(relayUrl('https://x.corp/relay', 'http://127.0.0.1:5000/v2/'), 'https://x.corp/relay/127.0.0.1:5000/v2/');
-  assert.equal(relayUrl('https://x.corp/relay', 'https://x.corp/relay/auth.docker.io/token?scope=a'), 'https://x.corp/relay/auth.docker.io/token?scope=a');
+  assert.equal(
+    relayUrl('https://x.corp/relay/', 'https://ghcr.io/v2/o/i/manifests/1?n=2'),
+    'https://x.corp/relay/ghcr.io/v2/o/i/manifests/1?n=2',
+  );
+  assert.equal(
+    relayUrl('https://x.corp/relay', 'http://127.0.0.1:5000/v2/'),
+    'https://x.corp/relay/127.0.0.1:5000/v2/',
+  );
+  assert.equal(
+    relayUrl('https://x.corp/relay', 'https://x.corp/relay/auth.docker.io/token?scope=a'),
+    'https://x.corp/relay/auth.docker.io/token?scope=a',
+  );
 });
 
 test('Retry-After is seconds or an HTTP date', () => {
