@@ -146,8 +146,16 @@ function bytesIn(dir: string): number {
 }
 
 export interface ChromiumBench {
-  /** A contender that pulls `ref` in `mode`; `label` tells contenders of different profiles apart. */
-  contender(ref: string, mode: 'uncompressed' | 'as-pulled', label?: string): Contender;
+  /**
+   * A contender that pulls `ref` in `mode`; `label` tells contenders of different profiles apart, `extra`
+   * settings go into config.json.
+   */
+  contender(
+    ref: string,
+    mode: 'uncompressed' | 'as-pulled',
+    label?: string,
+    extra?: Record<string, unknown>,
+  ): Contender;
   close(): Promise<void>;
 }
 
@@ -165,14 +173,20 @@ export async function startChromiumBench(settings: Record<string, unknown> = {})
     scratch.remove();
   };
 
-  const contender = (ref: string, mode: 'uncompressed' | 'as-pulled', label = ''): Contender => ({
+  const contender = (
+    ref: string,
+    mode: 'uncompressed' | 'as-pulled',
+    label = '',
+    extra: Record<string, unknown> = {},
+  ): Contender => ({
     name: `Skiff in Chromium, ${mode}${label}`,
     memory: 'Chromium RSS rise',
-    identity: `${mode}${label}`,
+    // The page's settings do not change the file: same identity as the plain run.
+    identity: `${mode}${label.replace(/, .*/, '')}`,
     async run(out: string): Promise<Measurement> {
       const downloads = join(scratch.path, `downloads-${Date.now()}`);
       mkdirSync(downloads);
-      server.config = { ...settings, layers: mode };
+      server.config = { ...settings, ...extra, layers: mode };
       const browser = await chromium.launch({
         executablePath: chromiumPath(),
         headless: true,

@@ -19,6 +19,11 @@ export interface Settings {
   /** Fixed output file name; empty = named after the image(s). */
   outputName: string;
   saveMethod: SaveMethodChoice;
+  /**
+   * Hash the whole file for the Done panel. Off by default: it is a full extra pass over the archive (every
+   * layer is already checked against its digest); the zip kit hashes its tars for SHA256SUMS regardless.
+   */
+  hashFile: boolean;
 }
 
 export interface HostConfig extends Partial<Settings> {
@@ -35,6 +40,7 @@ export const BUILT_IN: Settings = {
   layers: 'uncompressed',
   outputName: '',
   saveMethod: 'auto',
+  hashFile: false,
 };
 
 /** Keeps the valid fields of an untrusted object (config.json, localStorage). */
@@ -52,6 +58,7 @@ export function sanitizeSettings(value: unknown): Partial<Settings> {
   if (typeof value.outputName === 'string') out.outputName = value.outputName.trim().slice(0, 200);
   if (value.saveMethod === 'auto' || value.saveMethod === 'stream' || value.saveMethod === 'blob')
     out.saveMethod = value.saveMethod;
+  if (typeof value.hashFile === 'boolean') out.hashFile = value.hashFile;
   return out;
 }
 

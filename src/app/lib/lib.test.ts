@@ -49,6 +49,7 @@ describe('settings from outside', () => {
         layers: 'as-pulled',
         outputName: ' x ',
         saveMethod: 'blob',
+        hashFile: true,
         extra: 1,
       }),
       {
@@ -58,9 +59,13 @@ describe('settings from outside', () => {
         layers: 'as-pulled',
         outputName: 'x',
         saveMethod: 'blob',
+        hashFile: true,
       },
     );
-    assert.deepEqual(sanitizeSettings({ relay: 'javascript:alert(1)', layers: 'zip', saveMethod: 'fsaccess' }), {});
+    assert.deepEqual(
+      sanitizeSettings({ relay: 'javascript:alert(1)', layers: 'zip', saveMethod: 'fsaccess', hashFile: 'yes' }),
+      {},
+    );
     assert.deepEqual(sanitizeSettings('nope'), {});
   });
   it('reads relay URLs absolute or relative to the page', () => {
