@@ -8,6 +8,7 @@ import { MANIFEST_ACCEPT } from './media-types.ts';
 import { isLoopbackHost, registryApiHost } from './reference.ts';
 import { type Credentials, RegistryAuth, summarize } from './transport/auth.ts';
 import { type Fetcher, discard, platformFetch } from './transport/fetcher.ts';
+import { type RateLimit, parseRateLimit } from './transport/rate-limit.ts';
 import { withRedirects } from './transport/redirects.ts';
 import { withRelay } from './transport/relay.ts';
 import { type RetryOptions, networkError, withRetry } from './transport/retry.ts';
@@ -36,6 +37,8 @@ export class RegistryClient {
   private readonly fetcher: Fetcher;
   /** The stack without auth, for foreign layer URLs: credentials never go there. */
   readonly anonymousFetcher: Fetcher;
+  /** The pull quota this registry last reported (Docker Hub: `ratelimit-remaining` on manifests). */
+  rateLimit: RateLimit | undefined;
 
   constructor(
     readonly registry: string,
@@ -65,6 +68,7 @@ export class RegistryClient {
       if (error instanceof SkiffError) throw error;
       throw networkError(url, error);
     }
+    this.rateLimit = parseRateLimit(response.headers) ?? this.rateLimit;
     if (response.ok) return response;
     throw await httpError(response, what);
   }
@@ -86,9 +90,11 @@ export class RegistryClient {
     return readLimited(response, Math.min(size, 4 * 1024 * 1024), `Blob ${digest}`);
   }
 
-  /** Opens a blob for streaming, from `offset` on (Range), following redirects to a CDN without credentials. */
-  openBlob(repository: string, digest: string, offset: number, signal?: AbortSignal): Promise<Response> {
-    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+  /** Opens a blob for streaming, from `offset` on (Range; up to the byte `last` when given, inclusive),
+   *  following redirects to a CDN without credentials. */
+  openBlob(repository: string, digest: string, offset: number, signal?: AbortSignal, last?: number): Promise<Response> {
+    const headers: Record<string, string> =
+      offset > 0 || last !== undefined ? { range: `bytes=${offset}-${last ?? ''}` } : {};
     return this.request(
       `/v2/${repository}/blobs/${digest}`,
       { headers, ...(signal ? { signal } : {}) },
