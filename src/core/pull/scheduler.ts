@@ -54,6 +54,8 @@ interface Layout {
   /** Not fetched ahead: read as one stream when the writer gets to it. */
   direct: boolean;
   segments: Segment[];
+  /** A segment was refused: the rest is read as one stream from where the writer is. */
+  fellBack?: boolean;
 }
 
 export class FetchScheduler {
@@ -115,6 +117,10 @@ export class FetchScheduler {
       for (const segment of layout.segments) {
         for (;;) {
           if (this.signal.aborted) throw abortError(this.signal);
+          if (layout.fellBack) {
+            yield* this.direct(read, offset);
+            return;
+          }
           const chunk = segment.chunks.shift();
           if (chunk) {
             this.take(segment, chunk.byteLength);
@@ -123,12 +129,7 @@ export class FetchScheduler {
             continue;
           }
           if (segment.state === 'done') break;
-          if (segment.state === 'failed') {
-            if (!(segment.error instanceof RangeRefused)) throw segment.error;
-            this.fallBack(read, layout);
-            yield* this.direct(read, offset);
-            return;
-          }
+          if (segment.state === 'failed') throw segment.error;
           await new Promise<void>((resolve) => {
             segment.wake = resolve;
             this.wakeWriter = resolve;
@@ -186,11 +187,11 @@ export class FetchScheduler {
       // Nothing held means the writer waits for this very segment: it starts whatever the budget.
       if (this.reserved > 0 && this.reserved + length > this.budget) return;
       this.cursorSegment++;
-      this.run(read, next);
+      this.run(read, layout, next);
     }
   }
 
-  private run(read: ScheduledRead, seg: Segment): void {
+  private run(read: ScheduledRead, layout: Layout, seg: Segment): void {
     seg.state = 'running';
     seg.reserved = seg.end - seg.start;
     this.reserved += seg.reserved;
@@ -229,6 +230,8 @@ export class FetchScheduler {
         },
         (error: unknown) => {
           if (seg.state !== 'running') return;
+          // Refused at once, so no further segment of this blob (or of its registry's) is asked for.
+          if (error instanceof RangeRefused && !this.signal.aborted) return this.fallBack(read, layout);
           seg.state = 'failed';
           seg.error = this.signal.aborted ? abortError(this.signal) : error;
         },
@@ -258,6 +261,7 @@ export class FetchScheduler {
   /** Drops a blob's segments (their requests end, their bytes are freed); the writer reads it in one stream. */
   private fallBack(read: ScheduledRead, layout: Layout): void {
     this.fallbacks++;
+    layout.fellBack = true;
     if (read.range) read.range.refused = true;
     for (const seg of layout.segments) {
       if (seg.state === 'running') seg.controller?.abort();
@@ -266,6 +270,7 @@ export class FetchScheduler {
       seg.chunks = [];
       this.release(seg);
     }
+    this.wakeWriter?.();
   }
 
   private async *direct(read: ScheduledRead, start: number): AsyncGenerator<Uint8Array> {

@@ -36,6 +36,8 @@ function basic(credentials: Credentials): string {
 export class RegistryAuth {
   private challenge: Challenge | undefined;
   private readonly tokens = new Map<string, CachedToken>();
+  /** Token requests under way, per scope: parallel requests that need the same token wait for one. */
+  private readonly pending = new Map<string, Promise<CachedToken>>();
 
   constructor(
     private readonly next: Fetcher,
@@ -121,7 +123,12 @@ export class RegistryAuth {
     const key = scope ?? '';
     const cached = this.tokens.get(key);
     if (cached && !fresh && cached.expiresAt > this.now()) return `Bearer ${cached.value}`;
-    const token = await this.fetchToken(challenge, scope, signal ?? undefined);
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = this.fetchToken(challenge, scope, signal ?? undefined).finally(() => this.pending.delete(key));
+      this.pending.set(key, pending);
+    }
+    const token = await pending;
     this.tokens.set(key, token);
     return `Bearer ${token.value}`;
   }
