@@ -49,6 +49,7 @@ describe('settings from outside', () => {
         layers: 'as-pulled',
         outputName: ' x ',
         saveMethod: 'blob',
+        parallel: 8,
         extra: 1,
       }),
       {
@@ -58,9 +59,11 @@ describe('settings from outside', () => {
         layers: 'as-pulled',
         outputName: 'x',
         saveMethod: 'blob',
+        parallel: 8,
       },
     );
     assert.deepEqual(sanitizeSettings({ relay: 'javascript:alert(1)', layers: 'zip', saveMethod: 'fsaccess' }), {});
+    for (const parallel of [0, 17, 2.5, '4']) assert.deepEqual(sanitizeSettings({ parallel }), {});
     assert.deepEqual(sanitizeSettings('nope'), {});
   });
   it('reads relay URLs absolute or relative to the page', () => {

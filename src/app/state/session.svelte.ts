@@ -492,7 +492,7 @@ class Session {
         },
       };
       const stall = settings.host.stallTimeoutSeconds;
-      const idle = stall ? { idleTimeoutMs: stall * 1000 } : {};
+      const idle = { ...(stall ? { idleTimeoutMs: stall * 1000 } : {}), parallel: settings.current.parallel };
       let done: Done;
       if (kind === 'zip') {
         const stems = items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== ''));
