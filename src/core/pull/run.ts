@@ -10,7 +10,7 @@ import { createSha256 } from '../codecs/sha256.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { MediaType } from '../media-types.ts';
 import { type ImageReference, formatReference } from '../reference.ts';
-import type { RegistryClient } from '../registry.ts';
+import { RegistryClient } from '../registry.ts';
 import { type ResolvedImage, resolve } from '../resolve.ts';
 import { TarWriter } from '../tar.ts';
 import { type RateLimit, lowerRateLimit } from '../transport/rate-limit.ts';
@@ -46,13 +46,20 @@ export async function pull(
     const images: ResolvedImage[] = [];
     // The same reference named twice is resolved once: manifests are fetched once per pull.
     const resolved = new Map<string, ResolvedImage>();
+    // One client per registry: its tokens (one per scope) and what it showed about Range serve every image.
+    const clients = new Map<string, RegistryClient>();
+    const clientFor = (registry: string) => {
+      let client = clients.get(registry);
+      if (!client) clients.set(registry, (client = new RegistryClient(registry, options)));
+      return client;
+    };
     for (const input of inputs) {
       if (isResolved(input)) {
         images.push(input);
         continue;
       }
       const key = typeof input === 'string' ? input : formatReference(input);
-      const image = resolved.get(key) ?? (await resolve(input, options));
+      const image = resolved.get(key) ?? (await resolve(input, { clientFor, ...options }));
       resolved.set(key, image);
       images.push(image);
     }
