@@ -168,13 +168,20 @@ export class FetchScheduler {
     while (this.active < this.parallel && !this.signal.aborted && this.cursorRead < this.reads.length) {
       const read = this.reads[this.cursorRead]!;
       const layout = this.layout(this.cursorRead);
-      // A blob not yet begun whose origin has refused Range since it was laid out is read whole.
-      if (!layout.direct && this.cursorSegment === 0 && !layout.segments[0]!.whole && read.range?.refused) {
-        layout.direct = true;
-        layout.segments = [];
+      // A blob not yet begun whose origin has refused Range since it was laid out is read in one stream
+      // (the writer may already wait on its first segment: wake it).
+      if (
+        !layout.direct &&
+        !layout.fellBack &&
+        this.cursorSegment === 0 &&
+        !layout.segments[0]!.whole &&
+        read.range?.refused
+      ) {
+        layout.fellBack = true;
+        this.wakeWriter?.();
       }
       const next = layout.segments[this.cursorSegment];
-      if (layout.direct || !next) {
+      if (layout.direct || layout.fellBack || !next) {
         this.cursorRead++;
         this.cursorSegment = 0;
         continue;
