@@ -246,7 +246,8 @@ describe('web app', () => {
       await waitResolved(page);
       const downloading = page.waitForEvent('download');
       await page.getByRole('button', { name: 'Download', exact: true }).click();
-      await page.getByRole('cell', { name: 'downloading' }).waitFor();
+      // Layers download in parallel: more than one row may say so.
+      await page.getByRole('cell', { name: 'downloading' }).first().waitFor();
       await shot(page, 'progress-1280');
       const download = await downloading;
       await page.getByRole('button', { name: 'Cancel' }).click();
