@@ -183,6 +183,9 @@ export const en = {
   saveMethodAuto: 'Automatic (stream when the browser can)',
   saveMethodStream: 'Always stream (service worker)',
   saveMethodBlob: 'Always in memory (Blob)',
+  hashFile: 'Compute the file’s SHA-256',
+  hashFileHint:
+    'Shown when done, to compare with a copy elsewhere. Costs one more pass over the whole file; every layer is checked against its digest either way. An offline kit always has it.',
   save: 'Save',
   close: 'Close',
   resetDefaults: 'Reset to defaults',

@@ -172,6 +172,9 @@ export const zh: Messages = {
   saveMethodAuto: '自动（浏览器支持时使用流式保存）',
   saveMethodStream: '始终流式保存（Service Worker）',
   saveMethodBlob: '始终在内存中组装（Blob）',
+  hashFile: '计算文件的 SHA-256',
+  hashFileHint:
+    '完成后显示，便于与别处的副本比对。需要把整个文件再处理一遍；无论是否勾选，每一层都会按其摘要校验。离线包总会计算。',
   save: '保存',
   close: '关闭',
   resetDefaults: '恢复默认值',

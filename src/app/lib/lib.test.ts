@@ -50,6 +50,7 @@ describe('settings from outside', () => {
         outputName: ' x ',
         saveMethod: 'blob',
         parallel: 8,
+        hashFile: true,
         extra: 1,
       }),
       {
@@ -60,9 +61,13 @@ describe('settings from outside', () => {
         outputName: 'x',
         saveMethod: 'blob',
         parallel: 8,
+        hashFile: true,
       },
     );
-    assert.deepEqual(sanitizeSettings({ relay: 'javascript:alert(1)', layers: 'zip', saveMethod: 'fsaccess' }), {});
+    assert.deepEqual(
+      sanitizeSettings({ relay: 'javascript:alert(1)', layers: 'zip', saveMethod: 'fsaccess', hashFile: 'yes' }),
+      {},
+    );
     for (const parallel of [0, 17, 2.5, '4']) assert.deepEqual(sanitizeSettings({ parallel }), {});
     assert.deepEqual(sanitizeSettings('nope'), {});
   });
