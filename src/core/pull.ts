@@ -322,9 +322,17 @@ class PullRun {
     const tar = new TarChecker(what);
     const entry = begin && size !== undefined ? await begin(size) : undefined;
     let inflated = 0;
+    // A broken tar is reported only once the digests are checked: then it is the image's own, not damage in transit.
+    let malformed: unknown;
     const take = async (chunks: Iterable<Uint8Array>) => {
       for (const out of limit.count(chunks)) {
-        tar.push(out);
+        if (malformed === undefined) {
+          try {
+            tar.push(out);
+          } catch (error) {
+            malformed = error;
+          }
+        }
         await diffHash!.update(out);
         inflated += out.byteLength;
         if (entry && output === 'uncompressed') await entry.write(out);
@@ -339,13 +347,12 @@ class PullRun {
       reported -= replayed;
       this.received(progress, chunk.byteLength - replayed);
     }
-    if (decoder) {
-      await take(decoder.finish());
-      tar.finish();
-    }
+    if (decoder) await take(decoder.finish());
     this.setState(progress, 'verifying');
     verifyDigest(await blobHash.digest(), descriptor.digest, what);
     if (diffHash) verifyDigest(await diffHash.digest(), diffId, `${what} (uncompressed, diff_id)`);
+    if (malformed !== undefined) throw malformed;
+    if (decoder) tar.finish();
     if (entry) {
       if (output === 'uncompressed' && inflated !== size) {
         throw new SkiffError(

@@ -240,6 +240,7 @@ class Session {
         if (seq !== this.resolveSeq || isSkiffError(error, 'aborted')) return undefined;
         const advice = adviceFor(error, t(), {
           relay: this.relayShown(),
+          reference,
           hadCredentials: !!credentials.lookup(reference.registry),
         });
         this.resolveState = { status: 'error', advice };
@@ -339,6 +340,7 @@ class Session {
       } catch (error) {
         this.failure = adviceFor(error, t(), {
           relay: this.relayShown(),
+          reference,
           hadCredentials: !!credentials.lookup(reference.registry),
         });
         return;
