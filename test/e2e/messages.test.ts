@@ -264,7 +264,7 @@ describe('messages', () => {
       assert.doesNotMatch(await footer.innerText(), /relay at/);
       await page.goto(`${relayServer.url}/`);
       const relayed = await footer.innerText();
-      assert.match(relayed, new RegExp(`credentials included — passing through the relay at ${relayServer.url}/relay`));
+      assert.match(relayed, new RegExp(`credentials included — going through the relay at ${relayServer.url}/relay`));
       assert.match(relayed, /run by the host of this page/);
     } finally {
       await context.close();

@@ -185,8 +185,6 @@ export const en = {
     platformList: (list: string) => `Available: ${list}`,
     corrupt:
       'The data did not match its checksum, so nothing was saved as complete. Try again; if it keeps happening, something between you and the registry is changing the data.',
-    badCompression:
-      'A layer’s compressed data could not be read (broken gzip or zstd), so nothing was saved as complete. Try again; if it keeps happening, the layer is damaged on the registry.',
     malformedLayer:
       'A layer arrived intact (its checksum matched what the registry lists), but the tar archive inside it is malformed, so docker load would fail on it. The image was built or pushed that way: trying again will not help. The details name the entry; tell whoever publishes the image.',
     unsupported: 'This image uses a format Skiff cannot read.',
@@ -231,7 +229,7 @@ export const en = {
   footerDirect:
     'Runs in your browser: it talks to each registry directly and writes images to your disk; nothing passes through the host of this page.',
   footerRelay: (relay: string) =>
-    `Runs in your browser, with every registry request — credentials included — passing through the relay at ${relay}, which can see them; images are written to your disk. Settings → Relay URL changes this.`,
+    `Runs in your browser, with every registry request — credentials included — going through the relay at ${relay}, which can see them; images are written to your disk. Settings → Relay URL changes this.`,
   footerRelaySelf: 'The relay is run by the host of this page.',
   help: 'How it works',
   leaveWarning: 'A download is still running. Leaving stops it.',

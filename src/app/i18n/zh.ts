@@ -196,8 +196,6 @@ export const zh: Messages = {
     platformNotFound: '该镜像没有这个平台的版本。请在“平台”列表中另选一个。',
     platformList: (list: string) => `可用平台：${list}`,
     corrupt: '数据与校验和不符，因此没有保存为完整文件。请重试；如果反复出现，说明您和镜像仓库之间有东西在改动数据。',
-    badCompression:
-      '某个镜像层的压缩数据（gzip 或 zstd）无法解压，因此没有保存为完整文件。请重试；如果反复出现，说明该层在镜像仓库中已损坏。',
     malformedLayer:
       '某个镜像层完整无损地到达了（校验和与镜像仓库记录的一致），但其中的 tar 归档结构有误，docker load 读取它时会失败。镜像在构建或推送时就是这样，重试没有用。“详细信息”中写明了出错的条目，请告知镜像的发布者。',
     unsupported: '该镜像使用了 Skiff 无法读取的格式。',

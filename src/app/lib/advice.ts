@@ -129,11 +129,11 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
           platforms: platforms.filter(choosablePlatform),
         };
       }
+      // Bytes that do not match their digest, or compressed data that will not inflate: damaged on the way.
       case 'digest-mismatch':
       case 'size-mismatch':
-        return { lines: [a.corrupt], detail };
       case 'bad-layer':
-        return { lines: [a.badCompression], detail };
+        return { lines: [a.corrupt], detail };
       case 'malformed-layer':
         return { lines: [a.malformedLayer], detail };
       case 'unsupported':
