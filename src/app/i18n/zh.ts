@@ -46,7 +46,7 @@ export const zh: Messages = {
   download: '下载',
   downloadN: (n: number) => `下载 ${n} 个镜像`,
   saveTo: '保存到…',
-  saveToTitle: '选择文件保存位置（浏览器会询问保存到哪里）',
+  saveToTitle: '选择文件的保存位置（浏览器会弹出对话框）',
   addToArchive: '加入打包列表',
   addToArchiveTitle: '把多个镜像打包进同一个文件，共用的层只保存一次',
   format: '文件类型',
@@ -106,7 +106,7 @@ export const zh: Messages = {
   tagsFilter: '筛选标签',
   tagsCount: (shown: number, total: number) =>
     shown < total ? `共 ${total} 个标签，显示 ${shown} 个` : `共 ${total} 个标签`,
-  tagsUnavailable: '此镜像仓库不提供该仓库的标签列表。',
+  tagsUnavailable: '该镜像仓库不公开这个仓库的标签列表。',
   tagsLoading: '正在加载标签…',
   useTag: (tag: string) => `使用标签 ${tag}`,
 
@@ -172,7 +172,7 @@ export const zh: Messages = {
     relayDns: (relay: string, host: string) =>
       `位于 ${relay} 的中继找不到 ${host}：域名无法解析（DNS）。请检查镜像仓库名称；只有您内部网络才认识的名称，网络之外的中继是解析不了的。`,
     relayRefused: (relay: string, host: string) =>
-      `${host} 拒绝了来自 ${relay} 中继的连接：该端口上没有服务在监听，或者镜像仓库没有运行。请检查端口，并确认镜像仓库正在运行。`,
+      `${host} 拒绝了中继（${relay}）的连接：该端口上没有服务在监听，或者镜像仓库没有运行。请检查端口，并确认镜像仓库正在运行。`,
     relayTls: (relay: string, host: string) =>
       `位于 ${relay} 的中继用 HTTPS 访问 ${host}，但对方没有以 HTTPS 响应，很可能它只提供 HTTP。请联系中继的管理员，把 ${host} 加入 RELAY_PLAIN_HTTP。`,
     relayUnreachable: (relay: string, host: string) =>
