@@ -241,6 +241,7 @@ class Session {
         if (seq !== this.resolveSeq || isSkiffError(error, 'aborted')) return undefined;
         const advice = adviceFor(error, t(), {
           relay: this.relayShown(),
+          reference,
           hadCredentials: !!credentials.lookup(reference.registry),
         });
         this.resolveState = { status: 'error', advice };
@@ -340,6 +341,7 @@ class Session {
       } catch (error) {
         this.failure = adviceFor(error, t(), {
           relay: this.relayShown(),
+          reference,
           hadCredentials: !!credentials.lookup(reference.registry),
         });
         return;
