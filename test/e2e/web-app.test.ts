@@ -247,7 +247,8 @@ describe('web app', () => {
       await waitResolved(page);
       const downloading = page.waitForEvent('download');
       await page.getByRole('button', { name: 'Download', exact: true }).click();
-      await page.getByRole('cell', { name: 'downloading' }).waitFor();
+      // Layers download in parallel: more than one row may say so.
+      await page.getByRole('cell', { name: 'downloading' }).first().waitFor();
       await shot(page, 'progress-1280');
       const download = await downloading;
       await page.getByRole('button', { name: 'Cancel' }).click();
@@ -304,7 +305,8 @@ describe('web app', () => {
       await page.goto(server.url);
       await page.getByLabel('Image', { exact: true }).fill(`${noCors.host}/hidden/app:v1`);
       const alert = page.getByRole('alert');
-      await alert.getByText('do not let web pages call them directly (CORS)').waitFor({ timeout: 15_000 });
+      await alert.getByText('it does not let web pages call it').waitFor({ timeout: 15_000 });
+      await alert.getByText('send no CORS headers').waitFor();
       await alert.getByText('Settings → Relay URL').waitFor();
     } finally {
       await context.close();

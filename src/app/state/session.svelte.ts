@@ -241,6 +241,7 @@ class Session {
         if (seq !== this.resolveSeq || isSkiffError(error, 'aborted')) return undefined;
         const advice = adviceFor(error, t(), {
           relay: this.relayShown(),
+          reference,
           hadCredentials: !!credentials.lookup(reference.registry),
         });
         this.resolveState = { status: 'error', advice };
@@ -340,6 +341,7 @@ class Session {
       } catch (error) {
         this.failure = adviceFor(error, t(), {
           relay: this.relayShown(),
+          reference,
           hadCredentials: !!credentials.lookup(reference.registry),
         });
         return;
@@ -494,7 +496,7 @@ class Session {
         },
       };
       const stall = settings.host.stallTimeoutSeconds;
-      const idle = stall ? { idleTimeoutMs: stall * 1000 } : {};
+      const idle = { ...(stall ? { idleTimeoutMs: stall * 1000 } : {}), parallel: settings.current.parallel };
       let done: Done;
       if (kind === 'zip') {
         const stems = items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== ''));
