@@ -382,8 +382,10 @@ async function farProfile(image: PushedImage, registryUrl: string, chromium: Chr
       ...c,
       run: async (out) => {
         const from = proxy.carried.down;
+        const opened = proxy.connections.total;
+        proxy.connections.peak = proxy.connections.open;
         const m = await c.run(out);
-        const carried = `${fmtMB(proxy.carried.down - from)} through the proxy`;
+        const carried = `${fmtMB(proxy.carried.down - from)} through the proxy over ${proxy.connections.total - opened} connections, ${proxy.connections.peak} at most at once`;
         return { ...m, extra: m.extra ? `${m.extra}, ${carried}` : carried };
       },
     });
