@@ -10,7 +10,7 @@ import { type Credentials, RegistryAuth, summarize } from './transport/auth.ts';
 import { type Fetcher, discard, platformFetch } from './transport/fetcher.ts';
 import { type RateLimit, parseRateLimit } from './transport/rate-limit.ts';
 import { withRedirects } from './transport/redirects.ts';
-import { withRelay } from './transport/relay.ts';
+import { relayRefusal, withRelay } from './transport/relay.ts';
 import { type RetryOptions, networkError, withRetry } from './transport/retry.ts';
 
 export interface TransportOptions {
@@ -35,6 +35,7 @@ export interface FetchedManifest {
 export class RegistryClient {
   readonly baseUrl: string;
   private readonly fetcher: Fetcher;
+  private readonly relayed: boolean;
   /** The stack without auth, for foreign layer URLs: credentials never go there. */
   readonly anonymousFetcher: Fetcher;
   /** The pull quota this registry last reported (Docker Hub: `ratelimit-remaining` on manifests). */
@@ -52,6 +53,7 @@ export class RegistryClient {
         (h) => h.toLowerCase() === host.toLowerCase() || h.toLowerCase() === registry.toLowerCase(),
       );
     this.baseUrl = `${plain ? 'http' : 'https'}://${host}`;
+    this.relayed = !!options.relay;
     const base = withRetry(withRedirects(withRelay(options.fetch ?? platformFetch, options.relay)), options.retry);
     this.anonymousFetcher = base;
     const credentials = typeof options.credentials === 'function' ? options.credentials(registry) : options.credentials;
@@ -70,7 +72,7 @@ export class RegistryClient {
     }
     this.rateLimit = parseRateLimit(response.headers) ?? this.rateLimit;
     if (response.ok) return response;
-    throw await httpError(response, what);
+    throw await httpError(response, what, this.relayed);
   }
 
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
@@ -140,8 +142,11 @@ export class RegistryClient {
   }
 }
 
-async function httpError(response: Response, what: string): Promise<SkiffError> {
+async function httpError(response: Response, what: string, relayed: boolean): Promise<SkiffError> {
   const text = await readTextAtMost(response, 64 * 1024, what).catch(() => '');
+  // The relay's own refusal: the registry may never have been contacted.
+  const refusal = relayed ? relayRefusal(response.status, text) : undefined;
+  if (refusal) return refusal;
   let detail = summarize(text);
   try {
     const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };

@@ -21,6 +21,11 @@ export interface Settings {
   saveMethod: SaveMethodChoice;
   /** Blob requests at once (1–16): several layers, and segments of a big one, download in parallel. */
   parallel: number;
+  /**
+   * Hash the whole file for the Done panel. Off by default: it is a full extra pass over the archive (every
+   * layer is already checked against its digest); the zip kit hashes its tars for SHA256SUMS regardless.
+   */
+  hashFile: boolean;
 }
 
 export interface HostConfig extends Partial<Settings> {
@@ -38,6 +43,7 @@ export const BUILT_IN: Settings = {
   outputName: '',
   saveMethod: 'auto',
   parallel: DEFAULT_PARALLEL,
+  hashFile: false,
 };
 
 /** Keeps the valid fields of an untrusted object (config.json, localStorage). */
@@ -62,6 +68,7 @@ export function sanitizeSettings(value: unknown): Partial<Settings> {
     value.parallel <= 16
   )
     out.parallel = value.parallel;
+  if (typeof value.hashFile === 'boolean') out.hashFile = value.hashFile;
   return out;
 }
 

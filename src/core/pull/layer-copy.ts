@@ -52,8 +52,9 @@ export async function copyLayer(
     count = countStage(what, spec.write?.takes === 'inflated' ? inflated.size : undefined);
     const after: Stage[] = [
       sizeLimitStage(inflated.maxBytes, what),
-      tarStructureStage(what),
+      // After the diff_id: a malformed tar is reported only once both digests are known to match.
       digestStage(inflated.hash, inflated.diffId, `${what} (uncompressed, diff_id)`),
+      tarStructureStage(what),
       count,
     ];
     if (spec.write?.takes === 'inflated') after.push(writeStage(spec.write.entry));

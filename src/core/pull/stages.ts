@@ -56,10 +56,29 @@ export function sizeLimitStage(maxBytes: number, what: string): Stage {
   };
 }
 
-/** Follows the tar structure of an inflated layer (a right digest can still hold a broken archive). */
+/**
+ * Follows the tar structure of an inflated layer (a right digest can still hold a broken archive). What it
+ * finds is told only at `verify`, after the digests before it: a broken tar whose digests match is the
+ * image's own, not damage on the way, and the message must say which.
+ */
 export function tarStructureStage(what: string): Stage {
   const checker = new TarChecker(what);
-  return { push: (chunk) => checker.push(chunk), drain: () => checker.finish() };
+  let malformed: unknown;
+  const check = (step: () => void) => {
+    if (malformed !== undefined) return;
+    try {
+      step();
+    } catch (error) {
+      malformed = error;
+    }
+  };
+  return {
+    push: (chunk) => check(() => checker.push(chunk)),
+    drain: () => check(() => checker.finish()),
+    verify: () => {
+      if (malformed !== undefined) throw malformed;
+    },
+  };
 }
 
 /** Counts bytes; with `expected`, the count must come out at exactly that. */

@@ -2,6 +2,7 @@ import { readTextAtMost } from '../bytes.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { type Challenge, parseWwwAuthenticate } from './challenge.ts';
 import { type Fetcher, discard, withHeader } from './fetcher.ts';
+import { relayRefusal } from './relay.ts';
 
 export interface Credentials {
   username: string;
@@ -149,6 +150,11 @@ export class RegistryAuth {
     );
     if (signal?.aborted) throw abortError(signal);
     const text = await readTextAtMost(response, 1024 * 1024, `The token answer from ${realm.host}`);
+    if (!response.ok) {
+      // A relay in between may refuse the token service itself (not on its allowlist, unreachable).
+      const refusal = relayRefusal(response.status, text);
+      if (refusal) throw refusal;
+    }
     if (response.status === 401 || response.status === 403) throw this.unauthorized();
     if (!response.ok) {
       throw new SkiffError(
