@@ -47,6 +47,8 @@ export interface LayerSpec {
    * one carries the end-of-archive blocks. Like eStargz layers and `pigz --independent` output.
    */
   members?: number;
+  /** zstd only: each frame states its content size, as `zstd FILE` writes (from a pipe it cannot). */
+  zstdContentSize?: boolean;
   /** The history entry's `created_by`; defaults to a BuildKit-style `COPY`. */
   createdBy?: string;
 }
@@ -377,9 +379,14 @@ async function compressMember(
   hash: Hash,
   count: { bytes: number },
   spool: Spool,
+  zstdContentSize = false,
 ): Promise<void> {
+  if (zstdContentSize && compression !== 'zstd') throw new Error('zstdContentSize is for zstd layers');
+  // The size must be told before the data: such members are generated in memory first (small fixtures).
+  const whole = zstdContentSize ? Array.from(tar, (c) => Buffer.from(c)) : undefined;
+  const sizeFlags = whole ? [`--stream-size=${whole.reduce((n, c) => n + c.byteLength, 0)}`] : [];
   // Object mode counts chunks, not bytes: the default of 16 would queue 16 MiB of generated data.
-  const source = () => Readable.from(tar, { highWaterMark: 2 });
+  const source = () => Readable.from(whole ?? tar, { highWaterMark: 2 });
   const sink = async (compressed: AsyncIterable<Uint8Array>) => {
     for await (const chunk of compressed) await spool.write(chunk);
   };
@@ -389,7 +396,7 @@ async function compressMember(
     await pipeline(source(), tap(hash, count), createGzip({ level: level ?? 6 }), sink);
   } else {
     // The zstd CLI, fed through pipes: Node 20 has no zstd in zlib.
-    const child = spawn('zstd', ['-c', '-q', `-${level ?? 3}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('zstd', ['-c', '-q', `-${level ?? 3}`, ...sizeFlags], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<void>((resolve, reject) => {
@@ -442,7 +449,7 @@ async function pushLayer(
     for (const [i, group] of groups.entries()) {
       const before = spool.size;
       const tar = tarEntries(group, state, i === groups.length - 1);
-      await compressMember(tar, layer.compression, layer.level, diff, count, spool);
+      await compressMember(tar, layer.compression, layer.level, diff, count, spool, layer.zstdContentSize);
       memberSizes.push(spool.size - before);
     }
     const blob = spool.finish();

@@ -62,6 +62,11 @@ export class ZstdContentSize {
     return this.total;
   }
 
+  /** True once the bytes seen show the size cannot be told without inflating (more bytes will not help). */
+  get unknown(): boolean {
+    return this.state.at === 'unknown';
+  }
+
   private giveUp(): void {
     this.state = { at: 'unknown' };
   }

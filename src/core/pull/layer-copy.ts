@@ -28,6 +28,8 @@ export interface CopySpec {
     hash: Sha256;
     maxBytes: number;
     size?: number;
+    /** What promised `size`, for the message when the count differs. */
+    sizeFrom?: string;
   };
   /** The archive entry, and whether it takes the blob as served or inflated. */
   write?: { entry: EntryWriter; takes: 'blob' | 'inflated' };
@@ -49,7 +51,7 @@ export async function copyLayer(
   let count: ReturnType<typeof countStage> | undefined;
   if (spec.inflate) {
     const inflated = spec.inflate;
-    count = countStage(what, spec.write?.takes === 'inflated' ? inflated.size : undefined);
+    count = countStage(what, spec.write?.takes === 'inflated' ? inflated.size : undefined, inflated.sizeFrom);
     const after: Stage[] = [
       sizeLimitStage(inflated.maxBytes, what),
       // After the diff_id: a malformed tar is reported only once both digests are known to match.

@@ -5,9 +5,10 @@
  */
 import { OutputLimit } from '../codecs/decoder.ts';
 import { GunzipDecoder } from '../codecs/gunzip.ts';
+import { ZstdContentSize } from '../codecs/zstd-size.ts';
 import { planLayerSize } from '../layer-size.ts';
 import type { ResolvedImage } from '../resolve.ts';
-import type { LayerAction, PlannedLayer } from './plan.ts';
+import { type LayerAction, type PlannedLayer, ZSTD_HOLD_BYTES } from './plan.ts';
 
 /** How much compressed input may be held to look at a gzip layer before its tar header is written. */
 const LOOKAHEAD_INPUT = 8 * 2 ** 20;
@@ -119,4 +120,69 @@ export async function lookAhead(
   else if (settled.size === undefined) action = { kind: 'keep-compressed', reason: 'its size cannot be known ahead' };
   else action = settled;
   return { action, source: replay() };
+}
+
+/** What reading a zstd blob's frame headers settled. */
+export interface ZstdLook {
+  /** The inflated size every frame stated, or undefined: the blob must be inflated to count it. */
+  size: number | undefined;
+  /**
+   * The blob again from its first byte, when its bytes were still held (a blob read whole, or one whose
+   * frames stopped stating sizes early); undefined when they are gone and the blob must be fetched again.
+   */
+  again: (() => AsyncIterable<Uint8Array>) | undefined;
+}
+
+/**
+ * Reads a zstd blob to its end through its frame headers, inflating nothing (zstd-size.ts). `holdWhole`
+ * (a blob the plan fetches once) keeps every byte to replay; otherwise bytes are kept only while they fit
+ * ZSTD_HOLD_BYTES and the size is still unsettled, so that a blob whose first frame states no size can be
+ * measured from what is held without a further fetch. A stated size is not trusted blindly: the copy that
+ * writes the layer counts what it inflates and fails on any difference.
+ */
+export async function lookAheadZstd(source: AsyncIterable<Uint8Array>, holdWhole: boolean): Promise<ZstdLook> {
+  const sizer = new ZstdContentSize();
+  const iterator = source[Symbol.asyncIterator]();
+  let held: Uint8Array[] | undefined = [];
+  let heldBytes = 0;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) break;
+    sizer.push(next.value);
+    if (held) {
+      held.push(next.value);
+      heldBytes += next.value.byteLength;
+      if (!holdWhole && heldBytes > ZSTD_HOLD_BYTES) held = undefined;
+    }
+    if (sizer.unknown && held && !holdWhole) {
+      // The rest is read once more only to measure it: replay what is held, then continue the same read.
+      const start = held;
+      let taken = false;
+      return {
+        size: undefined,
+        again: () => {
+          if (taken) throw new Error('a zstd blob read only once was asked for twice');
+          taken = true;
+          return (async function* () {
+            yield* start;
+            for (;;) {
+              const more = await iterator.next();
+              if (more.done) return;
+              yield more.value;
+            }
+          })();
+        },
+      };
+    }
+  }
+  const size = sizer.size();
+  const whole = held;
+  return {
+    size,
+    again: whole
+      ? async function* () {
+          yield* whole;
+        }
+      : undefined,
+  };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Descriptor } from '../manifest.ts';
-import { blobReads, initialProgress, planPull } from './plan.ts';
+import { ZSTD_HOLD_BYTES, blobReads, initialProgress, planPull } from './plan.ts';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const gzip = 'application/vnd.oci.image.layer.v1.tar+gzip';
@@ -31,13 +31,17 @@ test('each layer gets one action, with its reason, in uncompressed mode', () => 
     plan.map((l) => l.action),
     [
       { kind: 'inflate', size: undefined, sizeFrom: 'gzip-trailer' },
-      { kind: 'measure-then-inflate', reason: 'zstd layers do not state their inflated size' },
+      {
+        kind: 'measure-then-inflate',
+        reason: 'zstd layers state their inflated size only in their frame headers, if at all',
+        fetchedOnce: true,
+      },
       { kind: 'as-served', verifyDiffId: true, reason: 'the blob is uncompressed' },
       { kind: 'keep-compressed', reason: 'eStargz layer of many gzip members' },
       { kind: 'inflate', size: 4096, sizeFrom: 'annotation' },
     ],
   );
-  assert.deepEqual(plan.map(blobReads), [1, 2, 1, 1, 1]);
+  assert.deepEqual(plan.map(blobReads), [1, 1, 1, 1, 1]);
 });
 
 test('as-pulled keeps every blob as served, inflating only to check diff_ids unless told not to', () => {
@@ -93,4 +97,16 @@ test('a non-distributable layer with URLs is marked foreign', () => {
     plan.map((l) => l.foreign),
     [true, false],
   );
+});
+
+test('a zstd blob small enough to hold is fetched once; a bigger one twice, never held whole', () => {
+  const plan = planPull(
+    [{ layers: [layer('a', zstd, { size: ZSTD_HOLD_BYTES }), layer('b', zstd, { size: ZSTD_HOLD_BYTES + 1 })] }],
+    'uncompressed',
+  );
+  assert.deepEqual(
+    plan.map((l) => l.action.kind === 'measure-then-inflate' && l.action.fetchedOnce),
+    [true, false],
+  );
+  assert.deepEqual(plan.map(blobReads), [1, 2]);
 });

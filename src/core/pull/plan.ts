@@ -14,8 +14,13 @@ export type LayerAction =
   | { kind: 'as-served'; verifyDiffId: boolean; reason: string }
   /** Inflated and named by diff_id; `size` is known ahead, or undefined when the gzip trailer tells it. */
   | { kind: 'inflate'; size: number | undefined; sizeFrom: 'annotation' | 'gzip-trailer' }
-  /** Inflated once to count its size (zstd states none), then again to write it. */
-  | { kind: 'measure-then-inflate'; reason: string }
+  /**
+   * A zstd layer: its size comes from the frame headers when every frame states one (read without
+   * inflating, see lookahead.ts), else it is inflated once to count it, then again to write it. A blob of
+   * up to ZSTD_HOLD_BYTES is held whole for that and fetched once (`fetchedOnce`); a bigger one is fetched
+   * twice, as holding it would break the memory budget.
+   */
+  | { kind: 'measure-then-inflate'; reason: string; fetchedOnce: boolean }
   /** Kept compressed as served because its inflated size cannot be known ahead (docker load reads it). */
   | { kind: 'keep-compressed'; reason: string };
 
@@ -38,6 +43,9 @@ export interface PlanOptions {
   /** as-pulled only: false skips inflating to check diff_ids. Default true. */
   verifyDiffIds?: boolean;
 }
+
+/** zstd blobs up to this size are held whole while their frame headers are read, so they are fetched once. */
+export const ZSTD_HOLD_BYTES = 8 * 2 ** 20;
 
 type PlanImage = Pick<ResolvedImage, 'layers'>;
 
@@ -83,14 +91,18 @@ function actionFor(
   if (!known) return { kind: 'inflate', size: undefined, sizeFrom: 'gzip-trailer' };
   if (known.kind === 'exact') return { kind: 'inflate', size: known.size, sizeFrom: 'annotation' };
   if (known.kind === 'measure')
-    return { kind: 'measure-then-inflate', reason: `${compression} layers do not state their inflated size` };
+    return {
+      kind: 'measure-then-inflate',
+      reason: `${compression} layers state their inflated size only in their frame headers, if at all`,
+      fetchedOnce: descriptor.size <= ZSTD_HOLD_BYTES,
+    };
   return { kind: 'keep-compressed', reason: known.reason };
 }
 
-/** How many times each layer's blob is read: none when shared, twice when measured first. */
+/** How many times each layer's blob is fetched: none when shared, twice when too big to hold for measuring. */
 export function blobReads(layer: PlannedLayer): number {
   if (layer.sharedWith !== undefined) return 0;
-  return layer.action.kind === 'measure-then-inflate' ? 2 : 1;
+  return layer.action.kind === 'measure-then-inflate' && !layer.action.fetchedOnce ? 2 : 1;
 }
 
 /** The progress a pull starts from: every layer waiting, shared ones marked, bytes to fetch counted once. */

@@ -16,7 +16,7 @@ import { TarWriter } from '../tar.ts';
 import { type RateLimit, lowerRateLimit } from '../transport/rate-limit.ts';
 import { type ArchivedLayer, describeImage, writeManifest } from './image-out.ts';
 import { copyLayer } from './layer-copy.ts';
-import { lookAhead, readTrailers, settleBeforeLookahead } from './lookahead.ts';
+import { lookAhead, lookAheadZstd, readTrailers, settleBeforeLookahead } from './lookahead.ts';
 import { type PlannedLayer, blobReads, planPull } from './plan.ts';
 import { ProgressTracker } from './progress.ts';
 import { FetchScheduler, RangeSupport, type ScheduledRead } from './scheduler.ts';
@@ -210,17 +210,24 @@ class PullRun {
     if (action.kind === 'as-served') {
       archived = await this.asServed(index, this.scheduler.stream(read), action.verifyDiffId);
     } else if (action.kind === 'measure-then-inflate') {
-      const measured = await copyLayer(
-        this.scheduler.stream(read),
-        {
-          what,
-          blobDigest: layer.descriptor.digest,
-          blobHash: await createSha256(),
-          inflate: await this.inflateSpec(layer),
-        },
-        this.copyOptions(index),
-      );
-      archived = await this.inflated(index, this.scheduler.stream(read + 1), measured.inflatedBytes);
+      const look = await lookAheadZstd(this.scheduler.stream(read), action.fetchedOnce);
+      let size = look.size;
+      if (size === undefined) {
+        const measured = await copyLayer(
+          look.again?.() ?? this.scheduler.again(read),
+          {
+            what,
+            blobDigest: layer.descriptor.digest,
+            blobHash: await createSha256(),
+            inflate: await this.inflateSpec(layer),
+          },
+          this.copyOptions(index),
+        );
+        size = measured.inflatedBytes;
+      }
+      const source = action.fetchedOnce ? look.again!() : this.scheduler.stream(read + 1);
+      const sizeFrom = look.size === undefined ? 'the pass that measured it' : 'its zstd frame headers';
+      archived = await this.inflated(index, source, size, sizeFrom);
     } else {
       let settled = settleBeforeLookahead(layer, action, trailer);
       let source: AsyncIterable<Uint8Array> = this.scheduler.stream(read);
@@ -264,7 +271,13 @@ class PullRun {
     return { descriptor, asServed: true };
   }
 
-  private async inflated(index: number, source: AsyncIterable<Uint8Array>, size: number): Promise<ArchivedLayer> {
+  /** `sizeFrom`: what promised `size`, when it was not counted by inflating (the copy then proves it). */
+  private async inflated(
+    index: number,
+    source: AsyncIterable<Uint8Array>,
+    size: number,
+    sizeFrom = 'its gzip trailer',
+  ): Promise<ArchivedLayer> {
     const layer = this.plan[index]!;
     const entry = await this.archive.beginBlob(layer.diffId, size);
     await copyLayer(
@@ -273,7 +286,7 @@ class PullRun {
         what: `Layer ${layer.descriptor.digest}`,
         blobDigest: layer.descriptor.digest,
         blobHash: await createSha256(),
-        inflate: { ...(await this.inflateSpec(layer)), size },
+        inflate: { ...(await this.inflateSpec(layer)), size, sizeFrom },
         write: { entry, takes: 'inflated' },
       },
       this.copyOptions(index),

@@ -144,6 +144,11 @@ export class FetchScheduler {
     yield* this.direct(read, offset);
   }
 
+  /** Read `index` fetched once more from its start, as one stream now and not ahead (a rare second look). */
+  again(index: number): AsyncGenerator<Uint8Array> {
+    return this.direct(this.reads[index]!, 0);
+  }
+
   private layout(index: number): Layout {
     const known = this.layouts[index];
     if (known) return known;

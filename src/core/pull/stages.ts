@@ -82,7 +82,11 @@ export function tarStructureStage(what: string): Stage {
 }
 
 /** Counts bytes; with `expected`, the count must come out at exactly that. */
-export function countStage(what: string, expected?: number): Stage & { readonly bytes: number } {
+export function countStage(
+  what: string,
+  expected?: number,
+  promisedBy = 'its gzip trailer',
+): Stage & { readonly bytes: number } {
   let bytes = 0;
   return {
     get bytes() {
@@ -93,7 +97,7 @@ export function countStage(what: string, expected?: number): Stage & { readonly 
       if (expected !== undefined && bytes !== expected) {
         throw new SkiffError(
           'size-mismatch',
-          `${what} inflates to ${bytes} bytes, not the ${expected} its gzip trailer promised; pull with the as-pulled layer mode instead`,
+          `${what} inflates to ${bytes} bytes, not the ${expected} ${promisedBy} promised; pull with the as-pulled layer mode instead`,
         );
       }
     },
