@@ -171,7 +171,10 @@ export function relayConfigFromEnv(env: RelayEnv): RelayConfig {
     ...(publicUrlText !== undefined ? { publicUrl: origin(publicUrlText, 'RELAY_PUBLIC_URL') } : {}),
     ...(clientIpHeader !== undefined ? { clientIpHeader } : {}),
     ratePerMinute: positiveInteger(env, 'RELAY_RATE_LIMIT', 600),
-    concurrency: positiveInteger(env, 'RELAY_CONCURRENCY', 16),
+    // One person's pull may run up to 64 blob requests at once (the engine's most `parallel`), and at its
+    // start the gzip trailer reads run beside the first segments: 128 never refuses a pull's own setting.
+    // A request in flight costs the relay a socket and little memory, as bodies stream through.
+    concurrency: positiveInteger(env, 'RELAY_CONCURRENCY', 128),
     tokenBodyLimit: 64 * 1024,
     tokenResponseLimit: 1024 * 1024,
     upstreamTimeoutMs: 30_000,

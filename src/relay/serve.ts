@@ -50,7 +50,7 @@ Each flag also reads from the environment variable named beside it; flags win.
   --public-url URL        RELAY_PUBLIC_URL        the origin browsers use, when behind a TLS-terminating proxy
   --client-ip-header NAME RELAY_CLIENT_IP_HEADER  take the client address from this header (only behind a proxy that sets it)
   --rate-limit N          RELAY_RATE_LIMIT        requests per minute per client (default 600)
-  --concurrency N         RELAY_CONCURRENCY       requests in flight per client (default 16)
+  --concurrency N         RELAY_CONCURRENCY       requests in flight per client (default 128)
   --dist DIR              RELAY_DIST              the built app (default dist/)
 `;
 

@@ -15,6 +15,7 @@ import { type PushedImage, prose, pushImage } from '../support/images.ts';
 import { scratchDir } from '../support/process.ts';
 import { pullToFile, recordingSink } from '../support/pull-to-file.ts';
 import { type Registry, startRegistry } from '../support/registry.ts';
+import { type RelayServer, startNodeRelay } from '../support/relay.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -239,4 +240,36 @@ describe('what dockerd makes of it', () => {
     assert.equal(inspected.Id, image.configDigest);
     assert.deepEqual(inspected.RootFS.Layers, image.diffIds);
   });
+});
+
+describe('through the relay (Node)', () => {
+  let relay: RelayServer;
+  before(async () => {
+    // The relay's own defaults for per-client limits: they must not cap one person's parallel pull.
+    relay = await startNodeRelay({
+      env: { RELAY_ALLOW_PRIVATE: proxy.host, RELAY_PLAIN_HTTP: proxy.host, RELAY_ORIGINS: '*' },
+    });
+  });
+  after(() => relay?.stop());
+
+  // 16: at the start the gzip trailer reads run beside the first segments, so a client has more requests in
+  // flight than its setting for a moment, and a relay limit of 16 refused some.
+  for (const parallel of [8, 16]) {
+    test(`parallel ${parallel} through the relay keeps ${parallel} requests in flight at the registry, and the same archive`, async () => {
+      const one = await expected('uncompressed');
+      proxy.reset();
+      // Latency per request, as on a far link, so that requests overlap whenever the relay lets them.
+      proxy.setPlan(always('/blobs/', fault.delay(50)));
+      // A budget that holds `parallel` segments at once: only the relay could keep fewer in flight.
+      const { result, bytes } = await pullBytes({ parallel, memoryBudgetBytes: parallel * SEGMENT, relay: relay.base });
+      proxy.setPlan(undefined);
+      assert.ok(bytes.equals(one), 'byte-identical to the one-connection pull without the relay');
+      assert.ok(
+        proxy.peakInFlight >= parallel,
+        `${parallel} requests at once at the registry (peak ${proxy.peakInFlight})`,
+      );
+      assert.equal(relay.output().match(/ 429 \d+B /g)?.length ?? 0, 0, 'the relay refused nothing as too many');
+      assert.equal(result.transfer.singleStreamFallbacks, 0);
+    });
+  }
 });
