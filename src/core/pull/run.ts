@@ -28,8 +28,15 @@ const DEFAULT_WRITE_CHUNK = 2 ** 20;
 /** Written bytes go out at least this often, so the first bytes reach the file at once. */
 const WRITE_HOLD_MS = 500;
 export const DEFAULT_PARALLEL = 4;
-const DEFAULT_MEMORY_BUDGET = 64 * 2 ** 20;
-const DEFAULT_SEGMENT = 8 * 2 ** 20;
+/**
+ * Measured with the CLI (README, Parallel downloads): each MiB of budget costs about 1.3 MiB of RSS where
+ * the CPU is the limit (freed chunks wait for the GC), while on a far link (150 ms, 4 MB/s per connection)
+ * no more than ~30 MiB was ever waiting, even with 64 allowed. 32 MiB in 4 MiB segments keeps 4 connections
+ * busy with a second segment each queued, as fast there as 64 MiB in 8 MiB segments and ~33 MB less RSS;
+ * 8 MiB segments in 32 MiB left fewer requests in flight and the far pull ~15 % slower.
+ */
+const DEFAULT_MEMORY_BUDGET = 32 * 2 ** 20;
+const DEFAULT_SEGMENT = 4 * 2 ** 20;
 
 /** Resolves every reference, then writes one archive holding all of them to `sink`. */
 export async function pull(
