@@ -24,6 +24,7 @@ export type Fault = (
   | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'delay'; ms: number }
   | { kind: 'ignore-range' }
+  | { kind: 'cut-request'; afterBytes: number }
 ) & {
   /** Called once per request the fault was handed to: did it take effect? (`once()` uses it.) */
   settle?: (fired: boolean) => void;
@@ -98,6 +99,8 @@ export const fault = {
   serverError: (status = 500): Fault => ({ kind: 'respond', status }),
   /** Wait before forwarding. */
   delay: (ms: number): Fault => ({ kind: 'delay', ms }),
+  /** Forward only the first `afterBytes` of the request body (an upload cut on the way), then close both connections. */
+  cutRequest: (afterBytes: number): Fault => ({ kind: 'cut-request', afterBytes }),
   /** Forward without Range/If-Range and without Accept-Ranges in the answer: a full 200 as from a server without Range support. */
   ignoreRange: (): Fault => ({ kind: 'ignore-range' }),
 };
@@ -317,7 +320,29 @@ export async function startFaultProxy(
       }
     });
     upstream.on('response', (upRes) => relay(upRes, res, record, faults, settle, settleRest, !!ignoreRange));
-    req.pipe(upstream);
+    const cutRequest = faults.find((f) => f.kind === 'cut-request');
+    if (cutRequest?.kind !== 'cut-request') {
+      req.pipe(upstream);
+      return;
+    }
+    let forwarded = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (forwarded >= cutRequest.afterBytes) return;
+      const part = chunk.subarray(0, cutRequest.afterBytes - forwarded);
+      forwarded += part.length;
+      upstream.write(part);
+      if (forwarded >= cutRequest.afterBytes) {
+        settle(cutRequest, true);
+        // Let the partial body reach the registry, then drop both sides as a broken network would.
+        setTimeout(() => {
+          upstream.destroy();
+          req.socket.destroy();
+        }, 50);
+      }
+    });
+    req.on('end', () => {
+      if (forwarded < cutRequest.afterBytes) upstream.end();
+    });
   }
 
   function relay(
