@@ -101,7 +101,11 @@ export async function walkTar(blob: RandomAccessBlob, options: WalkOptions = {})
   for (;;) {
     if (options.signal?.aborted) throw options.signal.reason;
     const block = await readRange(blob, offset, offset + BLOCK);
-    if (block.byteLength === 0) break; // tars that end without the two zero blocks (umoci) do exist
+    if (block.byteLength === 0) {
+      if (Object.keys(pax).length || longName !== undefined || longLink !== undefined)
+        throw badTar('it ends after an extended header, before its entry');
+      break; // tars that end without the two zero blocks (umoci) do exist
+    }
     if (block.byteLength < BLOCK) throw badTar(`it ends in the middle of a header at byte ${offset}`);
     if (block.every((b) => b === 0)) break;
     if (!checksumOk(block)) throw badTar(`the header at byte ${offset} has a wrong checksum`);
@@ -112,6 +116,7 @@ export async function walkTar(blob: RandomAccessBlob, options: WalkOptions = {})
     if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
       if (size > 1024 * 1024) throw badTar(`an extended header of ${size} bytes`);
       const data = await readRange(blob, dataStart, dataStart + size);
+      if (data.byteLength < size) throw badTar(`it ends inside an extended header at byte ${dataStart}`);
       if (typeflag === 'x') pax = { ...pax, ...parsePax(data) };
       else if (typeflag === 'L') longName = field(data, 0, data.byteLength);
       else if (typeflag === 'K') longLink = field(data, 0, data.byteLength);
