@@ -125,7 +125,7 @@ ${options.cors === 'push' ? CORS_PUSH_HEADERS_YAML : options.cors ? CORS_HEADERS
   } catch (error) {
     await proc.stop();
     dir.remove();
-    throw new Error(`docker-registry failed to start: ${proc.output() || String(error)}`);
+    throw new Error(`docker-registry failed to start: ${proc.output() || String(error)}`, { cause: error });
   }
   return {
     host,
