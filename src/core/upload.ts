@@ -6,7 +6,7 @@
  * check passed: a tampered file is refused with nothing committed.
  */
 import { SkiffError, abortError } from './errors.ts';
-import type { RegistryClient, UploadSession } from './registry.ts';
+import type { RegistryClient } from './registry.ts';
 
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Times a chunk may fail and be resumed, and times a whole upload may start over. */

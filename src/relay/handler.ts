@@ -273,7 +273,7 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
     }
     // RELAY_ORIGINS=* lets any page read; writing needs the relay's own page or one listed by name.
     if (origin !== null) {
-      let same = false;
+      let same: boolean;
       try {
         same = origin === selfOrigin || new URL(origin).host === requestHost;
       } catch {

@@ -27,7 +27,7 @@ import { startRelay } from '../support/relay.ts';
 import { type TokenServer, startTokenServer } from '../support/token-server.ts';
 import { walkTar } from '../../src/core/tar-read.ts';
 import { copyImage } from '../../src/core/copy.ts';
-import { writeKit } from '../../src/app/lib/zipkit.ts';
+import { writeKit } from '../../src/app/engine/zipkit.ts';
 import { createSha256 } from '../../src/core/codecs/sha256.ts';
 import { isSkiffError } from '../../src/core/errors.ts';
 import { runCommand, scratchDir } from '../support/process.ts';

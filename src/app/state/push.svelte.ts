@@ -25,16 +25,14 @@ export interface PushFailure {
 /** A repo tag from the archive (`app:1`, `docker.io/library/app:1`) pointed at `registry`, or as it is. */
 export function retarget(repoTag: string, registry: string | undefined): string {
   if (!repoTag) return registry ? `${registry}/` : '';
-  let path = repoTag;
   try {
     const reference = parseReference(repoTag);
-    const repository = reference.repository.replace(/^library\//, '');
-    path = `${repository}:${reference.tag ?? 'latest'}`;
+    const path = `${reference.repository.replace(/^library\//, '')}:${reference.tag ?? 'latest'}`;
     if (!registry) return reference.registry === 'docker.io' ? repoTag : `${reference.registry}/${path}`;
+    return `${registry}/${path}`;
   } catch {
     return registry ? `${registry}/${repoTag}` : repoTag;
   }
-  return `${registry}/${path}`;
 }
 
 class PushState {
