@@ -142,6 +142,8 @@ before(async () => {
   await dockerd.docker(['save', '-o', archives.dockerSave.path, 'built/app:1']);
   archives.dockerSaveGz = { path: join(dir.path, 'docker-save.tar.gz'), id: built.Id };
   writeFileSync(archives.dockerSaveGz.path, gzipSync(readFileSync(archives.dockerSave.path)));
+  archives.dockerSaveZst = { path: join(dir.path, 'docker-save.tar.zst'), id: built.Id };
+  await runCommand('zstd', ['-q', '-o', archives.dockerSaveZst.path, archives.dockerSave.path]);
   // Gone from the daemon, so `docker pull` below has to fetch it.
   await dockerd.docker(['rmi', 'built/app:1']);
 
@@ -187,6 +189,7 @@ describe('archives from real tools push with the same image ID', () => {
   const cases: [string, string][] = [
     ['docker save (Docker 20.10, legacy layout)', 'dockerSave'],
     ['docker save | gzip', 'dockerSaveGz'],
+    ['docker save | zstd', 'dockerSaveZst'],
     ['skopeo docker-archive', 'skopeoDocker'],
     ['skopeo oci-archive', 'skopeoOci'],
     ['Skiff, uncompressed layers', 'skiff-uncompressed'],
