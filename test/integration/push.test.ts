@@ -142,6 +142,25 @@ before(async () => {
   await dockerd.docker(['save', '-o', archives.dockerSave.path, 'built/app:1']);
   archives.dockerSaveGz = { path: join(dir.path, 'docker-save.tar.gz'), id: built.Id };
   writeFileSync(archives.dockerSaveGz.path, gzipSync(readFileSync(archives.dockerSave.path)));
+  // A crane tarball, laid out as go-containerregistry's tarball.Write does (crane is not installed here):
+  // `sha256:<hex>` config, `<hex>.tar.gz` layers named by their blob digests, manifest.json.
+  const crane = join(dir.path, 'crane');
+  mkdirSync(crane);
+  const configName = gzipImage.configDigest;
+  writeFileSync(join(crane, configName), gzipImage.configBytes);
+  const layerNames: string[] = [];
+  for (const layer of gzipImage.layers) {
+    const blob = await fetch(`${source.url}/v2/src/app/blobs/${layer.digest}`);
+    const name = `${layer.digest.slice(7)}.tar.gz`;
+    writeFileSync(join(crane, name), Buffer.from(await blob.arrayBuffer()));
+    layerNames.push(name);
+  }
+  writeFileSync(
+    join(crane, 'manifest.json'),
+    JSON.stringify([{ Config: configName, RepoTags: ['app:1'], Layers: layerNames }]),
+  );
+  archives.crane = { path: join(dir.path, 'crane.tar'), id: gzipImage.configDigest };
+  await runCommand('tar', ['-cf', archives.crane.path, '-C', crane, 'manifest.json', configName, ...layerNames]);
   archives.dockerSaveZst = { path: join(dir.path, 'docker-save.tar.zst'), id: built.Id };
   await runCommand('zstd', ['-q', '-o', archives.dockerSaveZst.path, archives.dockerSave.path]);
   // Gone from the daemon, so `docker pull` below has to fetch it.
@@ -191,6 +210,7 @@ describe('archives from real tools push with the same image ID', () => {
     ['docker save | gzip', 'dockerSaveGz'],
     ['docker save | zstd', 'dockerSaveZst'],
     ['skopeo docker-archive', 'skopeoDocker'],
+    ['crane tarball layout', 'crane'],
     ['skopeo oci-archive', 'skopeoOci'],
     ['Skiff, uncompressed layers', 'skiff-uncompressed'],
     ['Skiff, as pulled', 'skiff-as-pulled'],
