@@ -417,6 +417,36 @@ describe('faults', () => {
     }
   });
 
+  test('a token that expires during a long upload is renewed, also when the registry refuses it first', async () => {
+    const proxy = await startFaultProxy(tokenRegistry.url);
+    let expired = false;
+    proxy.setPlan((r) => {
+      if (r.method !== 'PATCH') return undefined;
+      // From the first chunk on, the next token issued is already expired at the registry.
+      if (!expired) tokenServer.expireNext(1);
+      expired = true;
+      return fault.delay(400);
+    });
+    tokenServer.setExpiresIn(6); // the client renews 5 s early: each token serves about a second
+    try {
+      tokenServer.requests.length = 0;
+      const reference = `${proxy.host}/faults/expiry:1`;
+      const result = await pushFile(archives.dockerSave!.path, reference, { chunkBytes: 64 * 1024, compress: false });
+      assert.ok(tokenServer.requests.length >= 3, `tokens fetched: ${tokenServer.requests.length}`);
+      assert.ok(
+        proxy.requests.some((r) => r.method === 'PATCH' && r.status === 401),
+        'the registry refused the expired token mid-upload',
+      );
+      const back = await resolve(`${tokenRegistry.host}/faults/expiry:1`, {
+        credentials: { username: 'ci', password: 'pw' },
+      });
+      assert.equal(back.manifest.digest, result.images[0]!.manifestDigest);
+    } finally {
+      tokenServer.setExpiresIn(300);
+      await proxy.stop();
+    }
+  });
+
   test('a registry that refuses mounts (401, as Harbor does) gets plain uploads', async () => {
     const proxy = await startFaultProxy(target.url);
     proxy.setPlan(always((r) => r.path.includes('mount='), fault.unauthorized('Basic realm="skiff-registry"')));
