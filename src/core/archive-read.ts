@@ -169,7 +169,7 @@ class ImageReader {
   private async layer(path: string, diffId: string, known: { digest?: string; mediaType?: string }) {
     const entry = this.tar.require(path, `Layer ${diffId}`);
     const blob = this.tar.open(entry);
-    const kind = sniff(await readRange(blob, 0, 8));
+    const kind = sniff(entry.data ?? entry.head ?? (await readRange(blob, 0, 8)));
     if (kind === 'bzip2' || kind === 'xz') throw unsupportedCompression(kind, `Layer ${path}`);
     const compression: LayerCompression = kind === 'gzip' ? 'gzip' : kind === 'zstd' ? 'zstd' : 'none';
     const digest = known.digest ?? digestFromName(path) ?? (compression === 'none' ? diffId : undefined);

@@ -7,6 +7,7 @@ import { type RandomAccessBlob, readRange, subBlob } from './blob-source.ts';
 import { SkiffError } from './errors.ts';
 
 const BLOCK = 512;
+const HEAD_BYTES = 16;
 
 export interface TarIndexEntry {
   /** Path as written, without a leading `./`. */
@@ -18,6 +19,8 @@ export interface TarIndexEntry {
   linkname?: string;
   /** The data itself, kept for small files when the tar can only be read in order. */
   data?: Uint8Array;
+  /** The first bytes of a larger file (its magic), kept in the same case so no later read goes back. */
+  head?: Uint8Array;
 }
 
 export interface WalkOptions {
@@ -146,8 +149,9 @@ export async function walkTar(blob: RandomAccessBlob, options: WalkOptions = {})
               : 'other';
     const entry: TarIndexEntry = { name: cleanName(name), type, offset: dataStart, size };
     if (type === 'symlink' || type === 'hardlink') entry.linkname = linkname;
-    if (type === 'file' && options.keepSmallFiles !== undefined && size <= options.keepSmallFiles) {
-      entry.data = await readRange(blob, dataStart, dataStart + size);
+    if (type === 'file' && options.keepSmallFiles !== undefined) {
+      if (size <= options.keepSmallFiles) entry.data = await readRange(blob, dataStart, dataStart + size);
+      else entry.head = await readRange(blob, dataStart, dataStart + HEAD_BYTES);
     }
     entries.push(entry);
     pax = {};
