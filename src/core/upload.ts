@@ -125,8 +125,13 @@ async function uploadOnce(
     try {
       await client.finishUpload(session, result.digest, signal);
     } catch (error) {
+      if (signal?.aborted) throw abortError(signal);
+      // The commit may have landed with its answer lost (a retried PUT then finds no session): ask.
+      if (!isFinal(error) && (await client.hasBlob(repository, result.digest, signal).catch(() => false)))
+        return result;
       // A registry that appended a retried chunk twice finds the digest wrong: start over from the source.
-      if (error instanceof SkiffError && error.code === 'http') throw new SessionLost(error);
+      if (error instanceof SkiffError && (error.code === 'http' || error.code === 'not-found'))
+        throw new SessionLost(error);
       throw error;
     }
     return result;
