@@ -18,6 +18,8 @@ import { type PushedImage, pushImage } from '../support/images.ts';
 import { scratchDir } from '../support/process.ts';
 import { pullToFile } from '../support/pull-to-file.ts';
 import { type Registry, startRegistry } from '../support/registry.ts';
+import { relayConfigFromEnv } from '../../src/relay/config.ts';
+import { type RunningServer, startServer } from '../../src/relay/serve.ts';
 import { ROOT, buildApp, launchBrowser, newPage, serveStatic, type StaticServer } from './harness.ts';
 
 const SHOTS = process.env.SKIFF_SCREENSHOTS ? resolvePath(ROOT, process.env.SKIFF_SCREENSHOTS) : undefined;
@@ -25,6 +27,9 @@ const NOISE_BYTES = 190_000_000;
 
 let source: Registry;
 let target: Registry;
+/** A registry with a password and no CORS headers, as Harbor is: reached through `npm start`'s relay. */
+let harborLike: Registry;
+let relayServer: RunningServer;
 let image: PushedImage;
 let build: { dir: string; remove(): void };
 let server: StaticServer;
@@ -34,9 +39,10 @@ const tarPath = join(scratch.path, 'big.tar');
 const smallTar = join(scratch.path, 'small.tar');
 
 before(async () => {
-  [source, target, build, browser] = await Promise.all([
+  [source, target, harborLike, build, browser] = await Promise.all([
     startRegistry(),
     startRegistry({ cors: 'push' }),
+    startRegistry({ auth: { htpasswd: { username: 'alice', password: 'secret' } } }),
     buildApp(),
     launchBrowser(),
   ]);
@@ -55,11 +61,18 @@ before(async () => {
   await pullToFile([small.reference], smallTar, { layers: 'uncompressed' });
   server = await serveStatic(build.dir);
   server.config = {};
+  const host = harborLike.host;
+  relayServer = await startServer({
+    config: relayConfigFromEnv({ RELAY_ALLOW_PRIVATE: host, RELAY_PLAIN_HTTP: host, RELAY_ALLOW_PUSH: host }),
+    distDir: build.dir,
+    port: 0,
+    log: () => {},
+  });
 });
 
 after(async () => {
   await browser?.close();
-  await Promise.all([server?.stop(), source?.stop(), target?.stop()]);
+  await Promise.all([server?.stop(), relayServer?.close(), source?.stop(), target?.stop(), harborLike?.stop()]);
   build?.remove();
   scratch.remove();
 });
@@ -121,6 +134,29 @@ describe('Push view', () => {
         .getByText(/does not match its digest/)
         .waitFor();
       await assert.rejects(resolve(reference), (error: unknown) => isSkiffError(error, 'not-found'));
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('pushes through the relay to a registry without CORS, signed in', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      await page.goto(`${relayServer.url}/`);
+      await page.getByRole('button', { name: 'Push', exact: true }).click();
+      await page.getByLabel('Tar file').setInputFiles(smallTar);
+      const reference = `${harborLike.host}/team/small:2`;
+      await page.getByLabel('Push to').fill(reference);
+      await page.getByText(`Sign in to ${harborLike.host}`).click();
+      await page.getByLabel('Username').fill('alice');
+      await page.getByLabel('Password').fill('secret');
+      await page.getByRole('button', { name: 'Push', exact: true }).last().click();
+      await page.getByRole('heading', { name: /Pushed/ }).waitFor({ timeout: 120_000 });
+      const digest = (await page.getByTestId('pushed-digest').textContent())!.trim();
+      const back = await resolve(reference, { credentials: { username: 'alice', password: 'secret' } });
+      assert.equal(back.manifest.digest, digest);
+      // Its one uncompressed layer went up gzipped: the manifest names a gzip layer, the config is the tar's.
+      assert.match(back.layers[0]!.descriptor.mediaType, /gzip/);
     } finally {
       await context.close();
     }
