@@ -20,6 +20,7 @@ import { pullToFile } from '../support/pull-to-file.ts';
 import { type Registry, startRegistry } from '../support/registry.ts';
 import { relayConfigFromEnv } from '../../src/relay/config.ts';
 import { type RunningServer, startServer } from '../../src/relay/serve.ts';
+import { chromiumRss } from '../bench/chromium.ts';
 import { ROOT, buildApp, launchBrowser, newPage, serveStatic, type StaticServer } from './harness.ts';
 
 const SHOTS = process.env.SKIFF_SCREENSHOTS ? resolvePath(ROOT, process.env.SKIFF_SCREENSHOTS) : undefined;
@@ -89,11 +90,25 @@ describe('Push view', () => {
       assert.equal(await field.inputValue(), image.reference, "prefilled with the tar's own tag");
       const reference = `${target.host}/pushed/app:1.4`;
       await field.fill(reference);
+      // Memory of every Chromium process, at rest and then while the push runs.
+      const idle = chromiumRss();
+      let peak = idle;
+      const timeline: number[] = [];
+      const sampler = setInterval(() => {
+        const now = chromiumRss();
+        peak = Math.max(peak, now);
+        timeline.push(Math.round((now - idle) / 2 ** 20));
+      }, 500);
       await page.getByRole('button', { name: 'Push', exact: true }).last().click();
       await page.getByText('Pushing').waitFor();
       // Progress moves while the big layer uploads.
       await page.locator('tr[data-state="uploading"]').first().waitFor();
       await page.getByRole('heading', { name: /Pushed/ }).waitFor({ timeout: 300_000 });
+      clearInterval(sampler);
+      const rise = peak - idle;
+      console.log(
+        `# Chromium RSS rise while pushing ${NOISE_BYTES / 1e6} MB: ${(rise / 2 ** 20).toFixed(0)} MiB (${timeline.join(' ')})`,
+      );
       const digest = (await page.getByTestId('pushed-digest').textContent())!.trim();
       const back = await resolve(reference);
       assert.equal(back.manifest.digest, digest);
