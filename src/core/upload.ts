@@ -31,9 +31,16 @@ export interface UploadOptions {
 function isFinal(error: unknown): boolean {
   return (
     error instanceof SkiffError &&
-    ['aborted', 'unauthorized', 'denied', 'digest-mismatch', 'size-mismatch', 'bad-layer', 'bad-manifest'].includes(
-      error.code,
-    )
+    [
+      'aborted',
+      'unauthorized',
+      'denied',
+      'relay-refused',
+      'digest-mismatch',
+      'size-mismatch',
+      'bad-layer',
+      'bad-manifest',
+    ].includes(error.code)
   );
 }
 

@@ -329,7 +329,7 @@ test('the relay refuses a push to a host not on RELAY_ALLOW_PUSH before it reach
       proxy.reset();
       await assert.rejects(
         pushFile(archives.dockerSave!.path, `${proxy.host}/refused/app:1`, { relay: relay.base }),
-        (error: unknown) => isSkiffError(error, 'denied') && /RELAY_ALLOW_PUSH/.test((error as Error).message),
+        (error: unknown) => isSkiffError(error, 'relay-refused') && /RELAY_ALLOW_PUSH/.test((error as Error).message),
       );
       const writes = proxy.requests.filter((r) => !['GET', 'HEAD'].includes(r.method));
       assert.deepEqual(writes, [], 'no write reached the registry');
