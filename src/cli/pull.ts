@@ -173,6 +173,7 @@ function progressPrinter(started: number) {
     console.error(
       `layers ${done}/${p.layers.length}  received ${mb(p.received)}/${mb(p.expected)} MB  written ${mb(p.written)} MB  ${rate.toFixed(1)} MB/s`,
     );
+    for (const layer of p.layers) if (layer.stalled) console.error(`  ${layer.stalled}`);
   };
 }
 

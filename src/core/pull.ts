@@ -32,6 +32,8 @@ export interface PullOptions extends ResolveOptions {
   progressIntervalMs?: number;
   /** A blob download that sends nothing for this long is cut and resumed (default 60 s). */
   idleTimeoutMs?: number;
+  /** A blob download slower than this over an `idleTimeoutMs` is cut and resumed too (default 1024 B/s). */
+  minBytesPerSecond?: number;
   /** Where inflated layers are hashed: a hasher on another thread lets hashing and inflating use two cores.
    *  Its `update` must be done with the bytes when it settles: the engine reuses its buffers after that. */
   layerSha256?: Sha256Factory;
@@ -55,6 +57,8 @@ export interface LayerProgress {
   /** Bytes of the blob received so far (a measuring pass counts too, so it can exceed size). */
   received: number;
   state: LayerState;
+  /** While a stalled or cut download is being picked up again: why. */
+  stalled?: string;
 }
 
 export interface PullProgress {
@@ -283,6 +287,12 @@ class PullRun {
       what,
       ...(signal ? { signal } : {}),
       ...(this.options.idleTimeoutMs ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
+      ...(this.options.minBytesPerSecond !== undefined ? { minBytesPerSecond: this.options.minBytesPerSecond } : {}),
+      onStall: (reason) => {
+        if (reason === undefined) delete progress.stalled;
+        else progress.stalled = reason;
+        this.emit(true);
+      },
     });
     let size = plannedSize;
 

@@ -11,6 +11,13 @@ export interface ResumeOptions {
   maxResumes?: number;
   /** A body that sends nothing for this long counts as cut. */
   idleTimeoutMs?: number;
+  /**
+   * Fewer bytes than this per second, over each `idleTimeoutMs`, count as stalled too (default 1024): an
+   * idle timer alone is reset by every byte, so a registry dripping one byte a second would never end.
+   */
+  minBytesPerSecond?: number;
+  /** Told why the body is being picked up again (a stall or a cut), and `undefined` once bytes flow again. */
+  onStall?: (reason: string | undefined) => void;
 }
 
 /**
@@ -25,7 +32,10 @@ export async function* resumableBody(
   const { size, what, signal } = options;
   const maxResumes = options.maxResumes ?? 5;
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const minRate = options.minBytesPerSecond ?? 1024;
+  const minWindowBytes = (minRate * idleTimeoutMs) / 1000;
   let offset = 0;
+  let stalled = false;
   let resumes = 0;
   let response = await open(0);
   for (;;) {
@@ -44,10 +54,33 @@ export async function* resumableBody(
     }
     if (!response.body) throw new SkiffError('network', `${what}: the response has no body`);
     const reader = response.body.getReader();
+    let windowStart = Date.now();
+    let windowBytes = 0;
+    const tooSlow = (): SkiffError => {
+      const seconds = Math.round(idleTimeoutMs / 1000);
+      return new SkiffError(
+        'timeout',
+        `${what}: stalled, only ${windowBytes} bytes in ${seconds} s (less than ${minRate} bytes a second) after ${offset} of ${size} bytes`,
+      );
+    };
     try {
       for (;;) {
-        const { done, value } = await readWithin(reader, idleTimeoutMs, what);
+        const left = Math.max(1, windowStart + idleTimeoutMs - Date.now());
+        const { done, value } = await readWithin(reader, left, what).catch((error: unknown) => {
+          if (windowBytes > 0 && error instanceof SkiffError && error.code === 'timeout') throw tooSlow();
+          throw error;
+        });
         if (done) break;
+        windowBytes += value.byteLength;
+        if (Date.now() - windowStart >= idleTimeoutMs) {
+          if (windowBytes < minWindowBytes) throw tooSlow();
+          windowStart = Date.now();
+          windowBytes = 0;
+        }
+        if (stalled) {
+          stalled = false;
+          options.onStall?.(undefined);
+        }
         let chunk = value;
         if (skip > 0) {
           const n = Math.min(skip, chunk.byteLength);
@@ -79,6 +112,8 @@ export async function* resumableBody(
             );
       }
       resumes++;
+      stalled = true;
+      options.onStall?.(`${(error as Error).message}; trying again (${resumes} of ${maxResumes})`);
       try {
         response = await open(offset);
       } catch (reopenError) {
