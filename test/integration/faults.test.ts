@@ -179,7 +179,7 @@ describe('unrecoverable faults end in a clear error and an aborted sink', () => 
 });
 
 describe('a registry that answers one byte a second', () => {
-  const drip = fault.drip(100, 1);
+  const drip = fault.drip(100, 4);
 
   for (const [name, path] of [
     ['manifest', (i: PushedImage) => `/manifests/${i.tag}`],
@@ -212,7 +212,7 @@ describe('a registry that answers one byte a second', () => {
     const image = fixtures.small.oci;
     const expected = await cleanArchive(image, 'as-pulled');
     const layer = bigLayer(image);
-    proxy.setPlan(once(`/blobs/${layer.digest}`, fault.drip(1000, 1)));
+    proxy.setPlan(once(`/blobs/${layer.digest}`, fault.drip(1000, 4)));
     const stalls: string[] = [];
     const { sink, bytes } = recordingSink();
     await pull([viaProxy(image)], sink, {
@@ -233,7 +233,7 @@ describe('a registry that answers one byte a second', () => {
     const image = fixtures.small.oci;
     const layer = bigLayer(image);
     // Each resumed request gets its first 100 bytes fast: far fewer than the layer needs in 5 resumes.
-    proxy.setPlan(always(`/blobs/${layer.digest}`, fault.drip(100, 1)));
+    proxy.setPlan(always(`/blobs/${layer.digest}`, fault.drip(100, 4)));
     const { sink, state } = recordingSink();
     await assert.rejects(
       pull([viaProxy(image)], sink, { layers: 'as-pulled', idleTimeoutMs: 1_000 }),

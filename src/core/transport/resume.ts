@@ -56,6 +56,7 @@ export async function* resumableBody(
     const reader = response.body.getReader();
     let windowStart = Date.now();
     let windowBytes = 0;
+    let lastByteAt = windowStart;
     const tooSlow = (): SkiffError => {
       const seconds = Math.round(idleTimeoutMs / 1000);
       return new SkiffError(
@@ -67,10 +68,13 @@ export async function* resumableBody(
       for (;;) {
         const left = Math.max(1, windowStart + idleTimeoutMs - Date.now());
         const { done, value } = await readWithin(reader, left, what).catch((error: unknown) => {
-          if (windowBytes > 0 && error instanceof SkiffError && error.code === 'timeout') throw tooSlow();
-          throw error;
+          if (!(error instanceof SkiffError && error.code === 'timeout')) throw error;
+          // Silent for the whole idle time is a stall of its own; bytes trickling in are too slow.
+          if (windowBytes > 0 && Date.now() - lastByteAt < idleTimeoutMs) throw tooSlow();
+          throw new SkiffError('timeout', `${what}: no data for ${Math.round(idleTimeoutMs / 1000)} s`);
         });
         if (done) break;
+        lastByteAt = Date.now();
         windowBytes += value.byteLength;
         if (Date.now() - windowStart >= idleTimeoutMs) {
           if (windowBytes < minWindowBytes) throw tooSlow();
