@@ -69,9 +69,10 @@ export async function* resumableBody(
         const left = Math.max(1, windowStart + idleTimeoutMs - Date.now());
         const { done, value } = await readWithin(reader, left, what).catch((error: unknown) => {
           if (!(error instanceof SkiffError && error.code === 'timeout')) throw error;
-          // Silent for the whole idle time is a stall of its own; bytes trickling in are too slow.
-          if (windowBytes > 0 && Date.now() - lastByteAt < idleTimeoutMs) throw tooSlow();
-          throw new SkiffError('timeout', `${what}: no data for ${Math.round(idleTimeoutMs / 1000)} s`);
+          // Mostly silent since the last byte is a stall of its own; bytes still trickling in are too slow.
+          const silence = windowBytes === 0 ? idleTimeoutMs : Date.now() - lastByteAt;
+          if (silence < idleTimeoutMs / 2) throw tooSlow();
+          throw new SkiffError('timeout', `${what}: no data for ${Math.max(1, Math.round(silence / 1000))} s`);
         });
         if (done) break;
         lastByteAt = Date.now();
