@@ -11,15 +11,15 @@ import type { TransportOptions } from '../../core/registry.ts';
 import { type ResolvedImage, resolve } from '../../core/resolve.ts';
 import { t } from '../i18n/index.svelte.ts';
 import { type Advice, adviceFor, choosablePlatform } from '../lib/advice.ts';
-import { pageSha256 } from '../lib/hashing.ts';
+import { pageSha256 } from '../engine/hashing.ts';
 import { absoluteRelay } from '../lib/config.ts';
 import { RateMeter, etaSeconds } from '../lib/format.ts';
 import { archiveName, imageFileStem, uniqueNames } from '../lib/names.ts';
 import { rememberRecent, readRecent } from '../lib/recent.ts';
-import { type SaveMethod, type SaveTarget, downloadMethod, openTarget, pickFile } from '../lib/save.ts';
-import { outputStream } from '../lib/sink.ts';
-import type { KitTar } from '../lib/zipkit.ts';
-import { writeArchive } from '../lib/engine.ts';
+import { type SaveMethod, type SaveTarget, downloadMethod, openTarget, pickFile } from '../engine/save.ts';
+import { outputStream } from '../engine/sink.ts';
+import type { KitTar } from '../engine/zipkit.ts';
+import { writeArchive } from '../engine/engine.ts';
 import { credentials } from './credentials.svelte.ts';
 import { settings } from './settings.svelte.ts';
 
@@ -73,7 +73,8 @@ export interface Done {
   method: SaveMethod;
   fileName: string;
   size: number;
-  sha256: string;
+  /** The whole file's sha256, when it was computed (the setting, or a zip kit). */
+  sha256?: string;
   images: PulledImage[];
   notes: string[];
   tars?: KitTar[];
@@ -240,6 +241,7 @@ class Session {
         if (seq !== this.resolveSeq || isSkiffError(error, 'aborted')) return undefined;
         const advice = adviceFor(error, t(), {
           relay: this.relayShown(),
+          reference,
           hadCredentials: !!credentials.lookup(reference.registry),
         });
         this.resolveState = { status: 'error', advice };
@@ -339,6 +341,7 @@ class Session {
       } catch (error) {
         this.failure = adviceFor(error, t(), {
           relay: this.relayShown(),
+          reference,
           hadCredentials: !!credentials.lookup(reference.registry),
         });
         return;
@@ -457,7 +460,8 @@ class Session {
       const fileName = handle?.name ?? suggested;
       const images = items.map((q) => q.resolved);
       const sha256 = await pageSha256();
-      const hash = await sha256();
+      // The zip kit always carries its own checksum; a tar only when the setting asks for one.
+      const hash = kind === 'zip' || settings.current.hashFile ? await sha256() : undefined;
       const progress = new ProgressTracker(kind, images);
       let written = 0;
       const publish = () => {
@@ -492,7 +496,7 @@ class Session {
         },
       };
       const stall = settings.host.stallTimeoutSeconds;
-      const idle = stall ? { idleTimeoutMs: stall * 1000 } : {};
+      const idle = { ...(stall ? { idleTimeoutMs: stall * 1000 } : {}), parallel: settings.current.parallel };
       let done: Done;
       if (kind === 'zip') {
         const stems = items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== ''));
@@ -507,7 +511,7 @@ class Session {
           method,
           fileName,
           size: written,
-          sha256: await hash.digest(),
+          sha256: await hash?.digest(),
           tars: kit.tars,
           images: kit.results.flatMap((r) => r.images),
           notes: kit.results.flatMap((r) => r.notes),
@@ -523,7 +527,7 @@ class Session {
           method,
           fileName,
           size: written,
-          sha256: await hash.digest(),
+          sha256: await hash?.digest(),
           images: result.images,
           notes: result.notes,
         };

@@ -18,6 +18,10 @@ export interface ResumeOptions {
   minBytesPerSecond?: number;
   /** Told why the body is being picked up again (a stall or a cut), and `undefined` once bytes flow again. */
   onStall?: (reason: string | undefined) => void;
+  /** Start reading here instead of at 0 (what came before was had another way). */
+  start?: number;
+  /** Called once per request made. */
+  onRequest?: () => void;
 }
 
 /**
@@ -32,12 +36,11 @@ export async function* resumableBody(
   const { size, what, signal } = options;
   const maxResumes = options.maxResumes ?? 5;
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  const minRate = options.minBytesPerSecond ?? 1024;
-  const minWindowBytes = (minRate * idleTimeoutMs) / 1000;
-  let offset = 0;
+  let offset = options.start ?? 0;
   let stalled = false;
   let resumes = 0;
-  let response = await open(0);
+  options.onRequest?.();
+  let response = await open(offset);
   for (;;) {
     let skip = 0;
     if (offset > 0) {
@@ -54,34 +57,11 @@ export async function* resumableBody(
     }
     if (!response.body) throw new SkiffError('network', `${what}: the response has no body`);
     const reader = response.body.getReader();
-    let windowStart = Date.now();
-    let windowBytes = 0;
-    let lastByteAt = windowStart;
-    const tooSlow = (): SkiffError => {
-      const seconds = Math.round(idleTimeoutMs / 1000);
-      return new SkiffError(
-        'timeout',
-        `${what}: stalled, only ${windowBytes} bytes in ${seconds} s (less than ${minRate} bytes a second) after ${offset} of ${size} bytes`,
-      );
-    };
+    const watch = new StallWatch(reader, idleTimeoutMs, options.minBytesPerSecond, what, () => `${offset} of ${size}`);
     try {
       for (;;) {
-        const left = Math.max(1, windowStart + idleTimeoutMs - Date.now());
-        const { done, value } = await readWithin(reader, left, what).catch((error: unknown) => {
-          if (!(error instanceof SkiffError && error.code === 'timeout')) throw error;
-          // Mostly silent since the last byte is a stall of its own; bytes still trickling in are too slow.
-          const silence = windowBytes === 0 ? idleTimeoutMs : Date.now() - lastByteAt;
-          if (silence < idleTimeoutMs / 2) throw tooSlow();
-          throw new SkiffError('timeout', `${what}: no data for ${Math.max(1, Math.round(silence / 1000))} s`);
-        });
+        const { done, value } = await watch.read();
         if (done) break;
-        lastByteAt = Date.now();
-        windowBytes += value.byteLength;
-        if (Date.now() - windowStart >= idleTimeoutMs) {
-          if (windowBytes < minWindowBytes) throw tooSlow();
-          windowStart = Date.now();
-          windowBytes = 0;
-        }
         if (stalled) {
           stalled = false;
           options.onStall?.(undefined);
@@ -120,12 +100,63 @@ export async function* resumableBody(
       stalled = true;
       options.onStall?.(`${(error as Error).message}; trying again (${resumes} of ${maxResumes})`);
       try {
+        options.onRequest?.();
         response = await open(offset);
       } catch (reopenError) {
         if (signal?.aborted) throw abortError(signal);
         throw reopenError instanceof SkiffError ? reopenError : networkError('http://registry', reopenError);
       }
     }
+  }
+}
+
+/**
+ * Reads a body chunk by chunk and gives up (a `timeout` SkiffError, which callers resume) when nothing comes
+ * for the idle time, or when less than the minimum rate (default 1024 B/s) arrives over it: an idle timer
+ * alone is reset by every byte, so a registry dripping one byte a second would never end.
+ */
+export class StallWatch {
+  private windowStart = Date.now();
+  private windowBytes = 0;
+  private lastByteAt = this.windowStart;
+  private readonly minRate: number;
+
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly idleTimeoutMs: number,
+    minBytesPerSecond: number | undefined,
+    private readonly what: string,
+    /** Where the read is, for the message: `N of M`. */
+    private readonly where: () => string,
+  ) {
+    this.minRate = minBytesPerSecond ?? 1024;
+  }
+
+  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const left = Math.max(1, this.windowStart + this.idleTimeoutMs - Date.now());
+    const result = await readWithin(this.reader, left, this.what).catch((error: unknown) => {
+      if (!(error instanceof SkiffError && error.code === 'timeout')) throw error;
+      // Mostly silent since the last byte is a stall of its own; bytes still trickling in are too slow.
+      const silence = this.windowBytes === 0 ? this.idleTimeoutMs : Date.now() - this.lastByteAt;
+      if (silence < this.idleTimeoutMs / 2) throw this.tooSlow();
+      throw new SkiffError('timeout', `${this.what}: no data for ${Math.max(1, Math.round(silence / 1000))} s`);
+    });
+    if (result.done) return result;
+    this.lastByteAt = Date.now();
+    this.windowBytes += result.value.byteLength;
+    if (this.lastByteAt - this.windowStart >= this.idleTimeoutMs) {
+      if (this.windowBytes < (this.minRate * this.idleTimeoutMs) / 1000) throw this.tooSlow();
+      this.windowStart = this.lastByteAt;
+      this.windowBytes = 0;
+    }
+    return result;
+  }
+
+  private tooSlow(): SkiffError {
+    return new SkiffError(
+      'timeout',
+      `${this.what}: stalled, only ${this.windowBytes} bytes in ${Math.round(this.idleTimeoutMs / 1000)} s (less than ${this.minRate} bytes a second) after ${this.where()} bytes`,
+    );
   }
 }
 

@@ -21,7 +21,14 @@ export interface PortableTransport {
 }
 
 export type EngineJob =
-  | { kind: 'tar'; images: PortableImage[]; layers: LayerMode; transport: PortableTransport; idleTimeoutMs?: number }
+  | {
+      kind: 'tar';
+      images: PortableImage[];
+      layers: LayerMode;
+      transport: PortableTransport;
+      idleTimeoutMs?: number;
+      parallel?: number;
+    }
   | {
       kind: 'zip';
       images: PortableImage[];
@@ -29,6 +36,7 @@ export type EngineJob =
       layers: LayerMode;
       transport: PortableTransport;
       idleTimeoutMs?: number;
+      parallel?: number;
     };
 
 /** `hashPort` reaches the page's hashing thread (see hashing.ts); without it the worker hashes on its own. */
