@@ -7,9 +7,9 @@
  * are mounted, and uncompressed layers are gzipped on the way by default, as `docker push` does; the
  * config is pushed byte for byte, so the image ID stays the one in the archive.
  */
-import { Deflate } from 'pako';
 import type { ArchiveContents, ArchiveImageEntry, ArchiveLayer } from './archive-read.ts';
 import type { Decoder } from './codecs/decoder.ts';
+import { gzipChunks } from './codecs/gzip.ts';
 import { GunzipDecoder } from './codecs/gunzip.ts';
 import { type Sha256Factory, createSha256, sha256Of, verifyDigest } from './codecs/sha256.ts';
 import { ZstdDecoder } from './codecs/zstd.ts';
@@ -24,7 +24,7 @@ export interface PushOptions extends TransportOptions {
   signal?: AbortSignal;
   /** Gzip uncompressed layers on the way (default true, like `docker push`); false pushes them as they are. */
   compress?: boolean;
-  /** gzip level for that (default 6, gzip's own default). */
+  /** gzip level for that (default 6, zlib's own; the runtime's CompressionStream does it, others go through pako). */
   gzipLevel?: number;
   /** Upload chunk size (default 4 MiB: GHCR refuses more). */
   chunkBytes?: number;
@@ -302,47 +302,32 @@ class PushRun {
             : undefined;
       const diffHash = decoder ? await sha256() : fileHash;
       const uploadHash = recompress ? await sha256() : fileHash;
-      let pending: Uint8Array[] = [];
-      const deflate = recompress ? new Deflate({ gzip: true, level: level as 6, chunkSize: 1024 * 1024 }) : undefined;
-      if (deflate) deflate.onData = (chunk) => void pending.push(chunk);
-      let uploadSize = 0;
       let read = 0;
-      const reader = layer.blob.slice(0, layer.size).getReader();
-      try {
-        for (;;) {
-          if (signal?.aborted) throw abortError(signal);
-          const { done, value } = await reader.read();
-          if (done) break;
-          read += value.byteLength;
-          if (read > layer.size) throw new SkiffError('size-mismatch', `${what} is longer than its tar entry`);
-          await fileHash.update(value);
-          if (decoder) for (const out of decoder.push(value)) await diffHash.update(out);
-          if (deflate) {
-            deflate.push(value, false);
-            const out = pending;
-            pending = [];
-            for (const chunk of out) {
-              await uploadHash.update(chunk);
-              uploadSize += chunk.byteLength;
-              yield chunk;
-            }
-          } else {
-            uploadSize += value.byteLength;
+      /** The layer file as read, hashed as it is and as it inflates. */
+      async function* fileChunks(): AsyncGenerator<Uint8Array> {
+        const reader = layer.blob.slice(0, layer.size).getReader();
+        try {
+          for (;;) {
+            if (signal?.aborted) throw abortError(signal);
+            const { done, value } = await reader.read();
+            if (done) break;
+            read += value.byteLength;
+            if (read > layer.size) throw new SkiffError('size-mismatch', `${what} is longer than its tar entry`);
+            await fileHash.update(value);
+            if (decoder) for (const out of decoder.push(value)) await diffHash.update(out);
             yield value;
+            onRead(value.byteLength);
           }
-          onRead(value.byteLength);
+          if (decoder) for (const out of decoder.finish()) await diffHash.update(out);
+        } finally {
+          reader.cancel().catch(() => {});
         }
-        if (decoder) for (const out of decoder.finish()) await diffHash.update(out);
-        if (deflate) {
-          deflate.push(new Uint8Array(0), true);
-          for (const chunk of pending) {
-            await uploadHash.update(chunk);
-            uploadSize += chunk.byteLength;
-            yield chunk;
-          }
-        }
-      } finally {
-        reader.cancel().catch(() => {});
+      }
+      let uploadSize = 0;
+      for await (const chunk of recompress ? gzipChunks(fileChunks(), level) : fileChunks()) {
+        if (recompress) await uploadHash.update(chunk);
+        uploadSize += chunk.byteLength;
+        yield chunk;
       }
       const file = await fileHash.digest();
       const diff = decoder ? await diffHash.digest() : file;
