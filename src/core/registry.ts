@@ -4,6 +4,7 @@
  */
 import { readAtMost, readTextAtMost } from './bytes.ts';
 import { SkiffError, abortError } from './errors.ts';
+import { MAX_MANIFEST_BYTES } from './manifest.ts';
 import { MANIFEST_ACCEPT } from './media-types.ts';
 import { isLoopbackHost, registryApiHost } from './reference.ts';
 import { type Credentials, RegistryAuth, summarize } from './transport/auth.ts';
@@ -76,14 +77,14 @@ export class RegistryClient {
       { headers: { accept: MANIFEST_ACCEPT }, ...(signal ? { signal } : {}) },
       what,
     );
-    const bytes = await readLimited(response, 4 * 1024 * 1024, what);
+    const bytes = await readLimited(response, MAX_MANIFEST_BYTES, what);
     return { bytes, contentType: response.headers.get('content-type') };
   }
 
-  /** A small blob (a config) read whole. */
+  /** A small blob (a config) read whole; a config is JSON held to the manifests' bound. */
   async getSmallBlob(repository: string, digest: string, size: number, signal?: AbortSignal): Promise<Uint8Array> {
     const response = await this.openBlob(repository, digest, 0, signal);
-    return readLimited(response, Math.min(size, 4 * 1024 * 1024), `Blob ${digest}`);
+    return readLimited(response, Math.min(size, MAX_MANIFEST_BYTES), `Blob ${digest}`);
   }
 
   /** Opens a blob for streaming, from `offset` on (Range), following redirects to a CDN without credentials. */
@@ -126,7 +127,7 @@ export class RegistryClient {
     const response = await this.request(`/v2/${repository}/tags/list?n=1000`, signal ? { signal } : {}, what);
     let body: { tags?: unknown } = {};
     try {
-      body = JSON.parse(new TextDecoder().decode(await readLimited(response, 4 * 1024 * 1024, what)));
+      body = JSON.parse(new TextDecoder().decode(await readLimited(response, MAX_MANIFEST_BYTES, what)));
     } catch (error) {
       if (error instanceof SkiffError && error.code !== 'bad-manifest') throw error;
     }

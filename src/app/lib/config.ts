@@ -4,7 +4,7 @@
  * in this browser. Everything read from outside is checked field by field; unknown keys are ignored.
  */
 import type { LayerMode } from '../../core/pull.ts';
-import { isRecord } from './storage.ts';
+import { isRecord } from '../../core/json.ts';
 
 export type SaveMethodChoice = 'auto' | 'stream' | 'blob';
 

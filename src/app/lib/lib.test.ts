@@ -165,7 +165,7 @@ describe('offline kit scripts', () => {
   ];
   it('lists sums in sha256sum format and quotes names for each shell', () => {
     assert.equal(sha256sums(tars), `${'ab'.repeat(32)}  a_v1.tar\n${'cd'.repeat(32)}  it's.tar\n`);
-    assert.match(loadSh(tars), /for file in 'a_v1\.tar' 'it'\\''s\.tar'; do/);
+    assert.match(loadSh(tars), /for file in a_v1\.tar 'it'\\''s\.tar'; do/);
     assert.match(loadPs1(tars), /@\('a_v1\.tar', 'it''s\.tar'\)/);
   });
 });
