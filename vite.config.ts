@@ -5,7 +5,7 @@ import { type Plugin, defineConfig } from 'vite';
 
 const require = createRequire(import.meta.url);
 
-/** Where StreamSaver's helper page and service worker go, relative to index.html (see src/app/lib/save.ts). */
+/** Where StreamSaver's helper page and service worker go, relative to index.html (see src/app/engine/save.ts). */
 const STREAMSAVER_DIR = 'streamsaver';
 
 /**

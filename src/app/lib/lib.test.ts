@@ -10,8 +10,8 @@ import { adviceFor, choosablePlatform } from './advice.ts';
 import { absoluteRelay, isRelayUrl, loadHostConfig, parseHostList, sanitizeSettings } from './config.ts';
 import { formatBytes, formatDuration } from './format.ts';
 import { archiveName, imageFileStem, safeName, uniqueNames } from './names.ts';
-import { outputStream } from './sink.ts';
-import { loadPs1, loadSh, sha256sums } from './zipkit.ts';
+import { outputStream } from '../engine/sink.ts';
+import { loadPs1, loadSh, sha256sums } from '../engine/zipkit.ts';
 
 describe('file names', () => {
   const amd64 = { os: 'linux', architecture: 'amd64' };

@@ -7,7 +7,7 @@
  * - 'blob': the file is gathered as a Blob of chunk Blobs and saved at the end; works anywhere, holds the
  *   whole file until then.
  */
-import type { SaveMethodChoice } from './config.ts';
+import type { SaveMethodChoice } from '../lib/config.ts';
 
 export type SaveMethod = 'fsaccess' | 'stream' | 'blob';
 
