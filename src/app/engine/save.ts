@@ -30,7 +30,8 @@ declare global {
   }
 }
 
-/** Where StreamSaver's helper page and worker are served from (copied there at build time). */
+/** Where StreamSaver's helper page and worker are served from, relative to index.html (vite.config.ts copies
+ *  them there at build time). */
 export const STREAMSAVER_DIR = 'streamsaver/';
 
 /** Service workers need a secure context; transferable streams carry the data to the worker. */
@@ -96,7 +97,10 @@ export async function openTarget(
 
 async function streamTarget(fileName: string): Promise<SaveTarget> {
   const streamSaver = (await import('streamsaver')).default;
-  streamSaver.mitm = new URL(`${STREAMSAVER_DIR}mitm.html?version=2.0.0`, document.baseURI).href;
+  streamSaver.mitm = new URL(
+    `${STREAMSAVER_DIR}mitm.html?version=${import.meta.env.STREAMSAVER_VERSION}`,
+    document.baseURI,
+  ).href;
   const writable = streamSaver.createWriteStream(fileName) as WritableStream<Uint8Array>;
   const stopKeepAlive = keepWorkerAlive();
   return { method: 'stream', writable, dispose: stopKeepAlive };
