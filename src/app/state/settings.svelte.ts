@@ -39,7 +39,7 @@ class SettingsState {
 
 /** The host's fields that are not user settings stay out of them. */
 function stripLanguage(host: HostConfig): Partial<Settings> {
-  const { language: _language, stallTimeoutSeconds: _stall, ...rest } = host;
+  const { language: _language, stallTimeoutSeconds: _stall, writeTimeoutSeconds: _write, ...rest } = host;
   return rest;
 }
 
