@@ -113,6 +113,15 @@ describe('advice', () => {
       en.advice.unauthorized,
     );
   });
+  it('says a stopped file is incomplete, and what a Firefox cancel leaves in Downloads', () => {
+    const stalled = adviceFor(new FileStalledError(5, 512), en);
+    assert.match(stalled.lines[0]!, /nothing for 5 s.*incomplete/);
+    assert.equal(stalled.cancelled, undefined);
+    const aborted = new SkiffError('aborted', 'The pull was cancelled.');
+    assert.deepEqual(adviceFor(aborted, en).lines, [en.cancelled]);
+    assert.deepEqual(adviceFor(aborted, en, { cancelLeavesFiles: true }).lines, [en.cancelled, en.cancelledFiles]);
+    assert.match(adviceFor(aborted, zh, { cancelLeavesFiles: true }).lines[1]!, /\.part/);
+  });
   it('lists the platforms that exist', () => {
     const advice = adviceFor(
       new SkiffError('platform-not-found', 'No image for linux/s390x here.', {
