@@ -9,10 +9,18 @@ import type { ResolvedImage } from '../../core/resolve.ts';
 import { WRITE_CHUNK } from './sink.ts';
 import { type KitResult, writeKit } from './zipkit.ts';
 
-/** `idleTimeoutMs`: a layer download that sends nothing for this long is cut and resumed (engine default if unset). */
+/** `idleTimeoutMs`: a layer download that sends nothing for this long is cut and resumed; `parallel`: blob
+ *  requests at once (engine defaults if unset). */
 export type ArchiveJob =
-  | { kind: 'tar'; images: ResolvedImage[]; layers: LayerMode; idleTimeoutMs?: number }
-  | { kind: 'zip'; images: ResolvedImage[]; tarNames: string[]; layers: LayerMode; idleTimeoutMs?: number };
+  | { kind: 'tar'; images: ResolvedImage[]; layers: LayerMode; idleTimeoutMs?: number; parallel?: number }
+  | {
+      kind: 'zip';
+      images: ResolvedImage[];
+      tarNames: string[];
+      layers: LayerMode;
+      idleTimeoutMs?: number;
+      parallel?: number;
+    };
 
 export type ArchiveResult<J extends ArchiveJob> = J extends { kind: 'zip' } ? KitResult : PullResult;
 
@@ -30,7 +38,10 @@ export function writeArchiveJob(
   sink: WritableStream<Uint8Array>,
   options: JobOptions,
 ): Promise<PullResult | KitResult> {
-  const idle = job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {};
+  const idle = {
+    ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
+    ...(job.parallel ? { parallel: job.parallel } : {}),
+  };
   if (job.kind === 'tar') {
     return pull(job.images, sink, {
       layers: job.layers,

@@ -22,7 +22,14 @@ export interface PortableTransport {
 }
 
 export type EngineJob =
-  | { kind: 'tar'; images: PortableImage[]; layers: LayerMode; transport: PortableTransport; idleTimeoutMs?: number }
+  | {
+      kind: 'tar';
+      images: PortableImage[];
+      layers: LayerMode;
+      transport: PortableTransport;
+      idleTimeoutMs?: number;
+      parallel?: number;
+    }
   | {
       kind: 'zip';
       images: PortableImage[];
@@ -30,6 +37,7 @@ export type EngineJob =
       layers: LayerMode;
       transport: PortableTransport;
       idleTimeoutMs?: number;
+      parallel?: number;
     };
 
 /** `hashPort` reaches the page's hashing thread (see hashing.ts); without it the worker hashes on its own. */

@@ -67,7 +67,10 @@ function portableJob(job: ArchiveJob, transport: ArchiveOptions['transport']): E
     ...(transport.dockerHubMirror ? { dockerHubMirror: transport.dockerHubMirror } : {}),
   };
   const images = job.images.map(portableImage);
-  const idle = job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {};
+  const idle = {
+    ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
+    ...(job.parallel ? { parallel: job.parallel } : {}),
+  };
   return job.kind === 'tar'
     ? { kind: 'tar', images, layers: job.layers, transport: portable, ...idle }
     : { kind: 'zip', images, tarNames: [...job.tarNames], layers: job.layers, transport: portable, ...idle };

@@ -81,7 +81,8 @@ export interface Done {
   method: SaveMethod;
   fileName: string;
   size: number;
-  sha256: string;
+  /** The whole file's sha256, when it was computed (the setting, or a zip kit). */
+  sha256?: string;
   images: PulledImage[];
   notes: string[];
   tars?: KitTar[];
@@ -248,6 +249,7 @@ class Session {
         if (seq !== this.resolveSeq || isSkiffError(error, 'aborted')) return undefined;
         const advice = adviceFor(error, t(), {
           relay: this.relayShown(),
+          reference,
           hadCredentials: !!credentials.lookup(reference.registry),
         });
         this.resolveState = { status: 'error', advice };
@@ -347,6 +349,7 @@ class Session {
       } catch (error) {
         this.failure = adviceFor(error, t(), {
           relay: this.relayShown(),
+          reference,
           hadCredentials: !!credentials.lookup(reference.registry),
         });
         return;
@@ -465,7 +468,8 @@ class Session {
       const fileName = handle?.name ?? suggested;
       const images = items.map((q) => q.resolved);
       const sha256 = await pageSha256();
-      const hash = await sha256();
+      // The zip kit always carries its own checksum; a tar only when the setting asks for one.
+      const hash = kind === 'zip' || settings.current.hashFile ? await sha256() : undefined;
       const progress = new ProgressTracker(kind, images);
       let written = 0;
       const publish = () => {
@@ -506,7 +510,7 @@ class Session {
         },
       };
       const stall = settings.host.stallTimeoutSeconds;
-      const idle = stall ? { idleTimeoutMs: stall * 1000 } : {};
+      const idle = { ...(stall ? { idleTimeoutMs: stall * 1000 } : {}), parallel: settings.current.parallel };
       let done: Done;
       if (kind === 'zip') {
         const stems = items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== ''));
@@ -521,7 +525,7 @@ class Session {
           method,
           fileName,
           size: written,
-          sha256: await hash.digest(),
+          sha256: await hash?.digest(),
           tars: kit.tars,
           images: kit.results.flatMap((r) => r.images),
           notes: kit.results.flatMap((r) => r.notes),
@@ -537,7 +541,7 @@ class Session {
           method,
           fileName,
           size: written,
-          sha256: await hash.digest(),
+          sha256: await hash?.digest(),
           images: result.images,
           notes: result.notes,
         };
