@@ -97,7 +97,8 @@ export function pickFile(suggestedName: string, kind: 'tar' | 'zip'): Promise<Fi
 
 /**
  * Opens the file. `size`, when known before the first byte (an as-pulled tar), goes to the browser with a
- * streamed download (Content-Length), so a download that stops short is shown as failed, not finished.
+ * streamed download (Content-Length), so the browser can tell a download that stops short from a finished
+ * one. (Firefox ESR 153 still renames a file whose worker it stopped to its final name; see sink.ts.)
  */
 export async function openTarget(
   method: SaveMethod,
