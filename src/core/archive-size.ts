@@ -4,12 +4,12 @@
  * service-worker download sends it as Content-Length), and a file cut short can never look finished.
  * Uncompressed mode has no such size: inflated layer sizes are only learned while pulling.
  *
- * It writes the same archive with the same ArchiveWriter and TarWriter, blob contents left out, so headers
- * and index files are counted by the code that writes them; the order of calls follows PullRun.run, and
- * archive-size.test.ts holds the two to the same bytes.
+ * It writes the same archive with the same ArchiveWriter, TarWriter, writeManifest and describeImage, blob
+ * contents left out, so headers and index files are counted by the code that writes them; the order of
+ * calls follows the pull's run (pull/run.ts), and archive-size.test.ts holds the two to the same bytes.
  */
 import { ArchiveWriter } from './archive.ts';
-import { familiarName } from './reference.ts';
+import { describeImage, writeManifest } from './pull/image-out.ts';
 import type { ResolvedImage } from './resolve.ts';
 import { TarWriter } from './tar.ts';
 
@@ -28,22 +28,9 @@ export async function asPulledArchiveSize(images: ResolvedImage[]): Promise<numb
         await entry.write(left >= ZEROS.byteLength ? ZEROS : ZEROS.subarray(0, left));
       await entry.end();
     }
-    await archive.addBlob(image.manifest.digest, image.manifest.bytes);
-    const { reference } = image;
-    const tagged = reference.tag !== undefined;
-    archive.addImage({
-      repoTags: tagged ? [`${familiarName(reference)}:${reference.tag}`] : [],
-      ...(tagged
-        ? { fullName: `${reference.registry}/${reference.repository}:${reference.tag}`, tag: reference.tag }
-        : {}),
-      configDigest: image.config.digest,
-      layerDigests: image.layers.map((l) => l.descriptor.digest),
-      manifest: {
-        mediaType: image.manifest.mediaType,
-        digest: image.manifest.digest,
-        size: image.manifest.bytes.byteLength,
-      },
-    });
+    // as-pulled keeps every layer as served, so the registry's own manifest goes in.
+    const layers = image.layers.map(({ descriptor }) => ({ descriptor, asServed: true }));
+    archive.addImage(describeImage(image, await writeManifest(archive, image, layers)).entry);
   }
   await archive.finish();
   return tar.bytesWritten;
