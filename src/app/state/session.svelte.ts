@@ -661,6 +661,7 @@ class ProgressTracker {
           size: layer.size,
           received: Math.min(layer.received, layer.size),
           state: layer.state,
+          ...(layer.stalled ? { stalled: layer.stalled } : {}),
           ...(speed !== undefined ? { speed, eta: etaSeconds(layer.size - layer.received, speed) } : {}),
         });
       });
