@@ -4,6 +4,7 @@
  */
 import { readAtMost, readTextAtMost } from './bytes.ts';
 import { SkiffError, abortError } from './errors.ts';
+import { MAX_MANIFEST_BYTES } from './manifest.ts';
 import { MANIFEST_ACCEPT } from './media-types.ts';
 import { isLoopbackHost, registryApiHost } from './reference.ts';
 import { type Credentials, RegistryAuth, summarize } from './transport/auth.ts';
@@ -151,13 +152,13 @@ export class RegistryClient {
       { headers: { accept: MANIFEST_ACCEPT }, ...(signal ? { signal } : {}) },
       what,
       async (response) => ({
-        bytes: await this.readLimited(response, 4 * 1024 * 1024, what),
+        bytes: await this.readLimited(response, MAX_MANIFEST_BYTES, what),
         contentType: response.headers.get('content-type'),
       }),
     );
   }
 
-  /** A small blob (a config) read whole. */
+  /** A small blob (a config) read whole; a config is JSON held to the manifests' bound. */
   async getSmallBlob(
     repository: string,
     digest: string,
@@ -166,7 +167,7 @@ export class RegistryClient {
     what = `Blob ${digest}`,
   ): Promise<Uint8Array> {
     return this.readWhole(`/v2/${repository}/blobs/${digest}`, signal ? { signal } : {}, what, (response) =>
-      this.readLimited(response, Math.min(size, 4 * 1024 * 1024), what),
+      this.readLimited(response, Math.min(size, MAX_MANIFEST_BYTES), what),
     );
   }
 
@@ -351,7 +352,7 @@ export class RegistryClient {
   async listTags(repository: string, signal?: AbortSignal): Promise<string[]> {
     const what = `Tags of ${repository}`;
     const bytes = await this.readWhole(`/v2/${repository}/tags/list?n=1000`, signal ? { signal } : {}, what, (r) =>
-      this.readLimited(r, 4 * 1024 * 1024, what),
+      this.readLimited(r, MAX_MANIFEST_BYTES, what),
     );
     let body: { tags?: unknown } = {};
     try {

@@ -36,8 +36,16 @@ export const en = {
     stream:
       'Streamed to your downloads folder as it arrives (service worker). No size limit; keep this tab open until it finishes.',
     fsaccess: 'Written straight to the file you chose (File System Access). No size limit.',
-    blob: 'Held in the browser until complete, then saved (Blob). Works on plain-HTTP pages; large images (over about 2 GB) may fail — serve this page over HTTPS or from localhost to stream instead.',
-    blobInsecure: 'This page is not served over HTTPS, so streaming to disk is not available here.',
+    blob: 'Held in the browser until complete, then saved (Blob). Large images (over about 2 GB) may fail.',
+    blobInsecure:
+      'This page is not served over HTTPS, so streaming to disk is not available here; serve it over HTTPS or from localhost to stream.',
+    blobBrowser: 'This browser cannot stream a download to disk from a web page.',
+  },
+  /** Shown while a download runs, by how it is saved: what leaving the page does to it. */
+  leaving: {
+    stream: 'Leaving or reloading this page ends the download; the browser then shows the unfinished file as failed.',
+    fsaccess: 'Leaving or reloading this page ends the download; the unfinished file is discarded.',
+    blob: 'Leaving or reloading this page loses the download: nothing is saved until it is complete.',
   },
   methodLabel: 'Saving',
 
@@ -129,6 +137,8 @@ export const en = {
   untagged: '(untagged)',
 
   cancelled: 'Cancelled. The unfinished file was abandoned; the browser shows it as failed or removes it.',
+  cancelledFiles:
+    'Firefox may leave an empty file under the final name and a .part file in your Downloads folder: delete both.',
 
   errorTitle: 'That did not work',
   technical: 'Details',
@@ -198,6 +208,8 @@ export const en = {
     reference: 'That is not a valid image name.',
     saveAborted: 'No file was chosen, so nothing was downloaded.',
     saveFailed: 'The file could not be written: the browser stopped the download, or the disk is full.',
+    saveStalled: (seconds: number) =>
+      `The browser stopped taking the file (nothing for ${seconds} s), so the download was ended. The file in your Downloads folder is incomplete, even if the browser lists it as finished: delete it and download again.`,
     unknown: 'Something unexpected went wrong.',
   },
 

@@ -58,8 +58,14 @@ export const zh: Messages = {
   method: {
     stream: '边下载边写入下载文件夹（Service Worker）。没有大小限制；完成前请保持此标签页打开。',
     fsaccess: '直接写入您选择的文件（File System Access）。没有大小限制。',
-    blob: '先在浏览器中保存完整文件，完成后再下载（Blob）。适用于纯 HTTP 页面；较大的镜像（约 2 GB 以上）可能失败——通过 HTTPS 或 localhost 打开本页即可改为流式保存。',
-    blobInsecure: '本页不是通过 HTTPS 打开的，因此无法边下载边写入磁盘。',
+    blob: '先在浏览器中保存完整文件，完成后再下载（Blob）。较大的镜像（约 2 GB 以上）可能失败。',
+    blobInsecure: '本页不是通过 HTTPS 打开的，因此无法边下载边写入磁盘；通过 HTTPS 或 localhost 打开本页即可流式保存。',
+    blobBrowser: '此浏览器无法从网页把下载边接收边写入磁盘。',
+  },
+  leaving: {
+    stream: '离开或刷新本页会结束下载；浏览器随后会把未完成的文件显示为失败。',
+    fsaccess: '离开或刷新本页会结束下载；未完成的文件会被丢弃。',
+    blob: '离开或刷新本页会丢失此次下载：完成之前不会保存任何内容。',
   },
   methodLabel: '保存方式',
 
@@ -149,6 +155,7 @@ export const zh: Messages = {
   untagged: '（无标签）',
 
   cancelled: '已取消。未完成的文件已放弃，浏览器会将其标为失败或删除。',
+  cancelledFiles: 'Firefox 可能会在下载文件夹中留下一个同名的空文件和一个 .part 文件：请把两个都删除。',
 
   errorTitle: '操作未成功',
   technical: '详细信息',
@@ -207,6 +214,8 @@ export const zh: Messages = {
     reference: '这不是有效的镜像名称。',
     saveAborted: '没有选择保存位置，因此没有下载。',
     saveFailed: '无法写入文件：浏览器中止了下载，或者磁盘已满。',
+    saveStalled: (seconds: number) =>
+      `浏览器已停止接收文件（${seconds} 秒内没有接收任何数据），因此下载已结束。下载文件夹中的文件不完整（即使浏览器显示已完成）：请删除它并重新下载。`,
     unknown: '发生了意外错误。',
   },
 
