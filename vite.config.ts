@@ -2,11 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { type Plugin, defineConfig } from 'vite';
+import { STREAMSAVER_DIR } from './src/app/engine/save.ts';
 
 const require = createRequire(import.meta.url);
-
-/** Where StreamSaver's helper page and service worker go, relative to index.html (see src/app/engine/save.ts). */
-const STREAMSAVER_DIR = 'streamsaver';
+const STREAMSAVER_VERSION: string = require('streamsaver/package.json').version;
 
 /**
  * StreamSaver's `mitm.html` and `sw.js`, taken from node_modules at build time (never committed copies) and
@@ -24,7 +23,7 @@ function streamSaverFiles(): Record<string, string> {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="referrer" content="no-referrer">
 <title>StreamSaver</title>
-<!-- StreamSaver ${require('streamsaver/package.json').version} mitm.html, its script moved to mitm.js. MIT License, Jimmy Wärting. -->
+<!-- StreamSaver ${STREAMSAVER_VERSION} mitm.html, its script moved to mitm.js. MIT License, Jimmy Wärting. -->
 <script src="mitm.js"></script>
 `;
   return {
@@ -40,12 +39,12 @@ function streamSaver(): Plugin {
     name: 'skiff-streamsaver',
     generateBundle() {
       for (const [name, source] of Object.entries(streamSaverFiles())) {
-        this.emitFile({ type: 'asset', fileName: `${STREAMSAVER_DIR}/${name}`, source });
+        this.emitFile({ type: 'asset', fileName: `${STREAMSAVER_DIR}${name}`, source });
       }
     },
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
-        const name = /\/streamsaver\/([a-z.]+)(?:\?|$)/.exec(req.url ?? '')?.[1];
+        const name = new RegExp(`/${STREAMSAVER_DIR}([a-z.]+)(?:\\?|$)`).exec(req.url ?? '')?.[1];
         const source = name ? streamSaverFiles()[name] : undefined;
         if (!name || source === undefined) return next();
         res.setHeader('content-type', types[name.split('.').pop()!] ?? 'application/octet-stream');
@@ -71,4 +70,7 @@ export default defineConfig({
   build: { target: 'es2022', sourcemap: true },
   // The sha256 worker imports modules; the page starts it with { type: 'module' }.
   worker: { format: 'es' },
+  // The version of the StreamSaver files copied above; the page asks for mitm.html?version=… so a new one is not
+  // served from a stale cache.
+  define: { 'import.meta.env.STREAMSAVER_VERSION': JSON.stringify(STREAMSAVER_VERSION) },
 });

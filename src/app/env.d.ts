@@ -1,6 +1,11 @@
 /// <reference types="svelte" />
 /// <reference types="vite/client" />
 
+interface ImportMetaEnv {
+  /** The installed streamsaver package's version (vite.config.ts). */
+  readonly STREAMSAVER_VERSION: string;
+}
+
 // StreamSaver ships no types; this is the part we use.
 declare module 'streamsaver' {
   const streamSaver: {

@@ -4,6 +4,7 @@
  */
 import { checkDigest } from './digest.ts';
 import { SkiffError } from './errors.ts';
+import { isRecord } from './json.ts';
 import { MediaType, layerCompression } from './media-types.ts';
 import { DEFAULT_PLATFORM, type Platform, formatPlatform, normalizePlatform, samePlatform } from './platform.ts';
 
@@ -47,10 +48,6 @@ export interface ImageConfig {
 
 type Json = Record<string, unknown>;
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function decodeJson(bytes: Uint8Array, what: string): Json {
   if (bytes.byteLength > MAX_MANIFEST_BYTES) {
     throw new SkiffError(
@@ -64,7 +61,7 @@ function decodeJson(bytes: Uint8Array, what: string): Json {
   } catch {
     throw new SkiffError('bad-manifest', `${what} is not valid JSON`);
   }
-  if (!isObject(value)) throw new SkiffError('bad-manifest', `${what} is JSON but not an object`);
+  if (!isRecord(value)) throw new SkiffError('bad-manifest', `${what} is JSON but not an object`);
   return value;
 }
 
@@ -80,14 +77,14 @@ function checkSize(value: unknown, what: string): number {
 
 function checkStringMap(value: unknown, what: string): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
-  if (!isObject(value) || !Object.values(value).every((v) => typeof v === 'string')) {
+  if (!isRecord(value) || !Object.values(value).every((v) => typeof v === 'string')) {
     throw new SkiffError('bad-manifest', `${what} must be an object of strings`);
   }
   return value as Record<string, string>;
 }
 
 function parseDescriptor(value: unknown, what: string): Descriptor {
-  if (!isObject(value)) throw new SkiffError('bad-manifest', `${what} is not an object`);
+  if (!isRecord(value)) throw new SkiffError('bad-manifest', `${what} is not an object`);
   const { mediaType, urls, platform } = value;
   if (typeof mediaType !== 'string' || mediaType.length === 0 || mediaType.length > 255) {
     throw new SkiffError('bad-manifest', `${what} has no valid mediaType`);
@@ -106,7 +103,7 @@ function parseDescriptor(value: unknown, what: string): Descriptor {
   const annotations = checkStringMap(value.annotations, `${what} annotations`);
   if (annotations) descriptor.annotations = annotations;
   if (platform !== undefined && platform !== null) {
-    if (!isObject(platform) || typeof platform.os !== 'string' || typeof platform.architecture !== 'string') {
+    if (!isRecord(platform) || typeof platform.os !== 'string' || typeof platform.architecture !== 'string') {
       throw new SkiffError('bad-manifest', `${what} has an invalid platform`);
     }
     descriptor.platform = {
@@ -194,17 +191,17 @@ export function parseManifest(bytes: Uint8Array, contentType?: string | null): I
 export function parseConfig(bytes: Uint8Array): ImageConfig {
   const json = decodeJson(bytes, 'The image config');
   const rootfs = json.rootfs;
-  if (!isObject(rootfs) || !Array.isArray(rootfs.diff_ids)) {
+  if (!isRecord(rootfs) || !Array.isArray(rootfs.diff_ids)) {
     throw new SkiffError('bad-manifest', 'The image config has no rootfs.diff_ids: it is not a container image config');
   }
   const diffIds = rootfs.diff_ids.map((d, i) => checkDigest(d, `diff_id ${i + 1} of the image config`));
-  const history = Array.isArray(json.history) ? json.history.filter(isObject) : [];
+  const history = Array.isArray(json.history) ? json.history.filter(isRecord) : [];
   return {
     os: typeof json.os === 'string' ? json.os : '',
     architecture: typeof json.architecture === 'string' ? json.architecture : '',
     ...(typeof json.variant === 'string' && json.variant ? { variant: json.variant } : {}),
     diffIds,
-    config: isObject(json.config) ? json.config : {},
+    config: isRecord(json.config) ? json.config : {},
     history: history as ImageConfig['history'],
     ...(typeof json.created === 'string' ? { created: json.created } : {}),
   };

@@ -49,6 +49,8 @@ export interface RelayConfig {
   allow: HostList;
   /** Hosts that may be (or resolve to) private, loopback or link-local addresses. They are allowed too. */
   allowPrivate: HostList;
+  /** Registries the relay may write to (blob uploads, manifest PUTs); none by default. They are allowed for reads too. */
+  allowPush: HostList;
   /** Hosts reached over plain http instead of https. */
   plainHttp: HostList;
   /** Origins whose pages may read answers: `'*'`, or a list; the relay's own origin is always allowed. */
@@ -69,6 +71,11 @@ export interface RelayConfig {
   tokenResponseLimit: number;
   /** Time allowed for upstream response headers, and for each gap between body chunks. */
   upstreamTimeoutMs: number;
+  /** Node server: open connections in all, and per peer address (not counted behind RELAY_CLIENT_IP_HEADER). */
+  maxConnections: number;
+  maxConnectionsPerClient: number;
+  /** Node server: time a client has to send a request's headers. */
+  headerTimeoutMs: number;
 }
 
 /** Values as they come from process.env or Workers bindings (a missing workerd `fromEnvironment` is null). */
@@ -78,6 +85,7 @@ export type RelayEnv = Readonly<Record<string, unknown>>;
 export const RELAY_ENV_VARS = [
   'RELAY_ALLOW',
   'RELAY_ALLOW_PRIVATE',
+  'RELAY_ALLOW_PUSH',
   'RELAY_PLAIN_HTTP',
   'RELAY_ORIGINS',
   'RELAY_DOCKERHUB_MIRROR',
@@ -85,6 +93,9 @@ export const RELAY_ENV_VARS = [
   'RELAY_CLIENT_IP_HEADER',
   'RELAY_RATE_LIMIT',
   'RELAY_CONCURRENCY',
+  'RELAY_MAX_CONNECTIONS',
+  'RELAY_MAX_CONNECTIONS_PER_CLIENT',
+  'RELAY_HEADER_TIMEOUT',
 ] as const;
 
 function text(env: RelayEnv, name: string): string | undefined {
@@ -141,6 +152,7 @@ export function relayConfigFromEnv(env: RelayEnv): RelayConfig {
           item.toLowerCase() === 'defaults' ? DEFAULT_ALLOW : [item],
         );
   const privateItems = splitList(text(env, 'RELAY_ALLOW_PRIVATE'));
+  const pushItems = splitList(text(env, 'RELAY_ALLOW_PUSH'));
 
   const originsText = text(env, 'RELAY_ORIGINS');
   const origins = originsText === '*' ? '*' : splitList(originsText).map((o) => origin(o, 'RELAY_ORIGINS'));
@@ -163,8 +175,9 @@ export function relayConfigFromEnv(env: RelayEnv): RelayConfig {
 
   return {
     prefix: '/relay',
-    allow: hostList('RELAY_ALLOW', [...allowItems, ...privateItems]),
+    allow: hostList('RELAY_ALLOW', [...allowItems, ...privateItems, ...pushItems]),
     allowPrivate: hostList('RELAY_ALLOW_PRIVATE', privateItems),
+    allowPush: hostList('RELAY_ALLOW_PUSH', pushItems),
     plainHttp: hostList('RELAY_PLAIN_HTTP', splitList(text(env, 'RELAY_PLAIN_HTTP'))),
     origins,
     ...(dockerHubMirror ? { dockerHubMirror } : {}),
@@ -178,5 +191,8 @@ export function relayConfigFromEnv(env: RelayEnv): RelayConfig {
     tokenBodyLimit: 64 * 1024,
     tokenResponseLimit: 1024 * 1024,
     upstreamTimeoutMs: 30_000,
+    maxConnections: positiveInteger(env, 'RELAY_MAX_CONNECTIONS', 2048),
+    maxConnectionsPerClient: positiveInteger(env, 'RELAY_MAX_CONNECTIONS_PER_CLIENT', 64),
+    headerTimeoutMs: positiveInteger(env, 'RELAY_HEADER_TIMEOUT', 10) * 1000,
   };
 }

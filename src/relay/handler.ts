@@ -8,6 +8,7 @@
  * the relay, so the browser-side engine works unchanged.
  */
 import { readAtMost } from '../core/bytes.ts';
+import { isLoopbackHost } from '../core/reference.ts';
 import { type Challenge, parseWwwAuthenticate } from '../core/transport/challenge.ts';
 import type { RelayConfig } from './config.ts';
 import { RelayError } from './errors.ts';
@@ -17,7 +18,8 @@ import { ClientLimiter } from './limits.ts';
 export interface UpstreamInit {
   method: string;
   headers: Headers;
-  body: Uint8Array<ArrayBuffer> | null;
+  /** A token request's form body, or a push's upload or manifest streamed through as it arrives. */
+  body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null;
   signal: AbortSignal;
   /** Whether the host may resolve to a private address (a platform that resolves names itself checks this). */
   allowPrivate: boolean;
@@ -44,7 +46,11 @@ export interface RequestContext {
 export type RelayHandler = (request: Request, context?: RequestContext) => Promise<Response>;
 
 const FORWARDED_REQUEST_HEADERS = ['accept', 'authorization', 'if-none-match', 'range'];
+/** Sent on with pushes (RELAY_ALLOW_PUSH hosts only). */
+const FORWARDED_WRITE_HEADERS = ['content-type', 'content-length', 'content-range'];
 const PASSED_RESPONSE_HEADERS = [
+  'docker-upload-uuid',
+  'range',
   'content-type',
   'content-length',
   'content-range',
@@ -56,9 +62,13 @@ const PASSED_RESPONSE_HEADERS = [
   'www-authenticate',
 ];
 const EXPOSED_HEADERS =
-  'Content-Length, Content-Range, Content-Type, Docker-Content-Digest, Docker-Distribution-Api-Version, ETag, Retry-After, WWW-Authenticate';
-const ALLOWED_METHODS = 'GET, HEAD, POST';
-const ALLOWED_HEADERS = 'Authorization, Accept, Range, Content-Type';
+  'Content-Length, Content-Range, Content-Type, Docker-Content-Digest, Docker-Distribution-Api-Version, Docker-Upload-UUID, ETag, Location, Range, Retry-After, WWW-Authenticate';
+const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH';
+const ALLOWED_HEADERS = 'Authorization, Accept, Range, Content-Type, Content-Range';
+/** The distribution API's write paths: starting an upload, its chunks and commit, and a manifest PUT. */
+const UPLOAD_START = /^\/v2\/[^?]+\/blobs\/uploads\/?$/;
+const UPLOAD_SESSION = /^\/v2\/[^?]+\/blobs\/uploads\/[^/]+$/;
+const MANIFEST = /^\/v2\/[^?]+\/manifests\/[^/]+$/;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 const MAX_REDIRECTS = 10;
@@ -81,7 +91,15 @@ interface Destination {
 }
 
 const platformFetch: UpstreamFetch = (url, init) =>
-  fetch(url, { method: init.method, headers: init.headers, body: init.body, signal: init.signal, redirect: 'manual' });
+  fetch(url, {
+    method: init.method,
+    headers: init.headers,
+    body: init.body,
+    signal: init.signal,
+    redirect: 'manual',
+    // A streamed request body (a push) needs half-duplex in Node's fetch; workerd ignores the field.
+    ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+  } as RequestInit);
 
 export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayHandler {
   const upstreamFetch = hooks.fetch ?? platformFetch;
@@ -107,7 +125,12 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
         `${target.host} is a private, loopback or link-local address; the relay only reaches those listed in RELAY_ALLOW_PRIVATE.`,
       );
     }
-    return { host: target, scheme: config.plainHttp.has(target) ? 'http:' : 'https:', allowPrivate };
+    return { host: target, scheme: schemeFor(target), allowPrivate };
+  }
+
+  /** Plain http for hosts RELAY_PLAIN_HTTP lists, and for loopback ones as the engine (and Docker) do. */
+  function schemeFor(target: TargetHost): 'http:' | 'https:' {
+    return config.plainHttp.has(target) || isLoopbackHost(target.host) ? 'http:' : 'https:';
   }
 
   /** The same checks for an absolute URL (a redirect target or a token realm). */
@@ -148,7 +171,7 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
         url = new URL(realm);
         const target = destinationForUrl(url);
         // The relay dials the scheme from its own settings: a realm in another scheme cannot go through it.
-        if (target.scheme !== (config.plainHttp.has(target.host) ? 'http:' : 'https:')) continue;
+        if (target.scheme !== schemeFor(target.host)) continue;
         classifyPath(url.pathname);
       } catch {
         continue; // not relayable: passed on untouched, and requests to it are refused
@@ -162,7 +185,7 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
   async function forward(
     request: Request,
     route: Route,
-    body: Uint8Array<ArrayBuffer> | null,
+    body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null,
     signal: AbortSignal,
   ): Promise<Response> {
     const first = destination(route.host, true);
@@ -171,7 +194,12 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       const value = request.headers.get(name);
       if (value !== null) headers.set(name, value);
     }
-    if (body) headers.set('content-type', 'application/x-www-form-urlencoded');
+    if (body instanceof ReadableStream) {
+      for (const name of FORWARDED_WRITE_HEADERS) {
+        const value = request.headers.get(name);
+        if (value !== null) headers.set(name, value);
+      }
+    } else if (body) headers.set('content-type', 'application/x-www-form-urlencoded');
     // Bytes must arrive as the registry stores them: digests are over the stored bytes.
     headers.set('accept-encoding', 'identity');
     headers.set('user-agent', 'skiff-relay');
@@ -191,6 +219,13 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       });
       const location = response.headers.get('location');
       if (!REDIRECT_STATUSES.has(response.status) || location === null) return response;
+      // A streamed body cannot be sent twice: a redirected push ends here.
+      if (payload instanceof ReadableStream)
+        throw new RelayError(
+          502,
+          'redirect-not-allowed',
+          `${target.host.host} redirected a push; the relay does not follow that.`,
+        );
       response.body?.cancel().catch(() => {});
       if (hop >= MAX_REDIRECTS)
         throw new RelayError(
@@ -211,13 +246,21 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
           throw new RelayError(
             error.status,
             'redirect-not-allowed',
-            `${target.host.host} redirected to ${next.host}, which this relay does not reach: ${error.message}`,
+            `${target.host.host} redirected to ${shownUrl(next)}, which this relay does not reach: ${error.message}`,
           );
         }
         throw error;
       }
       // Credentials are for the host the client named: never for a CDN or anyone else.
       if (next.origin !== firstOrigin) headers.delete('authorization');
+      // 307/308 keep method and body; a token form (a password, maybe) goes to no host but the one named.
+      if (payload !== null && (response.status === 307 || response.status === 308) && next.origin !== firstOrigin) {
+        throw new RelayError(
+          502,
+          'redirect-not-allowed',
+          `${target.host.host} redirected a token request (${response.status}) to ${next.host}; the relay does not send its form to another host.`,
+        );
+      }
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
         method = method === 'HEAD' ? 'HEAD' : 'GET';
         payload = null;
@@ -225,6 +268,39 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       }
       url = next;
     }
+  }
+
+  /** A write (upload, manifest PUT) passes only to RELAY_ALLOW_PUSH hosts, from no page or an allowed one. */
+  function checkWrite(
+    request: Request,
+    route: Route,
+    origin: string | null,
+    selfOrigin: string,
+    requestHost: string,
+  ): ReadableStream<Uint8Array> | null {
+    if (!config.allowPush.has(route.host)) {
+      throw new RelayError(
+        403,
+        'push-not-allowed',
+        `${route.host.host} is not on this relay's push list (RELAY_ALLOW_PUSH): the relay does not write to it.`,
+      );
+    }
+    // RELAY_ORIGINS=* lets any page read; writing needs the relay's own page or one listed by name.
+    if (origin !== null) {
+      let same: boolean;
+      try {
+        same = origin === selfOrigin || new URL(origin).host === requestHost;
+      } catch {
+        same = false;
+      }
+      if (!same && (config.origins === '*' || !config.origins.includes(origin)))
+        throw new RelayError(
+          403,
+          'origin-not-allowed',
+          `Pages from ${origin} may not push through this relay (RELAY_ORIGINS must name them).`,
+        );
+    }
+    return request.body;
   }
 
   return async (request, context = {}) => {
@@ -236,10 +312,15 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
         `${new Date(started).toISOString()} ${clean(request.method)} ${host} ${clean(loggedPath)} ${status} ${bytes ?? '?'}B ${Math.round(now() - started)}ms${note ? ` ${note}` : ''}`,
       );
     };
+    // Two Host headers arrive joined by a comma: which host was meant is ambiguous, so nothing is served.
+    if ((request.headers.get('host') ?? '').includes(',')) {
+      finish(400, 0, 'bad-host');
+      return errorResponse(new RelayError(400, 'bad-request', 'The request has more than one Host header.'), undefined);
+    }
     const requestUrl = new URL(request.url);
     const selfOrigin = config.publicUrl ?? requestUrl.origin;
     const origin = request.headers.get('origin');
-    const cors = corsHeaders(config, origin, selfOrigin, requestUrl.host);
+    const cors = corsHeaders(config, origin, selfOrigin, requestUrl.origin);
     let release: (() => void) | undefined;
     try {
       const raw = context.rawUrl ?? rawTarget(request.url);
@@ -281,8 +362,7 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       const route = parseRelayPath(path.slice(config.prefix.length), query);
       host = route.host.host;
       loggedPath = route.path;
-      const body = await checkMethodAndBody(request, route, config.tokenBodyLimit);
-
+      // Counted before the body is read: a token POST still uploading is in flight too.
       release = limiter.acquire(client);
       if (!release) {
         throw new RelayError(
@@ -292,6 +372,10 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
           { 'retry-after': '1' },
         );
       }
+      // A push's body is streamed on, not read here: only its host, path and origin are checked.
+      const body = isWrite(request.method, route)
+        ? checkWrite(request, route, origin, selfOrigin, requestUrl.host)
+        : await checkMethodAndBody(request, route, config.tokenBodyLimit);
 
       const controller = new AbortController();
       const clientGone = () => controller.abort(new RelayError(499, 'client-closed', 'The client went away.'));
@@ -314,7 +398,15 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       } catch (error) {
         if (controller.signal.reason instanceof RelayError) throw controller.signal.reason;
         if (error instanceof RelayError) throw error;
-        throw new RelayError(502, 'upstream-unreachable', `Could not reach ${route.host.host}: ${describe(error)}`);
+        const reason = describe(error);
+        // A plain-http registry answered TLS with http: say which setting is missing.
+        // workerd reports only "internal error" there, so a private host reached over https gets the hint too.
+        const tried = destination(route.host, true);
+        const hint =
+          tried.scheme === 'https:' && (/ssl|tls|wrong version|eproto|handshake/i.test(reason) || tried.allowPrivate)
+            ? ` If ${route.host.host} speaks plain http, list it in RELAY_PLAIN_HTTP.`
+            : '';
+        throw new RelayError(502, 'upstream-unreachable', `Could not reach ${route.host.host}: ${reason}.${hint}`);
       } finally {
         clearTimeout(timer);
       }
@@ -323,6 +415,12 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       for (const name of PASSED_RESPONSE_HEADERS) {
         const value = upstream.headers.get(name);
         if (value !== null) headers.set(name, value);
+      }
+      // Upload sessions name where the next chunk goes: through the relay again, for the same host only.
+      const location = upstream.headers.get('location');
+      if (location !== null && route.kind === 'registry') {
+        const next = relayedLocation(location, route, `${selfOrigin}${config.prefix}`);
+        if (next) headers.set('location', next);
       }
       const challenge = headers.get('www-authenticate');
       if (challenge !== null)
@@ -363,6 +461,27 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       return errorResponse(failure, cors);
     }
   };
+}
+
+function isWrite(method: string, route: Route): boolean {
+  if (route.kind !== 'registry') return false;
+  if (method === 'POST') return UPLOAD_START.test(route.path);
+  if (method === 'PATCH') return UPLOAD_SESSION.test(route.path);
+  if (method === 'PUT') return UPLOAD_SESSION.test(route.path) || MANIFEST.test(route.path);
+  return false;
+}
+
+/** An upload Location as a relay URL, when it stays on the route's host (relative ones always do). */
+function relayedLocation(location: string, route: Route, relayBase: string): string | undefined {
+  let next: URL;
+  const base = `http://${route.host.host}${route.path}`;
+  try {
+    next = new URL(location, base);
+  } catch {
+    return undefined;
+  }
+  if (next.host !== new URL(base).host) return undefined;
+  return `${relayBase}/${route.host.host}${next.pathname}${next.search}`;
 }
 
 /** `path` is `/<host>/<rest>`: validated as written, then split. */
@@ -436,26 +555,22 @@ function corsHeaders(
   config: RelayConfig,
   origin: string | null,
   selfOrigin: string,
-  requestHost: string,
+  requestOrigin: string,
 ): Record<string, string> | undefined {
   if (config.origins === '*')
     return { 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED_HEADERS };
   const vary = { vary: 'Origin' };
   if (origin === null) return vary;
-  let sameSite: boolean;
-  try {
-    // Same host as the request (or the configured public URL): the app served beside the relay.
-    sameSite = origin === selfOrigin || new URL(origin).host === requestHost;
-  } catch {
-    sameSite = false;
-  }
+  // Exact origins only (scheme, host and port, as browsers write them): the relay's own, or one listed. The
+  // same host on another scheme, or with user information, is another origin.
+  const sameSite = origin === selfOrigin || origin === requestOrigin;
   if (!sameSite && !config.origins.includes(origin)) return undefined;
   return { ...vary, 'access-control-allow-origin': origin, 'access-control-expose-headers': EXPOSED_HEADERS };
 }
 
 function preflight(request: Request, cors: Record<string, string>): Response {
   const wanted = request.headers.get('access-control-request-method');
-  if (wanted !== null && !['GET', 'HEAD', 'POST'].includes(wanted)) {
+  if (wanted !== null && !['GET', 'HEAD', 'POST', 'PUT', 'PATCH'].includes(wanted)) {
     throw new RelayError(
       405,
       'method-not-allowed',
@@ -599,6 +714,12 @@ function rawTarget(url: string): string {
 function clean(text: string): string {
   const printable = text.replace(/[^\x21-\x7e]/g, '?');
   return printable.length > 300 ? `${printable.slice(0, 300)}...` : printable;
+}
+
+/** A URL for a message: host for http(s), else the scheme and the start of the rest (a file: URL has no host). */
+function shownUrl(url: URL): string {
+  if (url.protocol === 'http:' || url.protocol === 'https:') return url.host;
+  return clean(url.href.length > 80 ? `${url.href.slice(0, 80)}…` : url.href);
 }
 
 function describe(error: unknown): string {

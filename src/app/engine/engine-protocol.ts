@@ -1,7 +1,8 @@
 /**
  * What the page and the engine worker (engine.worker.ts) say to each other. The page resolves images and
  * owns the file; the worker pulls (fetch, verify, inflate, tar or zip) and hands the archive back in large
- * transferred chunks, at most a few in flight, each acknowledged once the file has taken it.
+ * transferred chunks, at most MAX_IN_FLIGHT (engine.worker.ts) unacknowledged, each acknowledged once the file
+ * has taken it.
  */
 import { SkiffError, type SkiffErrorCode } from '../../core/errors.ts';
 import type { PullProgress, PullResult, LayerMode } from '../../core/pull.ts';

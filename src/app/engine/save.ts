@@ -30,7 +30,8 @@ declare global {
   }
 }
 
-/** Where StreamSaver's helper page and worker are served from (copied there at build time). */
+/** Where StreamSaver's helper page and worker are served from, relative to index.html (vite.config.ts copies
+ *  them there at build time). */
 export const STREAMSAVER_DIR = 'streamsaver/';
 
 /** Service workers need a secure context; transferable streams carry the data to the worker. */
@@ -60,6 +61,21 @@ export function canPickFile(): boolean {
   );
 }
 
+/** Why a plain Download is held in memory rather than streamed, for the page to say. */
+export function blobReason(choice: SaveMethodChoice): 'chosen' | 'insecure' | 'browser' | undefined {
+  if (downloadMethod(choice) !== 'blob') return undefined;
+  if (choice === 'blob') return 'chosen';
+  return typeof window !== 'undefined' && window.isSecureContext ? 'browser' : 'insecure';
+}
+
+/**
+ * Firefox leaves two files behind when a streamed download is cancelled: an empty one under the final name
+ * and the `.part` it was writing (Firefox ESR 153); the page says so.
+ */
+export function cancelLeavesFiles(method: SaveMethod): boolean {
+  return method === 'stream' && typeof navigator !== 'undefined' && /\bFirefox\//.test(navigator.userAgent);
+}
+
 /** The method a plain Download uses. */
 export function downloadMethod(choice: SaveMethodChoice): 'stream' | 'blob' {
   if (choice === 'blob') return 'blob';
@@ -79,10 +95,16 @@ export function pickFile(suggestedName: string, kind: 'tar' | 'zip'): Promise<Fi
   });
 }
 
+/**
+ * Opens the file. `size`, when known before the first byte (an as-pulled tar), goes to the browser with a
+ * streamed download (Content-Length), so the browser can tell a download that stops short from a finished
+ * one. (Firefox ESR 153 still renames a file whose worker it stopped to its final name; see sink.ts.)
+ */
 export async function openTarget(
   method: SaveMethod,
   fileName: string,
   handle?: FileSystemFileHandle,
+  size?: number,
 ): Promise<SaveTarget> {
   if (method === 'fsaccess') {
     if (!handle) throw new Error('no file handle');
@@ -90,14 +112,17 @@ export async function openTarget(
     const writable = (await handle.createWritable()) as unknown as WritableStream<Uint8Array>;
     return { method, writable, dispose: () => {} };
   }
-  if (method === 'stream') return streamTarget(fileName);
+  if (method === 'stream') return streamTarget(fileName, size);
   return { method, writable: blobWritable(fileName), dispose: () => {} };
 }
 
-async function streamTarget(fileName: string): Promise<SaveTarget> {
+async function streamTarget(fileName: string, size: number | undefined): Promise<SaveTarget> {
   const streamSaver = (await import('streamsaver')).default;
-  streamSaver.mitm = new URL(`${STREAMSAVER_DIR}mitm.html?version=2.0.0`, document.baseURI).href;
-  const writable = streamSaver.createWriteStream(fileName) as WritableStream<Uint8Array>;
+  streamSaver.mitm = new URL(
+    `${STREAMSAVER_DIR}mitm.html?version=${import.meta.env.STREAMSAVER_VERSION}`,
+    document.baseURI,
+  ).href;
+  const writable = streamSaver.createWriteStream(fileName, size ? { size } : {}) as WritableStream<Uint8Array>;
   const stopKeepAlive = keepWorkerAlive();
   return { method: 'stream', writable, dispose: stopKeepAlive };
 }

@@ -12,6 +12,29 @@ export const WRITE_CHUNK = 8 * 1024 * 1024;
  *  (Chromium shows a service-worker download only once data arrives), and a slow pull still shows progress. */
 export const MAX_HOLD_MS = 1000;
 
+/** How long one write may wait for the browser to take it, unless the host's config.json says otherwise. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 120_000;
+
+/**
+ * The browser stopped taking the file: a write did not settle in time (Firefox may stop the download's
+ * service worker mid-stream and then show the partial file as finished). The download is ended so the page
+ * says the file in Downloads is incomplete instead of waiting forever.
+ */
+export class FileStalledError extends Error {
+  override readonly name = 'FileStalledError';
+  constructor(
+    readonly seconds: number,
+    readonly written: number,
+  ) {
+    super(`The browser took no data for ${seconds} s after ${written} bytes of the file; the download was ended.`);
+  }
+}
+
+/** More or fewer bytes than the size the file was announced with (a bug: the download would be cut or fail). */
+export class FileSizeError extends Error {
+  override readonly name = 'FileSizeError';
+}
+
 export interface OutputOptions {
   /** Hashes every byte written (the file's sha256), when given. */
   hash?: Sha256;
@@ -20,6 +43,10 @@ export interface OutputOptions {
   chunkSize?: number;
   /** Bytes handed to the file so far. */
   onWritten?: (bytes: number) => void;
+  /** A write (or the close) that has not settled after this long ends the download (FileStalledError). */
+  writeTimeoutMs?: number;
+  /** The size the file was announced with: a different total aborts it rather than finish it. */
+  expectedSize?: number;
 }
 
 export function outputStream(target: WritableStream<Uint8Array>, options: OutputOptions): WritableStream<Uint8Array> {
@@ -36,10 +63,38 @@ export function outputStream(target: WritableStream<Uint8Array>, options: Output
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const done = () => options.signal?.removeEventListener('abort', onAbort);
 
+  /** A failed write errors this stream, which then never calls abort(): the file is aborted here. */
+  const refuse = (error: Error): never => {
+    void abortTarget(error);
+    throw error;
+  };
+
+  const timeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+  /** `step` must settle within the write time-out; otherwise the file is aborted and the write fails. */
+  const watched = async (step: () => Promise<void>) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new FileStalledError(Math.round(timeoutMs / 1000), written);
+        void abortTarget(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([step(), stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   const gathered = new ChunkWriter(
     async (out) => {
-      await writer.ready;
-      await writer.write(out);
+      if (options.expectedSize !== undefined && written + out.byteLength > options.expectedSize)
+        refuse(new FileSizeError(`The file grew past the ${options.expectedSize} bytes it was announced with`));
+      await watched(async () => {
+        await writer.ready;
+        await writer.write(out);
+      });
       written += out.byteLength;
       options.onWritten?.(written);
     },
@@ -56,7 +111,13 @@ export function outputStream(target: WritableStream<Uint8Array>, options: Output
     async close() {
       try {
         await gathered.flush();
-        await writer.close();
+        if (options.expectedSize !== undefined && written !== options.expectedSize)
+          refuse(
+            new FileSizeError(
+              `The file ended at ${written} bytes, not the ${options.expectedSize} it was announced with`,
+            ),
+          );
+        await watched(() => writer.close());
       } finally {
         done();
       }

@@ -7,6 +7,7 @@
 import type { Sha256Factory } from '../../core/codecs/sha256.ts';
 import { type LayerMode, type PullProgress, type PullResult, pull } from '../../core/pull.ts';
 import type { ResolvedImage } from '../../core/resolve.ts';
+import { shellWord } from '../lib/shell.ts';
 
 export interface KitItem {
   image: ResolvedImage;
@@ -105,7 +106,6 @@ export function sha256sums(tars: KitTar[]): string {
   return tars.map((t) => `${t.sha256}  ${t.name}\n`).join('');
 }
 
-const shQuote = (name: string) => `'${name.replace(/'/g, `'\\''`)}'`;
 const psQuote = (name: string) => `'${name.replace(/'/g, "''")}'`;
 
 export function loadSh(tars: KitTar[]): string {
@@ -123,7 +123,7 @@ else
   echo "load.sh: no sha256sum or shasum here, so the files cannot be checked" >&2
   exit 1
 fi
-for file in ${tars.map((t) => shQuote(t.name)).join(' ')}; do
+for file in ${tars.map((t) => shellWord(t.name)).join(' ')}; do
   echo "Loading $file"
   "\${DOCKER:-docker}" load -i "$file"
 done

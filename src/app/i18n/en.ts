@@ -36,8 +36,16 @@ export const en = {
     stream:
       'Streamed to your downloads folder as it arrives (service worker). No size limit; keep this tab open until it finishes.',
     fsaccess: 'Written straight to the file you chose (File System Access). No size limit.',
-    blob: 'Held in the browser until complete, then saved (Blob). Works on plain-HTTP pages; large images (over about 2 GB) may fail — serve this page over HTTPS or from localhost to stream instead.',
-    blobInsecure: 'This page is not served over HTTPS, so streaming to disk is not available here.',
+    blob: 'Held in the browser until complete, then saved (Blob). Large images (over about 2 GB) may fail.',
+    blobInsecure:
+      'This page is not served over HTTPS, so streaming to disk is not available here; serve it over HTTPS or from localhost to stream.',
+    blobBrowser: 'This browser cannot stream a download to disk from a web page.',
+  },
+  /** Shown while a download runs, by how it is saved: what leaving the page does to it. */
+  leaving: {
+    stream: 'Leaving or reloading this page ends the download; the browser then shows the unfinished file as failed.',
+    fsaccess: 'Leaving or reloading this page ends the download; the unfinished file is discarded.',
+    blob: 'Leaving or reloading this page loses the download: nothing is saved until it is complete.',
   },
   methodLabel: 'Saving',
 
@@ -106,6 +114,8 @@ export const en = {
     done: 'done',
     shared: 'shared',
   },
+  /** A layer download that stalled or broke off and is being picked up again (the reason is its tooltip). */
+  stalled: 'stalled, retrying',
   stateLabel: 'State',
   received: 'Received',
   speed: 'Speed',
@@ -127,6 +137,8 @@ export const en = {
   untagged: '(untagged)',
 
   cancelled: 'Cancelled. The unfinished file was abandoned; the browser shows it as failed or removes it.',
+  cancelledFiles:
+    'Firefox may leave an empty file under the final name and a .part file in your Downloads folder: delete both.',
 
   errorTitle: 'That did not work',
   technical: 'Details',
@@ -196,6 +208,8 @@ export const en = {
     reference: 'That is not a valid image name.',
     saveAborted: 'No file was chosen, so nothing was downloaded.',
     saveFailed: 'The file could not be written: the browser stopped the download, or the disk is full.',
+    saveStalled: (seconds: number) =>
+      `The browser stopped taking the file (nothing for ${seconds} s), so the download was ended. The file in your Downloads folder is incomplete, even if the browser lists it as finished: delete it and download again.`,
     unknown: 'Something unexpected went wrong.',
   },
 
@@ -228,6 +242,46 @@ export const en = {
   resetDefaults: 'Reset to defaults',
   invalidUrl: 'Enter a full http:// or https:// address, or leave it empty.',
   invalidHost: (host: string) => `“${host}” is not a host name.`,
+
+  viewPull: 'Pull',
+  viewPush: 'Push',
+  views: 'What to do',
+  push: {
+    title: 'Push a saved image to a registry',
+    intro:
+      'Choose a tar made by docker save, podman save, skopeo, crane or Skiff (gzip-compressed too), or a Skiff .zip kit — or drop it on the page. It is read from your disk as it is pushed, never whole in memory.',
+    file: 'Tar file',
+    reading: 'Reading the archive…',
+    holds: (n: number, format: string) => `${n === 1 ? 'One image' : `${n} images`} in this ${format} file`,
+    untagged: '(untagged)',
+    layers: (n: number) => `${n} layer${n === 1 ? '' : 's'}`,
+    imageId: 'Image ID',
+    target: 'Push to',
+    targetHint: 'registry/repository:tag, e.g. harbor.corp/team/app:1.4',
+    compress: 'Compress uncompressed layers with gzip on the way (as docker push does)',
+    compressHint: 'Untick to push layers as they are in the file. The image ID stays the same either way.',
+    signIn: (registry: string) => `Sign in to ${registry}`,
+    start: 'Push',
+    pushing: 'Pushing',
+    state: {
+      waiting: 'waiting',
+      checking: 'checking',
+      uploading: 'uploading',
+      exists: 'already there',
+      mounted: 'mounted',
+      done: 'done',
+      shared: 'shared',
+    } as Record<string, string>,
+    pushed: 'Pushed',
+    digest: 'Manifest digest',
+    pullWith: 'Pull it with',
+    summary: (uploaded: number, existing: number, mounted: number) =>
+      `${uploaded} uploaded, ${existing} already in the registry, ${mounted} mounted`,
+    cancelled: 'Cancelled. No tag was created for images whose manifest had not been pushed yet.',
+    failed: 'The push failed',
+    tampered: 'A layer in this file does not match its digest: the file is damaged or was altered. Nothing was tagged.',
+    notArchive: 'This file is not an image archive Skiff can read.',
+  },
 
   footerDirect:
     'Runs in your browser: it talks to each registry directly and writes images to your disk; nothing passes through the host of this page.',

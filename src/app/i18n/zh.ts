@@ -58,8 +58,14 @@ export const zh: Messages = {
   method: {
     stream: '边下载边写入下载文件夹（Service Worker）。没有大小限制；完成前请保持此标签页打开。',
     fsaccess: '直接写入您选择的文件（File System Access）。没有大小限制。',
-    blob: '先在浏览器中保存完整文件，完成后再下载（Blob）。适用于纯 HTTP 页面；较大的镜像（约 2 GB 以上）可能失败——通过 HTTPS 或 localhost 打开本页即可改为流式保存。',
-    blobInsecure: '本页不是通过 HTTPS 打开的，因此无法边下载边写入磁盘。',
+    blob: '先在浏览器中保存完整文件，完成后再下载（Blob）。较大的镜像（约 2 GB 以上）可能失败。',
+    blobInsecure: '本页不是通过 HTTPS 打开的，因此无法边下载边写入磁盘；通过 HTTPS 或 localhost 打开本页即可流式保存。',
+    blobBrowser: '此浏览器无法从网页把下载边接收边写入磁盘。',
+  },
+  leaving: {
+    stream: '离开或刷新本页会结束下载；浏览器随后会把未完成的文件显示为失败。',
+    fsaccess: '离开或刷新本页会结束下载；未完成的文件会被丢弃。',
+    blob: '离开或刷新本页会丢失此次下载：完成之前不会保存任何内容。',
   },
   methodLabel: '保存方式',
 
@@ -127,6 +133,7 @@ export const zh: Messages = {
     done: '完成',
     shared: '共用',
   },
+  stalled: '停滞，正在重试',
   stateLabel: '状态',
   received: '已接收',
   speed: '速度',
@@ -148,6 +155,7 @@ export const zh: Messages = {
   untagged: '（无标签）',
 
   cancelled: '已取消。未完成的文件已放弃，浏览器会将其标为失败或删除。',
+  cancelledFiles: 'Firefox 可能会在下载文件夹中留下一个同名的空文件和一个 .part 文件：请把两个都删除。',
 
   errorTitle: '操作未成功',
   technical: '详细信息',
@@ -206,6 +214,8 @@ export const zh: Messages = {
     reference: '这不是有效的镜像名称。',
     saveAborted: '没有选择保存位置，因此没有下载。',
     saveFailed: '无法写入文件：浏览器中止了下载，或者磁盘已满。',
+    saveStalled: (seconds: number) =>
+      `浏览器已停止接收文件（${seconds} 秒内没有接收任何数据），因此下载已结束。下载文件夹中的文件不完整（即使浏览器显示已完成）：请删除它并重新下载。`,
     unknown: '发生了意外错误。',
   },
 
@@ -237,6 +247,46 @@ export const zh: Messages = {
   resetDefaults: '恢复默认值',
   invalidUrl: '请输入完整的 http:// 或 https:// 地址，或留空。',
   invalidHost: (host: string) => `“${host}”不是有效的主机名。`,
+
+  viewPull: '拉取',
+  viewPush: '推送',
+  views: '操作',
+  push: {
+    title: '把保存的镜像推送到镜像仓库',
+    intro:
+      '选择由 docker save、podman save、skopeo、crane 或 Skiff 生成的 tar（也可以是 gzip 压缩的），或 Skiff 的 .zip 离线包——也可以直接拖放到页面上。文件边读边推送，不会整个载入内存。',
+    file: 'Tar 文件',
+    reading: '正在读取归档…',
+    holds: (n: number, format: string) => `此 ${format} 文件包含 ${n} 个镜像`,
+    untagged: '（无标签）',
+    layers: (n: number) => `${n} 层`,
+    imageId: '镜像 ID',
+    target: '推送到',
+    targetHint: '仓库/路径:标签，例如 harbor.corp/team/app:1.4',
+    compress: '推送时用 gzip 压缩未压缩的层（与 docker push 相同）',
+    compressHint: '取消勾选则按文件中的原样推送。两种方式镜像 ID 都不变。',
+    signIn: (registry: string) => `登录 ${registry}`,
+    start: '推送',
+    pushing: '正在推送',
+    state: {
+      waiting: '等待中',
+      checking: '检查中',
+      uploading: '上传中',
+      exists: '已存在',
+      mounted: '已挂载',
+      done: '完成',
+      shared: '共用',
+    } as Record<string, string>,
+    pushed: '已推送',
+    digest: '清单摘要',
+    pullWith: '拉取命令',
+    summary: (uploaded: number, existing: number, mounted: number) =>
+      `上传 ${uploaded} 个，仓库中已有 ${existing} 个，挂载 ${mounted} 个`,
+    cancelled: '已取消。尚未推送清单的镜像不会创建标签。',
+    failed: '推送失败',
+    tampered: '此文件中的某一层与其摘要不符：文件已损坏或被改动。未创建任何标签。',
+    notArchive: '此文件不是 Skiff 能读取的镜像归档。',
+  },
 
   footerDirect: '在您的浏览器中运行：直接访问各个镜像仓库，并把镜像写入您的磁盘；不经过托管本页的服务器。',
   footerRelay: (relay: string) =>

@@ -1,6 +1,7 @@
 /** Turns a failure into plain words: what happened and what to try next (translated), plus the engine's detail. */
 import { SkiffError } from '../../core/errors.ts';
 import { parsePlatform } from '../../core/platform.ts';
+import { FileStalledError } from '../engine/sink.ts';
 import { type ImageReference, familiarName, isLoopbackHost, registryApiHost } from '../../core/reference.ts';
 import { relayRefusalOf } from '../../core/transport/relay.ts';
 import type { Messages } from '../i18n/en.ts';
@@ -25,6 +26,8 @@ export interface AdviceContext {
   saving?: boolean;
   /** Credentials were sent: a refusal means they are wrong, not missing. */
   hadCredentials?: boolean;
+  /** A cancel leaves files behind in Downloads (Firefox, streamed): say so. */
+  cancelLeavesFiles?: boolean;
   /** The image that was asked for, when one was. */
   reference?: ImageReference;
 }
@@ -100,7 +103,7 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
     const a = m.advice;
     switch (error.code) {
       case 'aborted':
-        return { lines: [m.cancelled], cancelled: true };
+        return cancelled(m, context);
       case 'network': {
         if (context.relay) return { lines: [a.networkRelay(context.relay)], detail };
         const host = context.reference ? registryApiHost(context.reference.registry) : '';
@@ -155,10 +158,14 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
     }
   }
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof DOMException && error.name === 'AbortError' && !context.saving)
-    return { lines: [m.cancelled], cancelled: true };
+  if (error instanceof FileStalledError) return { lines: [m.advice.saveStalled(error.seconds)], detail: message };
+  if (error instanceof DOMException && error.name === 'AbortError' && !context.saving) return cancelled(m, context);
   if (error instanceof DOMException && error.name === 'AbortError')
     return { lines: [m.advice.saveAborted], cancelled: true };
   if (context.saving) return { lines: [m.advice.saveFailed], detail: message };
   return { lines: [m.advice.unknown], detail: message };
+}
+
+function cancelled(m: Messages, context: AdviceContext): Advice {
+  return { lines: context.cancelLeavesFiles ? [m.cancelled, m.cancelledFiles] : [m.cancelled], cancelled: true };
 }

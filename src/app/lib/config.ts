@@ -4,7 +4,7 @@
  * in this browser. Everything read from outside is checked field by field; unknown keys are ignored.
  */
 import { DEFAULT_PARALLEL, type LayerMode } from '../../core/pull.ts';
-import { isRecord } from './storage.ts';
+import { isRecord } from '../../core/json.ts';
 
 export type SaveMethodChoice = 'auto' | 'stream' | 'blob';
 
@@ -33,6 +33,9 @@ export interface HostConfig extends Partial<Settings> {
   language?: string;
   /** Seconds a layer download may send nothing before it is cut and resumed (default 60; 1–3600). */
   stallTimeoutSeconds?: number;
+  /** Seconds one write may wait for the browser to take it before the download is ended as incomplete
+   *  (default 120; 1–3600): a stopped download worker must not leave the page waiting forever. */
+  writeTimeoutSeconds?: number;
 }
 
 export const BUILT_IN: Settings = {
@@ -80,17 +83,21 @@ export async function loadHostConfig(fetcher: typeof fetch = fetch): Promise<Hos
     const value: unknown = await response.json();
     const config: HostConfig = sanitizeSettings(value);
     if (isRecord(value) && typeof value.language === 'string') config.language = value.language;
-    if (
-      isRecord(value) &&
-      typeof value.stallTimeoutSeconds === 'number' &&
-      Number.isFinite(value.stallTimeoutSeconds)
-    ) {
-      config.stallTimeoutSeconds = Math.min(3600, Math.max(1, value.stallTimeoutSeconds));
-    }
+    const stall = boundedSeconds(value, 'stallTimeoutSeconds');
+    if (stall !== undefined) config.stallTimeoutSeconds = stall;
+    const write = boundedSeconds(value, 'writeTimeoutSeconds');
+    if (write !== undefined) config.writeTimeoutSeconds = write;
     return config;
   } catch {
     return {};
   }
+}
+
+/** A number of seconds from config.json, held to 1–3600; undefined when absent or not a number. */
+function boundedSeconds(value: unknown, key: string): number | undefined {
+  const seconds = isRecord(value) ? value[key] : undefined;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return undefined;
+  return Math.min(3600, Math.max(1, seconds));
 }
 
 /** A relay is an http(s) URL, absolute or relative to the page (`/relay/`, `./relay/`). */

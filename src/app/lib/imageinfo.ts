@@ -3,6 +3,7 @@
  * data, so every field is checked for type and shown as text only.
  */
 import type { ImageConfig } from '../../core/manifest.ts';
+import { shellWord } from './shell.ts';
 
 export interface ImageInfo {
   entrypoint?: string[];
@@ -53,7 +54,7 @@ export function imageInfo(config: ImageConfig): ImageInfo {
 
 /** `["/bin/sh","-c","echo hi"]` as a shell would read it: words quoted only where needed. */
 export function commandLine(words: string[]): string {
-  return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return words.map(shellWord).join(' ');
 }
 
 export function formatDate(iso: string | undefined, locale: string): string | undefined {

@@ -12,7 +12,7 @@ import { adviceFor, choosablePlatform } from './advice.ts';
 import { absoluteRelay, isRelayUrl, loadHostConfig, parseHostList, sanitizeSettings } from './config.ts';
 import { formatBytes, formatDuration } from './format.ts';
 import { archiveName, imageFileStem, safeName, uniqueNames } from './names.ts';
-import { outputStream } from '../engine/sink.ts';
+import { FileSizeError, FileStalledError, outputStream } from '../engine/sink.ts';
 import { loadPs1, loadSh, sha256sums } from '../engine/zipkit.ts';
 
 describe('file names', () => {
@@ -82,7 +82,7 @@ describe('settings from outside', () => {
     assert.equal(absoluteRelay('./relay/', 'https://intranet/tools/skiff/'), 'https://intranet/tools/skiff/relay');
     assert.equal(absoluteRelay('  '), undefined);
   });
-  it("reads the host's config.json: language and a bounded stall time-out beside the settings", async () => {
+  it("reads the host's config.json: language and bounded stall and write time-outs beside the settings", async () => {
     const serve = (body: unknown) => (async () => new Response(JSON.stringify(body))) as unknown as typeof fetch;
     assert.deepEqual(await loadHostConfig(serve({ layers: 'as-pulled', language: 'zh', stallTimeoutSeconds: 15 })), {
       layers: 'as-pulled',
@@ -92,6 +92,9 @@ describe('settings from outside', () => {
     assert.equal((await loadHostConfig(serve({ stallTimeoutSeconds: 0 }))).stallTimeoutSeconds, 1);
     assert.equal((await loadHostConfig(serve({ stallTimeoutSeconds: 1e9 }))).stallTimeoutSeconds, 3600);
     assert.equal((await loadHostConfig(serve({ stallTimeoutSeconds: '30' }))).stallTimeoutSeconds, undefined);
+    assert.equal((await loadHostConfig(serve({ writeTimeoutSeconds: 5 }))).writeTimeoutSeconds, 5);
+    assert.equal((await loadHostConfig(serve({ writeTimeoutSeconds: -1 }))).writeTimeoutSeconds, 1);
+    assert.equal((await loadHostConfig(serve({ writeTimeoutSeconds: null }))).writeTimeoutSeconds, undefined);
     assert.deepEqual(
       await loadHostConfig((async () => new Response('<html>', { status: 200 })) as unknown as typeof fetch),
       {},
@@ -240,6 +243,15 @@ describe('advice', () => {
       en.advice.unauthorized,
     );
   });
+  it('says a stopped file is incomplete, and what a Firefox cancel leaves in Downloads', () => {
+    const stalled = adviceFor(new FileStalledError(5, 512), en);
+    assert.match(stalled.lines[0]!, /nothing for 5 s.*incomplete/);
+    assert.equal(stalled.cancelled, undefined);
+    const aborted = new SkiffError('aborted', 'The pull was cancelled.');
+    assert.deepEqual(adviceFor(aborted, en).lines, [en.cancelled]);
+    assert.deepEqual(adviceFor(aborted, en, { cancelLeavesFiles: true }).lines, [en.cancelled, en.cancelledFiles]);
+    assert.match(adviceFor(aborted, zh, { cancelLeavesFiles: true }).lines[1]!, /\.part/);
+  });
   it('lists the platforms that exist', () => {
     const advice = adviceFor(
       new SkiffError('platform-not-found', 'No image for linux/s390x here.', {
@@ -295,7 +307,7 @@ describe('offline kit scripts', () => {
   ];
   it('lists sums in sha256sum format and quotes names for each shell', () => {
     assert.equal(sha256sums(tars), `${'ab'.repeat(32)}  a_v1.tar\n${'cd'.repeat(32)}  it's.tar\n`);
-    assert.match(loadSh(tars), /for file in 'a_v1\.tar' 'it'\\''s\.tar'; do/);
+    assert.match(loadSh(tars), /for file in a_v1\.tar 'it'\\''s\.tar'; do/);
     assert.match(loadPs1(tars), /@\('a_v1\.tar', 'it''s\.tar'\)/);
   });
 });
@@ -358,5 +370,60 @@ describe('the stream into the file', () => {
     controller.abort(new Error('cancelled'));
     await assert.rejects(pending);
     assert.match(String(aborted), /cancelled/);
+  });
+
+  it('ends the download when the browser stops taking the file (a stopped download worker)', async () => {
+    let aborted: unknown;
+    let taken = 0;
+    // Takes the first write, then holds the next far past the time-out: what a page sees once Firefox stopped
+    // the download's worker.
+    const stopped = new WritableStream<Uint8Array>({
+      write: () => (taken++ === 0 ? Promise.resolve() : new Promise<void>((r) => setTimeout(r, 300))),
+      abort: (reason) => {
+        aborted = reason;
+      },
+    });
+    const sink = outputStream(stopped, { hash: await createSha256(), chunkSize: 4, writeTimeoutMs: 50 });
+    const writer = sink.getWriter();
+    await writer.write(new Uint8Array(4));
+    const started = Date.now();
+    await assert.rejects(writer.write(new Uint8Array(4)), (error) => {
+      assert.ok(error instanceof FileStalledError);
+      assert.equal(error.written, 4);
+      return true;
+    });
+    assert.ok(Date.now() - started < 250, 'the page stops waiting at the time-out, not when the write settles');
+    // A stream delivers an abort once its write in flight settles: then the file ends failed, never closed.
+    await new Promise((r) => setTimeout(r, 400));
+    assert.ok(aborted instanceof FileStalledError);
+  });
+
+  it('aborts a file that ends short of, or runs past, the size it was announced with', async () => {
+    for (const [bytes, expectedSize] of [
+      [6, 8],
+      [10, 8],
+    ] as const) {
+      let aborted: unknown;
+      let closed = false;
+      const file = new WritableStream<Uint8Array>({
+        close: () => {
+          closed = true;
+        },
+        abort: (reason) => {
+          aborted = reason;
+        },
+      });
+      const sink = outputStream(file, { hash: await createSha256(), chunkSize: 4, expectedSize });
+      const writer = sink.getWriter();
+      const wrote = writer.write(new Uint8Array(bytes)).then(() => writer.close());
+      await assert.rejects(wrote, FileSizeError);
+      assert.ok(aborted instanceof FileSizeError, `${bytes} of ${expectedSize} bytes: aborted`);
+      assert.equal(closed, false);
+    }
+    // Exactly the size: closes as usual.
+    const sink = outputStream(new WritableStream(), { hash: await createSha256(), chunkSize: 4, expectedSize: 8 });
+    const writer = sink.getWriter();
+    await writer.write(new Uint8Array(8));
+    await writer.close();
   });
 });

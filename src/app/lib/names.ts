@@ -1,5 +1,5 @@
 /** File names for archives and for the tars inside an offline kit. */
-import { formatPlatform, type Platform } from '../../core/platform.ts';
+import { DEFAULT_PLATFORM, formatPlatform, type Platform, samePlatform } from '../../core/platform.ts';
 import { familiarName, type ImageReference } from '../../core/reference.ts';
 
 /** Letters, digits, `.`, `_`, `-` only: safe in every file system and in the load scripts. */
@@ -15,8 +15,10 @@ export function safeName(text: string): string {
 export function imageFileStem(reference: ImageReference, platform: Platform, platformWasChosen: boolean): string {
   const name = familiarName(reference).replace(/\//g, '_');
   const version = reference.tag ?? reference.digest?.replace(/^sha256:/, '').slice(0, 12) ?? 'latest';
-  const defaultPlatform = platform.os === 'linux' && platform.architecture === 'amd64' && !platform.variant;
-  const suffix = platformWasChosen && !defaultPlatform ? `_${formatPlatform(platform).replace(/\//g, '-')}` : '';
+  const suffix =
+    platformWasChosen && !samePlatform(platform, DEFAULT_PLATFORM)
+      ? `_${formatPlatform(platform).replace(/\//g, '-')}`
+      : '';
   return safeName(`${name}_${version}${suffix}`);
 }
 

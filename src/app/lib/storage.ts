@@ -23,7 +23,3 @@ export function writeStored(key: string, value: unknown): void {
     // not remembered; nothing else depends on it
   }
 }
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

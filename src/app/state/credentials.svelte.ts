@@ -3,7 +3,8 @@
  * registry: then (and only then) they are written to localStorage. They never go into a link or a setting.
  */
 import type { Credentials } from '../../core/transport/auth.ts';
-import { isRecord, readStored, writeStored } from '../lib/storage.ts';
+import { isRecord } from '../../core/json.ts';
+import { readStored, writeStored } from '../lib/storage.ts';
 
 export interface StoredCredentials extends Credentials {
   remember: boolean;

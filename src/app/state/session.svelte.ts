@@ -16,7 +16,15 @@ import { absoluteRelay } from '../lib/config.ts';
 import { RateMeter, etaSeconds } from '../lib/format.ts';
 import { archiveName, imageFileStem, uniqueNames } from '../lib/names.ts';
 import { rememberRecent, readRecent } from '../lib/recent.ts';
-import { type SaveMethod, type SaveTarget, downloadMethod, openTarget, pickFile } from '../engine/save.ts';
+import { asPulledArchiveSize } from '../../core/archive-size.ts';
+import {
+  type SaveMethod,
+  type SaveTarget,
+  cancelLeavesFiles,
+  downloadMethod,
+  openTarget,
+  pickFile,
+} from '../engine/save.ts';
 import { outputStream } from '../engine/sink.ts';
 import type { KitTar } from '../engine/zipkit.ts';
 import { writeArchive } from '../engine/engine.ts';
@@ -474,12 +482,18 @@ class Session {
         images: items.map((q) => ({ name: q.name, platform: formatPlatform(q.resolved.platform) })),
         ...progress.view(),
       };
+      // An as-pulled tar's size is known before the first byte: the browser is told, so a short file fails.
+      const size =
+        kind === 'tar' && settings.current.layers === 'as-pulled' ? await asPulledArchiveSize(images) : undefined;
       saving = true;
-      target = await openTarget(method, fileName, handle);
+      target = await openTarget(method, fileName, handle, size);
       saving = false;
+      const writeTimeout = settings.host.writeTimeoutSeconds;
       const sink = outputStream(target.writable, {
         hash,
         signal,
+        ...(size !== undefined ? { expectedSize: size } : {}),
+        ...(writeTimeout ? { writeTimeoutMs: writeTimeout * 1000 } : {}),
         onWritten: (n) => {
           written = n;
           publish();
@@ -542,6 +556,7 @@ class Session {
         relay: this.relayShown(),
         saving,
         hadCredentials: !!credentials.lookup(registry),
+        cancelLeavesFiles: cancelLeavesFiles(method),
       });
       this.failure = advice;
       // The picker created the file; a download that did not finish must not leave it behind.
@@ -646,6 +661,7 @@ class ProgressTracker {
           size: layer.size,
           received: Math.min(layer.received, layer.size),
           state: layer.state,
+          ...(layer.stalled ? { stalled: layer.stalled } : {}),
           ...(speed !== undefined ? { speed, eta: etaSeconds(layer.size - layer.received, speed) } : {}),
         });
       });

@@ -1,9 +1,11 @@
 /**
- * The effective settings: built-in ← config.json ← what the user saved here. `version` changes whenever
- * something that shapes registry requests changes, so resolved images know when they are stale.
+ * The effective settings: built-in ← config.json ← what the user saved here. `current` is derived state, so
+ * whatever reads it (the session's key of what shapes registry requests, which marks resolved images stale)
+ * follows every change.
  */
 import { BUILT_IN, type HostConfig, type Settings, sanitizeSettings } from '../lib/config.ts';
-import { readStored, writeStored, isRecord } from '../lib/storage.ts';
+import { isRecord } from '../../core/json.ts';
+import { readStored, writeStored } from '../lib/storage.ts';
 
 class SettingsState {
   host = $state<HostConfig>({});
@@ -39,7 +41,7 @@ class SettingsState {
 
 /** The host's fields that are not user settings stay out of them. */
 function stripLanguage(host: HostConfig): Partial<Settings> {
-  const { language: _language, stallTimeoutSeconds: _stall, ...rest } = host;
+  const { language: _language, stallTimeoutSeconds: _stall, writeTimeoutSeconds: _write, ...rest } = host;
   return rest;
 }
 

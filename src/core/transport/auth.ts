@@ -1,7 +1,7 @@
 import { readTextAtMost } from '../bytes.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { type Challenge, parseWwwAuthenticate } from './challenge.ts';
-import { type Fetcher, discard, withHeader } from './fetcher.ts';
+import { type Fetcher, discard, sleep, withHeader } from './fetcher.ts';
 import { relayRefusal } from './relay.ts';
 
 export interface Credentials {
@@ -15,10 +15,18 @@ interface CachedToken {
   expiresAt: number;
 }
 
-/** The scope a registry request needs, from its path: `/v2/<name>/(manifests|blobs|tags)/…`. */
-export function scopeFor(url: string): string | undefined {
-  const match = /^\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(new URL(url).pathname);
-  return match ? `repository:${decodeURIComponent(match[1]!)}:pull` : undefined;
+/**
+ * The scope a registry request needs, from its path: `/v2/<name>/(manifests|blobs|tags)/…`. A client made
+ * for pushing asks for `pull,push` on every request (as `docker push` does: one token for HEAD, upload and
+ * manifest), and a cross-repository mount (`?mount=…&from=<repo>`) also asks to pull from the source.
+ */
+export function scopeFor(url: string, push = false): string | undefined {
+  const parsed = new URL(url);
+  const match = /^\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(parsed.pathname);
+  if (!match) return undefined;
+  const scope = `repository:${decodeURIComponent(match[1]!)}:${push ? 'pull,push' : 'pull'}`;
+  const from = parsed.searchParams.get('from');
+  return from && parsed.searchParams.has('mount') ? `${scope} repository:${from}:pull` : scope;
 }
 
 function basic(credentials: Credentials): string {
@@ -45,11 +53,15 @@ export class RegistryAuth {
     private readonly registryOrigin: string,
     private readonly credentials: Credentials | undefined,
     private readonly now: () => number = Date.now,
+    /** Tries of a token request whose answer breaks off or drips, and how long one may take. */
+    private readonly bodies: { attempts?: number; bodyDeadlineMs?: number } = {},
+    /** Ask for push rights as well (`pull,push`), for a client that uploads. */
+    private readonly push = false,
   ) {}
 
   readonly fetch: Fetcher = async (url, init) => {
     if (new URL(url).origin !== this.registryOrigin) return this.next(url, init);
-    const scope = scopeFor(url);
+    const scope = scopeFor(url, this.push);
     const authorization = await this.authorization(scope, false, init.signal);
     const response = await this.next(url, withHeader(init, 'authorization', authorization));
     if (response.status !== 401) return response;
@@ -134,14 +146,45 @@ export class RegistryAuth {
     return `Bearer ${token.value}`;
   }
 
+  /** A token request, asked again when its answer breaks off or comes too slowly (as registry bodies are). */
   private async fetchToken(
+    challenge: Challenge,
+    scope: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<CachedToken> {
+    const attempts = Math.max(1, this.bodies.attempts ?? 4);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.fetchTokenOnce(challenge, scope, signal);
+      } catch (error) {
+        if (signal?.aborted) throw abortError(signal);
+        const transient = error instanceof SkiffError && (error.code === 'network' || error.code === 'timeout');
+        if (!transient) throw error;
+        if (attempt >= attempts) {
+          throw new SkiffError(
+            error.code,
+            `${error.message}${attempts > 1 ? ` (gave up after ${attempts} tries)` : ''}`,
+            {
+              cause: error,
+            },
+          );
+        }
+        await sleep(Math.min(250 * 2 ** (attempt - 1), 4_000), signal).catch(() => {
+          throw abortError(signal);
+        });
+      }
+    }
+  }
+
+  private async fetchTokenOnce(
     challenge: Challenge,
     scope: string | undefined,
     signal: AbortSignal | undefined,
   ): Promise<CachedToken> {
     const realm = new URL(challenge.params.realm!);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
-    if (scope) realm.searchParams.set('scope', scope);
+    // Several scopes are several `scope` parameters (a mount needs the target's push and the source's pull).
+    if (scope) for (const one of scope.split(' ')) realm.searchParams.append('scope', one);
     else if (challenge.params.scope) realm.searchParams.set('scope', challenge.params.scope);
     const init: RequestInit = { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) };
     const response = await this.next(
@@ -149,7 +192,12 @@ export class RegistryAuth {
       this.credentials ? withHeader(init, 'authorization', basic(this.credentials)) : init,
     );
     if (signal?.aborted) throw abortError(signal);
-    const text = await readTextAtMost(response, 1024 * 1024, `The token answer from ${realm.host}`);
+    const text = await readTextAtMost(
+      response,
+      1024 * 1024,
+      `The token answer from ${realm.host}`,
+      this.bodies.bodyDeadlineMs,
+    );
     if (!response.ok) {
       // A relay in between may refuse the token service itself (not on its allowlist, unreachable).
       const refusal = relayRefusal(response.status, text);
