@@ -19,7 +19,7 @@ import { type Registry, startRegistry } from '../support/registry.ts';
 let registry: Registry;
 let proxy: FaultProxy;
 let dockerd: Dockerd;
-const images: Record<'stated' | 'silent' | 'big', PushedImage> = {} as never;
+const images: Record<'stated' | 'silent' | 'big' | 'bigSilent', PushedImage> = {} as never;
 const dir = scratchDir('zstd-layers');
 
 const files = (name: string): FileSpec[] => [
@@ -52,6 +52,12 @@ before(async () => {
         zstdContentSize: true,
         files: [{ path: 'big/noise.bin', content: { noise: ZSTD_HOLD_BYTES + 2 ** 20 } }],
       },
+    ],
+  });
+  images.bigSilent = await pushImage(registry, 'zstd/big-silent', 'v1', {
+    format: 'oci',
+    layers: [
+      { compression: 'zstd', files: [{ path: 'big/noise.bin', content: { noise: ZSTD_HOLD_BYTES + 2 ** 20 } }] },
     ],
   });
   proxy = await startFaultProxy(registry.url);
@@ -113,4 +119,12 @@ test('a zstd blob too big to hold is fetched twice but inflated once when its fr
   assert.equal(pulled.blobBytes[0], 2 * layer.size, 'read once for its frame headers, once to write it');
   assert.equal(pulled.inflatePasses, 1);
   await assertLoads(pulled.tar, images.big);
+});
+
+test('a zstd blob too big to hold, without stated sizes: measured from its first fetch, written from its second', async () => {
+  const pulled = await pullCounting(images.bigSilent);
+  const layer = images.bigSilent.layers[0]!;
+  assert.equal(pulled.blobBytes[0], 2 * layer.size, 'no third fetch to measure it');
+  assert.equal(pulled.inflatePasses, 2);
+  await assertLoads(pulled.tar, images.bigSilent);
 });
