@@ -1,0 +1,305 @@
+/**
+ * The download: which images go into the file (the queue, or the image in the field), the file itself,
+ * the engine's progress as table rows with speeds and times left, and the result.
+ */
+import { SkiffError } from '../../core/errors.ts';
+import { formatPlatform } from '../../core/platform.ts';
+import type { LayerProgress, LayerState, PulledImage, PullProgress } from '../../core/pull.ts';
+import type { ResolvedImage } from '../../core/resolve.ts';
+import { type DownloadJob, writeArchive } from '../engine/engine.ts';
+import { pageSha256 } from '../engine/hashing.ts';
+import { type SaveMethod, type SaveTarget, downloadMethod, openTarget, pickFile } from '../engine/save.ts';
+import { outputStream } from '../engine/sink.ts';
+import type { KitTar } from '../engine/zipkit.ts';
+import { RateMeter, etaSeconds } from '../lib/format.ts';
+import { archiveName, imageFileStem, uniqueNames } from '../lib/names.ts';
+import { readRecent, rememberRecent } from '../lib/recent.ts';
+import { alerts } from './alerts.svelte.ts';
+import { type QueueItem, queue } from './queue.svelte.ts';
+import { adviceAbout, resolver, transportOptions } from './resolve.svelte.ts';
+import { settings } from './settings.svelte.ts';
+
+export type ArchiveKind = 'tar' | 'zip';
+
+/** A layer's progress as the table shows it; `image` is an index into the download's image list. */
+export interface LayerRow extends LayerProgress {
+  key: string;
+  item: number;
+  speed?: number;
+  eta?: number;
+}
+
+export interface DownloadImage {
+  name: string;
+  platform: string;
+}
+
+export interface Running {
+  kind: ArchiveKind;
+  method: SaveMethod;
+  fileName: string;
+  images: DownloadImage[];
+  rows: LayerRow[];
+  received: number;
+  expected: number;
+  written: number;
+  speed?: number;
+  eta?: number;
+  opening: boolean;
+}
+
+export interface Done {
+  kind: ArchiveKind;
+  method: SaveMethod;
+  fileName: string;
+  size: number;
+  sha256: string;
+  images: PulledImage[];
+  notes: string[];
+  tars?: KitTar[];
+}
+
+class Download {
+  kind = $state<ArchiveKind>('tar');
+  recent = $state.raw<string[]>([]);
+  running = $state.raw<Running | undefined>(undefined);
+  done = $state.raw<Done | undefined>(undefined);
+  private controller: AbortController | undefined;
+
+  init(): void {
+    this.recent = readRecent();
+  }
+
+  suggestedName(kind: ArchiveKind): string {
+    const stems = queue.items.length
+      ? queue.items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== ''))
+      : resolver.currentStem();
+    return archiveName(stems, settings.current.outputName, kind);
+  }
+
+  canDownload(): boolean {
+    return !this.running && (queue.items.length > 0 || resolver.parsed.reference !== undefined);
+  }
+
+  /**
+   * Starts a download. With `pick`, the save dialog opens first — synchronously inside the click, as the
+   * File System Access API requires a user gesture.
+   */
+  start(pick = false): Promise<void> {
+    if (!this.canDownload()) return Promise.resolve();
+    const kind = this.kind;
+    const fileName = this.suggestedName(kind);
+    const handlePromise = pick ? pickFile(fileName, kind) : undefined;
+    return this.run(kind, fileName, handlePromise);
+  }
+
+  cancel(): void {
+    this.controller?.abort(new SkiffError('aborted', 'The pull was cancelled.'));
+  }
+
+  private async run(
+    kind: ArchiveKind,
+    suggested: string,
+    handlePromise: Promise<FileSystemFileHandle> | undefined,
+  ): Promise<void> {
+    const controller = new AbortController();
+    this.controller = controller;
+    const signal = controller.signal;
+    const method: SaveMethod = handlePromise ? 'fsaccess' : downloadMethod(settings.current.saveMethod);
+    this.done = undefined;
+    alerts.failure = undefined;
+    alerts.notice = undefined;
+    this.running = {
+      kind,
+      method,
+      fileName: suggested,
+      images: [],
+      rows: [],
+      received: 0,
+      expected: 0,
+      written: 0,
+      opening: true,
+    };
+    let target: SaveTarget | undefined;
+    let handle: FileSystemFileHandle | undefined;
+    let saving = false;
+    try {
+      if (handlePromise) {
+        saving = true;
+        handle = await handlePromise;
+        saving = false;
+      }
+      const items = await this.items(signal);
+      if (!items) {
+        this.running = undefined;
+        await removeFile(handle);
+        return;
+      }
+      const fileName = handle?.name ?? suggested;
+      const images = items.map((q) => q.resolved);
+      const sha256 = await pageSha256();
+      const hash = await sha256();
+      const progress = new ProgressTracker(kind, images);
+      let written = 0;
+      const publish = () => {
+        if (!this.running) return;
+        this.running = { ...this.running, ...progress.view(), written, opening: false };
+      };
+      this.running = {
+        ...this.running!,
+        fileName,
+        images: items.map((q) => ({ name: q.name, platform: formatPlatform(q.resolved.platform) })),
+        ...progress.view(),
+      };
+      saving = true;
+      target = await openTarget(method, fileName, handle);
+      saving = false;
+      const sink = outputStream(target.writable, {
+        hash,
+        signal,
+        onWritten: (n) => {
+          written = n;
+          publish();
+        },
+      });
+      publish();
+      // The engine runs in its own worker (fetch, verify, inflate, tar); this thread keeps the page and the file.
+      const job = this.job(kind, items);
+      const result = await writeArchive(job, sink, {
+        signal,
+        transport: transportOptions(),
+        onProgress: (i, p) => {
+          progress.update(i, p);
+          publish();
+        },
+      });
+      const pulled = 'tars' in result ? result.results : [result];
+      this.running = undefined;
+      this.done = {
+        kind,
+        method,
+        fileName,
+        size: written,
+        sha256: await hash.digest(),
+        images: pulled.flatMap((r) => r.images),
+        notes: pulled.flatMap((r) => r.notes),
+        ...('tars' in result ? { tars: result.tars } : {}),
+      };
+      this.recent = rememberRecent(items.map((q) => q.name));
+    } catch (error) {
+      this.running = undefined;
+      const registry = queue.items[0]?.resolved.reference.registry ?? resolver.parsed.reference?.registry ?? '';
+      alerts.failure = adviceAbout(signal.aborted ? signal.reason : error, registry, { saving });
+      // The picker created the file; a download that did not finish must not leave it behind.
+      await removeFile(handle);
+    } finally {
+      target?.dispose();
+      if (this.controller === controller) this.controller = undefined;
+    }
+  }
+
+  private job(kind: ArchiveKind, items: QueueItem[]): DownloadJob {
+    const stall = settings.host.stallTimeoutSeconds;
+    const common = {
+      images: items.map((q) => q.resolved),
+      layers: settings.current.layers,
+      ...(stall ? { idleTimeoutMs: stall * 1000 } : {}),
+    };
+    if (kind === 'tar') return { kind, ...common };
+    const stems = items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== ''));
+    return { kind, tarNames: uniqueNames(stems, '.tar'), ...common };
+  }
+
+  /** The images to pull: the queue, or the current image; stale ones resolved again with today's settings. */
+  private async items(signal: AbortSignal): Promise<QueueItem[] | undefined> {
+    if (queue.items.length) return queue.fresh(signal);
+    const image = await resolver.ensureResolved();
+    if (!image || signal.aborted) return undefined;
+    return [queue.itemFor(image, resolver.platformChoice)];
+  }
+}
+
+/** Turns the engine's progress events into table rows with speeds and ETAs, for one archive or a kit. */
+export class ProgressTracker {
+  private readonly snapshots: PullProgress[];
+  private readonly meters = new Map<string, RateMeter>();
+  private readonly total = new RateMeter();
+
+  constructor(
+    private readonly kind: ArchiveKind,
+    images: ResolvedImage[],
+  ) {
+    // Before the engine reports, rows come from the plan: one tar holds every image (shared layers once);
+    // a kit holds one tar per image.
+    const plan = (list: ResolvedImage[]): PullProgress => {
+      const seen = new Set<string>();
+      const layers = list.flatMap((image, i) =>
+        image.layers.map(({ descriptor }) => {
+          const shared = seen.has(descriptor.digest);
+          seen.add(descriptor.digest);
+          return {
+            image: i,
+            digest: descriptor.digest,
+            mediaType: descriptor.mediaType,
+            size: descriptor.size,
+            received: 0,
+            state: (shared ? 'shared' : 'waiting') as LayerState,
+          };
+        }),
+      );
+      const expected = layers.filter((l) => l.state !== 'shared').reduce((s, l) => s + l.size, 0);
+      return { layers, received: 0, expected, written: 0 };
+    };
+    this.snapshots = kind === 'zip' ? images.map((image) => plan([image])) : [plan(images)];
+  }
+
+  update(index: number, progress: PullProgress): void {
+    this.snapshots[index] = progress;
+  }
+
+  view(now = performance.now()): Pick<Running, 'rows' | 'received' | 'expected' | 'speed' | 'eta'> {
+    const rows: LayerRow[] = [];
+    this.snapshots.forEach((snapshot, item) => {
+      snapshot.layers.forEach((layer, i) => {
+        const key = `${item}/${i}`;
+        let speed: number | undefined;
+        if (layer.state === 'downloading') {
+          let meter = this.meters.get(key);
+          if (!meter) this.meters.set(key, (meter = new RateMeter()));
+          meter.add(layer.received, now);
+          speed = meter.rate();
+        }
+        rows.push({
+          key,
+          item,
+          image: this.kind === 'zip' ? item : layer.image,
+          digest: layer.digest,
+          mediaType: layer.mediaType,
+          size: layer.size,
+          received: Math.min(layer.received, layer.size),
+          state: layer.state,
+          ...(speed !== undefined ? { speed, eta: etaSeconds(layer.size - layer.received, speed) } : {}),
+        });
+      });
+    });
+    const received = this.snapshots.reduce((s, p) => s + p.received, 0);
+    const expected = this.snapshots.reduce((s, p) => s + p.expected, 0);
+    this.total.add(received, now);
+    const speed = this.total.rate();
+    return {
+      rows,
+      received: Math.min(received, expected),
+      expected,
+      speed,
+      eta: etaSeconds(Math.max(0, expected - received), speed),
+    };
+  }
+}
+
+/** A picked file that never received data is removed again (Chromium creates it when it is picked). */
+async function removeFile(handle: FileSystemFileHandle | undefined): Promise<void> {
+  const removable = handle as (FileSystemFileHandle & { remove?: () => Promise<void> }) | undefined;
+  await removable?.remove?.().catch(() => {});
+}
+
+export const download = new Download();
