@@ -113,7 +113,7 @@ function hostList(name: string, items: string[]): HostList {
   try {
     return new HostList(items);
   } catch (error) {
-    throw new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 
@@ -151,7 +151,9 @@ export function relayConfigFromEnv(env: RelayEnv): RelayConfig {
     try {
       dockerHubMirror = parseHost(mirrorText.replace(/^https?:\/\//, '').replace(/\/$/, ''));
     } catch (error) {
-      throw new Error(`RELAY_DOCKERHUB_MIRROR: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`RELAY_DOCKERHUB_MIRROR: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
     }
   }
   const publicUrlText = text(env, 'RELAY_PUBLIC_URL');

@@ -380,6 +380,8 @@ function checkPathSyntax(path: string): void {
   const bad = (what: string) => new RelayError(400, 'bad-path', `The path was refused: ${what}.`);
   if (path.includes('\\') || /%5c/i.test(path)) throw bad('it contains a backslash');
   if (/%2f/i.test(path)) throw bad('it contains an encoded slash (%2F)');
+  // Control characters are what this check looks for.
+  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f]/.test(path) || /%(?:[01][0-9a-f]|7f)/i.test(path))
     throw bad('it contains control characters or spaces');
   const segments = path.split('/').slice(1);
@@ -440,7 +442,7 @@ function corsHeaders(
     return { 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED_HEADERS };
   const vary = { vary: 'Origin' };
   if (origin === null) return vary;
-  let sameSite = false;
+  let sameSite: boolean;
   try {
     // Same host as the request (or the configured public URL): the app served beside the relay.
     sameSite = origin === selfOrigin || new URL(origin).host === requestHost;

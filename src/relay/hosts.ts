@@ -187,6 +187,7 @@ export function compileHostPattern(source: string): (host: TargetHost) => boolea
     } catch (error) {
       throw new Error(
         `Invalid host pattern ${shown(source)}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
       );
     }
     return (host) => host.hostname === exact.hostname && host.port === exact.port;

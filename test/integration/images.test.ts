@@ -45,7 +45,6 @@ const inspectRaw = (ref: string, ...flags: string[]) =>
 const mediaTypes = (descriptors: { mediaType: string }[]) => descriptors.map((d) => d.mediaType);
 
 const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
 
 /** Decompresses with the CLIs, not with our own code, so a wrong stream cannot agree with itself. */
 function decompress(blob: Uint8Array, compression: Compression): Promise<Buffer> {

@@ -23,6 +23,7 @@ export interface Dockerd {
   /** `docker load -i tarPath`. */
   load(tarPath: string): Promise<{ stdout: string }>;
   /** `docker image inspect ref`, parsed (the single object, not the array). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- docker's own JSON; tests read the fields they assert
   inspect(ref: string): Promise<any>;
   /** Full IDs (`sha256:…`) of every image, intermediate ones included. */
   imageIds(): Promise<string[]>;
@@ -90,7 +91,7 @@ export async function startDockerd(options: { extraArgs?: string[]; timeoutMs?: 
   } catch (error) {
     const log = proc.output();
     await cleanup();
-    throw new Error(`dockerd failed to start: ${log.slice(-4000) || String(error)}`);
+    throw new Error(`dockerd failed to start: ${log.slice(-4000) || String(error)}`, { cause: error });
   }
 
   const docker: Dockerd['docker'] = (args, runOptions = {}) =>
@@ -162,7 +163,7 @@ function isOurs(pid: number, execRoot: string): boolean {
 }
 
 function mountsUnder(roots: string[]): string[] {
-  let table = '';
+  let table: string;
   try {
     table = readFileSync('/proc/self/mounts', 'utf8');
   } catch {

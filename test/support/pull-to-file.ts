@@ -38,6 +38,7 @@ export async function tarEntries(path: string): Promise<Map<string, Buffer>> {
   return entries;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any JSON file of an archive; tests read the fields they assert
 export async function readJsonFromTar(path: string, name: string): Promise<any> {
   const { execFileSync } = await import('node:child_process');
   return JSON.parse(execFileSync('tar', ['-xOf', path, name], { encoding: 'utf8' }));

@@ -117,7 +117,7 @@ ${options.cors ? CORS_HEADERS_YAML : ''}${authYaml}${options.extraConfig ?? ''}`
   } catch (error) {
     await proc.stop();
     dir.remove();
-    throw new Error(`docker-registry failed to start: ${proc.output() || String(error)}`);
+    throw new Error(`docker-registry failed to start: ${proc.output() || String(error)}`, { cause: error });
   }
   return {
     host,

@@ -24,6 +24,8 @@ export function imageFileStem(reference: ImageReference, platform: Platform, pla
 export function archiveName(stems: string[], fixed: string, kind: 'tar' | 'zip'): string {
   const extension = `.${kind}`;
   if (fixed.trim()) {
+    // Control characters are exactly what a file name must not carry.
+    // eslint-disable-next-line no-control-regex
     const base = fixed.trim().replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_');
     return base.toLowerCase().endsWith(extension) ? base : `${base.replace(/\.(tar|zip)$/i, '')}${extension}`;
   }
