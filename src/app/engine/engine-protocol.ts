@@ -4,7 +4,7 @@
  * transferred chunks, at most a few in flight, each acknowledged once the file has taken it.
  */
 import { SkiffError, type SkiffErrorCode } from '../../core/errors.ts';
-import type { PullProgress, PullResult, LayerMode } from '../../core/pull.ts';
+import type { PullProgress, PullResult } from '../../core/pull.ts';
 import { RegistryClient, type TransportOptions } from '../../core/registry.ts';
 import type { ResolvedImage } from '../../core/resolve.ts';
 import type { Credentials } from '../../core/transport/auth.ts';
