@@ -80,6 +80,16 @@ export class RegistryClient {
     return { bytes, contentType: response.headers.get('content-type') };
   }
 
+  /** Whether the manifest exists, without fetching it (a HEAD: Docker Hub does not count it as a pull). */
+  async headManifest(repository: string, reference: string, signal?: AbortSignal): Promise<void> {
+    const response = await this.request(
+      `/v2/${repository}/manifests/${reference}`,
+      { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT }, ...(signal ? { signal } : {}) },
+      `Manifest ${repository}:${reference}`,
+    );
+    await response.body?.cancel();
+  }
+
   /** A small blob (a config) read whole. */
   async getSmallBlob(repository: string, digest: string, size: number, signal?: AbortSignal): Promise<Uint8Array> {
     const response = await this.openBlob(repository, digest, 0, signal);

@@ -16,7 +16,8 @@ import { archiveName, imageFileStem, uniqueNames } from '../lib/names.ts';
 import { readRecent, rememberRecent } from '../lib/recent.ts';
 import { alerts } from './alerts.svelte.ts';
 import { type QueueItem, queue } from './queue.svelte.ts';
-import { adviceAbout, resolver, transportOptions } from './resolve.svelte.ts';
+import { credentials } from './credentials.svelte.ts';
+import { adviceAbout, displayName, resolver, transportOptions } from './resolve.svelte.ts';
 import { settings } from './settings.svelte.ts';
 
 export type ArchiveKind = 'tar' | 'zip';
@@ -70,15 +71,51 @@ class Download {
     this.recent = readRecent();
   }
 
+  /** The image in the field goes into the download too, unless it is already queued: it is never left out unsaid. */
+  typedExtra = $derived.by(() => {
+    const reference = resolver.parsed.reference;
+    if (!reference) return false;
+    const name = displayName(reference);
+    return !queue.items.some((q) => q.name === name && q.platform === resolver.platformChoice);
+  });
+
+  /** How many images Download takes. */
+  count: number = $derived(queue.items.length + (this.typedExtra ? 1 : 0));
+
+  /**
+   * About how large the file will be, in the chosen layer mode: layer blobs as served (as-pulled), or
+   * inflated where the engine knows the size in advance, else as served; plus configs, manifests and tar headers.
+   */
+  estimate: number | undefined = $derived.by(() => {
+    const typed = this.typedExtra ? resolver.resolvedFor(resolver.input, resolver.platformChoice) : undefined;
+    if (this.typedExtra && !typed) return undefined;
+    const images = [...queue.items.map((q) => q.resolved), ...(typed ? [typed] : [])];
+    if (!images.length) return undefined;
+    const inflated = settings.current.layers === 'uncompressed';
+    const seen = new Set<string>();
+    let bytes = 2048;
+    for (const image of images) {
+      bytes += entrySize(image.config.bytes.byteLength) + entrySize(image.manifest.bytes.byteLength) + 1024;
+      for (const { descriptor } of image.layers) {
+        if (seen.has(descriptor.digest)) continue;
+        seen.add(descriptor.digest);
+        bytes += entrySize((inflated ? resolver.layerSizes[descriptor.digest] : undefined) ?? descriptor.size);
+      }
+    }
+    return bytes;
+  });
+
   suggestedName(kind: ArchiveKind): string {
-    const stems = queue.items.length
-      ? queue.items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== ''))
-      : resolver.currentStem();
+    const stems = [
+      ...queue.items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== '')),
+      ...(this.typedExtra ? resolver.currentStem() : []),
+    ];
     return archiveName(stems, settings.current.outputName, kind);
   }
 
+  /** Not while another runs, and not with a name in the field that is not valid (it would be left out). */
   canDownload(): boolean {
-    return !this.running && (queue.items.length > 0 || resolver.parsed.reference !== undefined);
+    return !this.running && this.count > 0 && resolver.parsed.error === undefined;
   }
 
   /**
@@ -87,6 +124,8 @@ class Download {
    */
   start(pick = false): Promise<void> {
     if (!this.canDownload()) return Promise.resolve();
+    // Download is an explicit action: what the credential fields hold is signed in with now.
+    credentials.signInAll();
     const kind = this.kind;
     const fileName = this.suggestedName(kind);
     const handlePromise = pick ? pickFile(fileName, kind) : undefined;
@@ -210,20 +249,23 @@ class Download {
     return { kind, tarNames: uniqueNames(stems, '.tar'), ...common };
   }
 
-  /** The images to pull: the queue, or the current image; stale ones resolved again with today's settings. */
+  /** The images to pull: the queue and the image in the field; stale ones resolved again with today's settings. */
   private async items(signal: AbortSignal): Promise<QueueItem[] | undefined> {
-    if (queue.items.length) return queue.fresh(signal);
+    const queued = queue.items.length ? await queue.fresh(signal) : [];
+    if (!this.typedExtra) return queued;
+    const platform = resolver.platformChoice;
+    // A name that does not resolve stops the download with its alert, rather than being dropped.
     const image = await resolver.ensureResolved();
     if (!image || signal.aborted) return undefined;
-    return [queue.itemFor(image, resolver.platformChoice)];
+    return [...queued, queue.itemFor(image, platform)];
   }
 }
 
 /** Turns the engine's progress events into table rows with speeds and ETAs, for one archive or a kit. */
 export class ProgressTracker {
   private readonly snapshots: PullProgress[];
-  private readonly meters = new Map<string, RateMeter>();
-  private readonly total = new RateMeter();
+  private readonly meters = new Map<string, SaneRate>();
+  private readonly total = new SaneRate();
 
   constructor(
     private readonly kind: ArchiveKind,
@@ -265,10 +307,11 @@ export class ProgressTracker {
         let speed: number | undefined;
         if (layer.state === 'downloading') {
           let meter = this.meters.get(key);
-          if (!meter) this.meters.set(key, (meter = new RateMeter()));
+          if (!meter) this.meters.set(key, (meter = new SaneRate()));
           meter.add(layer.received, now);
           speed = meter.rate();
         }
+        const eta = speed !== undefined ? this.meters.get(key)!.eta(layer.size - layer.received, now) : undefined;
         rows.push({
           key,
           item,
@@ -278,7 +321,8 @@ export class ProgressTracker {
           size: layer.size,
           received: Math.min(layer.received, layer.size),
           state: layer.state,
-          ...(speed !== undefined ? { speed, eta: etaSeconds(layer.size - layer.received, speed) } : {}),
+          ...(speed !== undefined ? { speed } : {}),
+          ...(eta !== undefined ? { eta } : {}),
         });
       });
     });
@@ -291,9 +335,41 @@ export class ProgressTracker {
       received: Math.min(received, expected),
       expected,
       speed,
-      eta: etaSeconds(Math.max(0, expected - received), speed),
+      eta: this.total.eta(Math.max(0, expected - received), now),
     };
   }
+}
+
+/** Bytes flowing for this long before a time left is said: the first readings are far off (start-up, slow start). */
+export const ETA_AFTER_MS = 3000;
+
+/**
+ * A rate measured from the first byte on (not from the click: resolving, the worker's start and sign-in
+ * would read as a slow line), and a time left only once bytes have flowed for ETA_AFTER_MS.
+ */
+class SaneRate {
+  private readonly meter = new RateMeter();
+  private since: number | undefined;
+
+  add(bytes: number, now: number): void {
+    if (bytes <= 0) return;
+    this.since ??= now;
+    this.meter.add(bytes, now);
+  }
+
+  rate(): number | undefined {
+    return this.meter.rate();
+  }
+
+  eta(remaining: number, now: number): number | undefined {
+    if (this.since === undefined || now - this.since < ETA_AFTER_MS) return undefined;
+    return etaSeconds(remaining, this.meter.rate());
+  }
+}
+
+/** A tar entry: a 512-byte header and the data padded to 512. */
+function entrySize(size: number): number {
+  return 512 + Math.ceil(size / 512) * 512;
 }
 
 /** A picked file that never received data is removed again (Chromium creates it when it is picked). */

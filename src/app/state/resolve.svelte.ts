@@ -4,10 +4,12 @@
  * registry request of the page needs (transport options) and what an error's advice needs to know.
  */
 import { isSkiffError } from '../../core/errors.ts';
+import { planLayerSize } from '../../core/layer-size.ts';
 import { parseManifest } from '../../core/manifest.ts';
+import { isForeignLayer, layerCompression } from '../../core/media-types.ts';
 import { formatPlatform, parsePlatform } from '../../core/platform.ts';
-import { type ImageReference, familiarName, parseReference } from '../../core/reference.ts';
-import type { TransportOptions } from '../../core/registry.ts';
+import { type ImageReference, familiarName, formatReference, parseReference } from '../../core/reference.ts';
+import { RegistryClient, type TransportOptions } from '../../core/registry.ts';
 import { type ResolvedImage, resolve } from '../../core/resolve.ts';
 import { t } from '../i18n/index.svelte.ts';
 import { type Advice, adviceFor, choosablePlatform } from '../lib/advice.ts';
@@ -30,7 +32,8 @@ export type ResolveState =
 
 type TagsState = { key: string; status: 'loading' | 'ok' | 'unavailable'; tags: string[] };
 
-const RESOLVE_DELAY_MS = 500;
+/** Typing has settled when no key came for this long (people type a key every 0.3–0.8 s). */
+const SETTLE_MS = 1200;
 
 /** Every registry request of the page goes out with these. */
 export function transportOptions(): TransportOptions {
@@ -72,8 +75,8 @@ export function displayName(reference: ImageReference): string {
 
 class ImageResolver {
   input = $state('');
-  /** Explicit platform ('' = default linux/amd64 for an index, whatever a single image is). */
-  platformChoice = $state('');
+  /** The platform picked, and the image it was picked for (`formatReference`): it applies to that image only. */
+  platformPick = $state.raw<{ image: string; platform: string } | undefined>(undefined);
   resolveState = $state.raw<ResolveState>({ status: 'idle' });
   /** The image whose details are on screen: kept while the next one resolves, so the page does not jump. */
   shown = $state.raw<ResolvedImage | undefined>(undefined);
@@ -81,6 +84,8 @@ class ImageResolver {
   /** Download size of each platform of the current index, by manifest digest. */
   platformSizes = $state.raw<Record<string, number>>({});
   tags = $state.raw<TagsState | undefined>(undefined);
+  /** Each layer's size in an uncompressed archive, by digest, where the engine will know it exactly in advance. */
+  layerSizes = $state.raw<Record<string, number>>({});
 
   /** The input parsed as docker would read it, or the engine's message saying why not. */
   parsed: { reference?: ImageReference; error?: string } = $derived.by(() => {
@@ -92,13 +97,20 @@ class ImageResolver {
     }
   });
 
+  /** Explicit platform of the image in the field ('' = default linux/amd64 for an index, whatever a single image is). */
+  platformChoice: string = $derived.by(() => {
+    const pick = this.platformPick;
+    const reference = this.parsed.reference;
+    return pick && reference && pick.image === formatReference(reference) ? pick.platform : '';
+  });
+
   /** Everything that shapes registry requests; a change makes resolved images stale. */
   transportKey: string = $derived(
     JSON.stringify([
       settings.current.relay,
       settings.current.dockerHubMirror,
       settings.current.plainHttp,
-      Object.entries(credentials.byRegistry).map(([r, c]) => [r, c.username, c.password]),
+      Object.entries(credentials.signedIn).map(([r, c]) => [r, c.username, c.password]),
     ]),
   );
 
@@ -112,11 +124,15 @@ class ImageResolver {
     const params = new URLSearchParams(globalThis.location?.search ?? '');
     const image = params.get('image');
     const platform = params.get('platform');
-    if (platform) {
+    if (image && platform) {
       try {
-        this.platformChoice = formatPlatform(parsePlatform(platform));
+        // The link's platform belongs to the link's image only.
+        this.platformPick = {
+          image: formatReference(parseReference(image)),
+          platform: formatPlatform(parsePlatform(platform)),
+        };
       } catch {
-        // a broken platform in a link is ignored; the default applies
+        // a broken platform (or name) in a link is ignored; the default applies
       }
     }
     if (image) this.setInput(image, { immediate: true });
@@ -125,16 +141,18 @@ class ImageResolver {
   setInput(text: string, options: { immediate?: boolean } = {}): void {
     this.input = text;
     if (this.resolveState.status === 'error') alerts.failure = undefined;
-    this.scheduleResolve(options.immediate ? 0 : RESOLVE_DELAY_MS);
+    this.scheduleResolve(options.immediate ? 0 : SETTLE_MS);
   }
 
   setPlatform(value: string): void {
-    this.platformChoice = value;
+    const reference = this.parsed.reference;
+    if (!reference) return;
+    this.platformPick = { image: formatReference(reference), platform: value };
     this.scheduleResolve(0);
   }
 
   /** Resolves after a pause in typing; called again whenever the name or the transport changes. */
-  scheduleResolve(delay = RESOLVE_DELAY_MS): void {
+  scheduleResolve(delay = SETTLE_MS): void {
     clearTimeout(this.resolveTimer);
     this.resolveController?.abort();
     this.pendingResolve = undefined;
@@ -143,8 +161,14 @@ class ImageResolver {
       this.toIdle();
       return;
     }
+    // A name still being typed (a registry host without a repository yet) waits for more, however long the pause.
+    if (delay > 0 && !looksComplete(this.input)) {
+      this.resolveSeq++;
+      this.resolveState = { status: 'idle' };
+      return;
+    }
     this.resolveState = { status: 'resolving' };
-    this.resolveTimer = setTimeout(() => void this.resolveNow(), delay);
+    this.resolveTimer = setTimeout(() => void this.resolveNow(delay > 0), delay);
   }
 
   /** Nothing resolved or resolving: the state after an empty or unparseable field, or after the name was queued. */
@@ -182,10 +206,11 @@ class ImageResolver {
     if (state.status === 'resolved' && state.key === this.transportKey) return Promise.resolve(state.image);
     if (this.pendingResolve) return this.pendingResolve;
     clearTimeout(this.resolveTimer);
-    return this.resolveNow();
+    return this.resolveNow(false);
   }
 
-  private resolveNow(): Promise<ResolvedImage | undefined> {
+  /** `typed`: started by a pause in typing rather than an action, so a name that does not exist costs only a HEAD. */
+  private resolveNow(typed: boolean): Promise<ResolvedImage | undefined> {
     const reference = this.parsed.reference;
     if (!reference) return Promise.resolve(undefined);
     const seq = ++this.resolveSeq;
@@ -198,6 +223,7 @@ class ImageResolver {
     this.resolveState = { status: 'resolving' };
     const run = async (): Promise<ResolvedImage | undefined> => {
       try {
+        if (typed) await checkExists(reference, controller.signal);
         const image = await resolveWith(reference, platform, controller.signal);
         if (seq !== this.resolveSeq) return undefined;
         this.resolveState = { status: 'resolved', image, key, input, platform };
@@ -208,8 +234,12 @@ class ImageResolver {
               (o) => choosablePlatform(o.value),
             )
           : [];
-        if (image.index) void this.loadPlatformSizes(image, controller.signal);
+        // Each platform's size costs a manifest request; on Docker Hub each one counts against the pull
+        // quota, so there only when the person opens the platform list.
+        this.sizesFor = image.index ? { image, signal: controller.signal } : undefined;
+        if (image.index && image.reference.registry !== 'docker.io') this.loadPlatformSizes();
         void this.loadTags(image);
+        void this.loadLayerSizes(image, controller.signal);
         return image;
       } catch (error) {
         if (seq !== this.resolveSeq || isSkiffError(error, 'aborted')) return undefined;
@@ -228,8 +258,14 @@ class ImageResolver {
     return this.pendingResolve;
   }
 
-  /** The download size of every platform of an index: each child manifest, its layers summed. */
-  private async loadPlatformSizes(image: ResolvedImage, signal: AbortSignal): Promise<void> {
+  private sizesFor: { image: ResolvedImage; signal: AbortSignal } | undefined;
+
+  /** The download size of every platform of the index on screen: each child manifest, its layers summed (once). */
+  async loadPlatformSizes(): Promise<void> {
+    const target = this.sizesFor;
+    if (!target) return;
+    this.sizesFor = undefined;
+    const { image, signal } = target;
     const entries = image.index?.platforms ?? [];
     const sizes: Record<string, number> = { [image.manifest.digest]: image.compressedSize };
     this.platformSizes = { ...sizes };
@@ -248,6 +284,26 @@ class ImageResolver {
       }
     };
     await Promise.all([worker(), worker(), worker(), worker()]);
+  }
+
+  /** What the engine will plan for each layer of an uncompressed archive: a gzip layer's size from its trailer. */
+  private async loadLayerSizes(image: ResolvedImage, signal: AbortSignal): Promise<void> {
+    const sizes: Record<string, number> = {};
+    await Promise.all(
+      image.layers.map(async ({ descriptor }) => {
+        const compression = layerCompression(descriptor.mediaType);
+        if (!compression || compression === 'zstd') return;
+        let tail: Uint8Array | undefined;
+        if (compression === 'gzip' && !isForeignLayer(descriptor.mediaType))
+          tail = await image.client
+            .blobTail(image.reference.repository, descriptor.digest, descriptor.size, 8, signal)
+            .catch(() => undefined);
+        const plan = planLayerSize(descriptor, compression, tail);
+        // Kept compressed, the layer goes in as served.
+        sizes[descriptor.digest] = plan.kind === 'exact' ? plan.size : descriptor.size;
+      }),
+    );
+    if (!signal.aborted) this.layerSizes = { ...this.layerSizes, ...sizes };
   }
 
   private async loadTags(image: ResolvedImage): Promise<void> {
@@ -296,6 +352,24 @@ class ImageResolver {
     this.updateAddressBar();
     return location.href;
   }
+}
+
+/**
+ * Whether the field holds a name a person may have finished: not a registry host still waiting for its
+ * repository (`127.0.0.1`, `127.0.0.1:5000`, `ghcr.io`), which docker would read as a Docker Hub name.
+ */
+export function looksComplete(input: string): boolean {
+  const text = input.trim();
+  if (!text || /[/:.@_-]$/.test(text)) return false;
+  if (text.includes('/')) return true;
+  const name = text.split(/[:@]/)[0]!;
+  return !name.includes('.') && name !== 'localhost' && !/^\d+$/.test(name);
+}
+
+/** A HEAD of the manifest: a name that does not exist is told without a GET (Docker Hub counts GETs). */
+async function checkExists(reference: ImageReference, signal: AbortSignal): Promise<void> {
+  const client = new RegistryClient(reference.registry, transportOptions());
+  await client.headManifest(reference.repository, reference.digest ?? reference.tag ?? 'latest', signal);
 }
 
 function dedupe(options: PlatformOption[]): PlatformOption[] {
