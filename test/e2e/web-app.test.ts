@@ -126,6 +126,8 @@ describe('web app', () => {
       // Resolving starts by itself; the platform list carries each platform's download size.
       const platform = page.getByLabel('Platform');
       await waitResolved(page, 'linux/amd64');
+      // The sizes come after the resolve (one request each): wait for the last one.
+      await platform.locator('option').nth(2).filter({ hasText: / — / }).waitFor({ state: 'attached' });
       const options = await platform.locator('option').allTextContents();
       assert.deepEqual(
         options.map((o) => o.split(' — ')[0]),

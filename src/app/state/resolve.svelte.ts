@@ -223,7 +223,7 @@ class ImageResolver {
     this.resolveState = { status: 'resolving' };
     const run = async (): Promise<ResolvedImage | undefined> => {
       try {
-        if (typed) await checkExists(reference, controller.signal);
+        if (typed && reference.registry === 'docker.io') await checkExists(reference, controller.signal);
         const image = await resolveWith(reference, platform, controller.signal);
         if (seq !== this.resolveSeq) return undefined;
         this.resolveState = { status: 'resolved', image, key, input, platform };
@@ -366,7 +366,8 @@ export function looksComplete(input: string): boolean {
   return !name.includes('.') && name !== 'localhost' && !/^\d+$/.test(name);
 }
 
-/** A HEAD of the manifest: a name that does not exist is told without a GET (Docker Hub counts GETs). */
+/** A HEAD of the manifest: on Docker Hub, which counts manifest GETs against the pull quota, a name that
+ *  does not exist (a typo, a name typed on after a pause) costs no pull. */
 async function checkExists(reference: ImageReference, signal: AbortSignal): Promise<void> {
   const client = new RegistryClient(reference.registry, transportOptions());
   await client.headManifest(reference.repository, reference.digest ?? reference.tag ?? 'latest', signal);
