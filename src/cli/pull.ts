@@ -1,6 +1,6 @@
 /**
  * `npm run pull -- REF [REF…] -o FILE [--platform os/arch[/variant]] [--user U --password P]
- *   [--layers uncompressed|as-pulled] [--relay URL] [--mirror HOST] [--plain-http HOST]…`
+ *   [--layers uncompressed|as-pulled] [--parallel N] [--relay URL] [--mirror HOST] [--plain-http HOST]…`
  * The engine from Node: for tests, benchmarks and anyone with Node. Writes FILE.partial and renames it
  * only when the archive is complete and verified.
  */
@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { SkiffError } from '../core/errors.ts';
 import { parsePlatform } from '../core/platform.ts';
-import { type LayerMode, type PullProgress, pull } from '../core/pull.ts';
+import { type LayerMode, type PullProgress, type RateLimit, pull } from '../core/pull.ts';
 import { startSha256Thread } from './sha256-thread.ts';
 
 const usage = `usage: npm run pull -- REF [REF…] -o FILE [options]
@@ -20,6 +20,7 @@ const usage = `usage: npm run pull -- REF [REF…] -o FILE [options]
   --layers MODE              uncompressed (default, like docker save) or as-pulled (smaller, faster)
   --skip-diff-ids            as-pulled only: do not inflate layers to check their diff_ids (blob
                              digests are still checked; docker load checks diff_ids itself)
+  --parallel N               blob requests at once (default 4; 1 = one connection)
   --relay URL                send requests through a Skiff CORS relay
   --mirror HOST              Docker Hub mirror host
   --plain-http HOST          reach this registry over http (repeatable; loopback always is)
@@ -38,6 +39,7 @@ async function main(): Promise<number> {
         password: { type: 'string' },
         layers: { type: 'string' },
         'skip-diff-ids': { type: 'boolean' },
+        parallel: { type: 'string' },
         relay: { type: 'string' },
         mirror: { type: 'string' },
         'plain-http': { type: 'string', multiple: true },
@@ -68,6 +70,11 @@ async function main(): Promise<number> {
     console.error('--skip-diff-ids needs --layers as-pulled: uncompressed layers are named by their checked diff_id');
     return 2;
   }
+  const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
+  if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1 && parallel <= 64)) {
+    console.error(`--parallel must be a whole number from 1 to 64, not "${values.parallel}"`);
+    return 2;
+  }
   const username = values.user ?? process.env.SKIFF_USER;
   const password = values.password ?? process.env.SKIFF_PASSWORD;
   const output = values.output;
@@ -84,6 +91,7 @@ async function main(): Promise<number> {
       signal: controller.signal,
       layerSha256: hashThread.factory,
       ...(values['skip-diff-ids'] ? { verifyDiffIds: false } : {}),
+      ...(parallel !== undefined ? { parallel } : {}),
       ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
       ...(username !== undefined && password !== undefined ? { credentials: { username, password } } : {}),
       ...(values.relay ? { relay: values.relay } : {}),
@@ -99,6 +107,7 @@ async function main(): Promise<number> {
       );
     }
     for (const note of result.notes) console.error(`note: ${note}`);
+    if (result.rateLimit) console.error(`registry pull quota: ${formatRateLimit(result.rateLimit)}`);
     console.error(
       `wrote ${output}: ${result.bytesWritten} bytes in ${seconds.toFixed(1)} s. Load it with: docker load -i ${output}`,
     );
@@ -131,9 +140,17 @@ function progressPrinter(started: number) {
     const mb = (n: number) => (n / 1e6).toFixed(1);
     const rate = p.received / 1e6 / Math.max(0.001, (Date.now() - started) / 1000);
     console.error(
-      `layers ${done}/${p.layers.length}  received ${mb(p.received)}/${mb(p.expected)} MB  written ${mb(p.written)} MB  ${rate.toFixed(1)} MB/s`,
+      `layers ${done}/${p.layers.length}  received ${mb(p.received)}/${mb(p.expected)} MB  written ${mb(p.written)} MB  ${rate.toFixed(1)} MB/s${p.rateLimit ? `  quota ${formatRateLimit(p.rateLimit)}` : ''}`,
     );
   };
+}
+
+/** `76 of 100 pulls left (per 6 h)`: Docker Hub's quota as its headers state it. */
+function formatRateLimit(limit: RateLimit): string {
+  const of = limit.limit !== undefined ? ` of ${limit.limit}` : '';
+  const hours = limit.windowSeconds ? limit.windowSeconds / 3600 : undefined;
+  const per = hours ? ` per ${Number.isInteger(hours) ? hours : hours.toFixed(1)} h` : '';
+  return `${limit.remaining}${of} pulls left${per}`;
 }
 
 process.exitCode = await main();

@@ -20,20 +20,30 @@ export type SkiffErrorCode =
   | 'digest-mismatch'
   | 'size-mismatch'
   | 'bad-layer'
+  | 'malformed-layer'
+  | 'relay-refused'
   | 'too-large'
   | 'aborted';
+
+export interface RelayRefusal {
+  code: string;
+  host?: string;
+}
 
 export class SkiffError extends Error {
   override readonly name = 'SkiffError';
   /** With `platform-not-found`: the platforms that do exist (`linux/arm64`, …), for the UI to offer. */
   readonly platforms?: string[];
+  /** With `relay-refused`: the relay's own error code (`host-not-allowed`, …) and the host it names. */
+  readonly relay?: RelayRefusal;
   constructor(
     readonly code: SkiffErrorCode,
     message: string,
-    options?: { cause?: unknown; platforms?: string[] },
+    options?: { cause?: unknown; platforms?: string[]; relay?: RelayRefusal },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     if (options?.platforms) this.platforms = options.platforms;
+    if (options?.relay) this.relay = options.relay;
   }
 }
 

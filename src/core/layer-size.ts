@@ -29,13 +29,8 @@ export function planLayerSize(
   compression: LayerCompression,
   gzipTail: Uint8Array | undefined,
 ): SizePlan {
-  if (compression === 'none') return { kind: 'exact', size: descriptor.size };
-  if (compression === 'zstd') return { kind: 'measure' };
-  const stated = descriptor.annotations?.[ESTARGZ_SIZE];
-  if (stated && /^\d+$/.test(stated) && Number.isSafeInteger(Number(stated)))
-    return { kind: 'exact', size: Number(stated) };
-  if (descriptor.annotations?.[ESTARGZ_TOC])
-    return { kind: 'keep-compressed', reason: 'eStargz layer of many gzip members' };
+  const known = sizePlanWithoutTrailer(descriptor, compression);
+  if (known) return known;
   if (!gzipTail || gzipTail.byteLength !== 8)
     return { kind: 'keep-compressed', reason: 'the registry does not serve byte ranges' };
   const isize = new DataView(gzipTail.buffer, gzipTail.byteOffset).getUint32(4, true);
@@ -43,6 +38,18 @@ export function planLayerSize(
   return size === undefined
     ? { kind: 'keep-compressed', reason: 'its size cannot be told from the gzip trailer (over 4 GiB)' }
     : { kind: 'exact', size };
+}
+
+/** The plan where no gzip trailer is needed; undefined when only the trailer can tell (plain gzip layers). */
+export function sizePlanWithoutTrailer(descriptor: Descriptor, compression: LayerCompression): SizePlan | undefined {
+  if (compression === 'none') return { kind: 'exact', size: descriptor.size };
+  if (compression === 'zstd') return { kind: 'measure' };
+  const stated = descriptor.annotations?.[ESTARGZ_SIZE];
+  if (stated && /^\d+$/.test(stated) && Number.isSafeInteger(Number(stated)))
+    return { kind: 'exact', size: Number(stated) };
+  if (descriptor.annotations?.[ESTARGZ_TOC])
+    return { kind: 'keep-compressed', reason: 'eStargz layer of many gzip members' };
+  return undefined;
 }
 
 /** ISIZE is the size mod 2^32; returns the one size it can mean, or undefined when several are plausible. */

@@ -8,8 +8,9 @@ import { MANIFEST_ACCEPT } from './media-types.ts';
 import { isLoopbackHost, registryApiHost } from './reference.ts';
 import { type Credentials, RegistryAuth, summarize } from './transport/auth.ts';
 import { type Fetcher, discard, platformFetch } from './transport/fetcher.ts';
+import { type RateLimit, parseRateLimit } from './transport/rate-limit.ts';
 import { withRedirects } from './transport/redirects.ts';
-import { withRelay } from './transport/relay.ts';
+import { relayRefusal, withRelay } from './transport/relay.ts';
 import { type RetryOptions, networkError, withRetry } from './transport/retry.ts';
 
 export interface TransportOptions {
@@ -34,8 +35,11 @@ export interface FetchedManifest {
 export class RegistryClient {
   readonly baseUrl: string;
   private readonly fetcher: Fetcher;
+  private readonly relayed: boolean;
   /** The stack without auth, for foreign layer URLs: credentials never go there. */
   readonly anonymousFetcher: Fetcher;
+  /** The pull quota this registry last reported (Docker Hub: `ratelimit-remaining` on manifests). */
+  rateLimit: RateLimit | undefined;
 
   constructor(
     readonly registry: string,
@@ -49,6 +53,7 @@ export class RegistryClient {
         (h) => h.toLowerCase() === host.toLowerCase() || h.toLowerCase() === registry.toLowerCase(),
       );
     this.baseUrl = `${plain ? 'http' : 'https'}://${host}`;
+    this.relayed = !!options.relay;
     const base = withRetry(withRedirects(withRelay(options.fetch ?? platformFetch, options.relay)), options.retry);
     this.anonymousFetcher = base;
     const credentials = typeof options.credentials === 'function' ? options.credentials(registry) : options.credentials;
@@ -65,8 +70,9 @@ export class RegistryClient {
       if (error instanceof SkiffError) throw error;
       throw networkError(url, error);
     }
+    this.rateLimit = parseRateLimit(response.headers) ?? this.rateLimit;
     if (response.ok) return response;
-    throw await httpError(response, what);
+    throw await httpError(response, what, this.relayed);
   }
 
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
@@ -96,9 +102,11 @@ export class RegistryClient {
     return readLimited(response, Math.min(size, 4 * 1024 * 1024), `Blob ${digest}`);
   }
 
-  /** Opens a blob for streaming, from `offset` on (Range), following redirects to a CDN without credentials. */
-  openBlob(repository: string, digest: string, offset: number, signal?: AbortSignal): Promise<Response> {
-    const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
+  /** Opens a blob for streaming, from `offset` on (Range; up to the byte `last` when given, inclusive),
+   *  following redirects to a CDN without credentials. */
+  openBlob(repository: string, digest: string, offset: number, signal?: AbortSignal, last?: number): Promise<Response> {
+    const headers: Record<string, string> =
+      offset > 0 || last !== undefined ? { range: `bytes=${offset}-${last ?? ''}` } : {};
     return this.request(
       `/v2/${repository}/blobs/${digest}`,
       { headers, ...(signal ? { signal } : {}) },
@@ -144,8 +152,11 @@ export class RegistryClient {
   }
 }
 
-async function httpError(response: Response, what: string): Promise<SkiffError> {
+async function httpError(response: Response, what: string, relayed: boolean): Promise<SkiffError> {
   const text = await readTextAtMost(response, 64 * 1024, what).catch(() => '');
+  // The relay's own refusal: the registry may never have been contacted.
+  const refusal = relayed ? relayRefusal(response.status, text) : undefined;
+  if (refusal) return refusal;
   let detail = summarize(text);
   try {
     const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };

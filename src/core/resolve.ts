@@ -24,6 +24,8 @@ export interface ResolveOptions extends TransportOptions {
   /** Which image of a multi-platform index (default linux/amd64). */
   platform?: Platform;
   signal?: AbortSignal;
+  /** The client to use for a registry (one pull shares one per registry, so tokens are reused). */
+  clientFor?: (registry: string) => RegistryClient;
 }
 
 export interface ResolvedIndex {
@@ -50,7 +52,7 @@ const MAX_INDEX_DEPTH = 2;
 
 export async function resolve(input: string | ImageReference, options: ResolveOptions = {}): Promise<ResolvedImage> {
   const reference = typeof input === 'string' ? parseReference(input) : input;
-  const client = new RegistryClient(reference.registry, options);
+  const client = options.clientFor?.(reference.registry) ?? new RegistryClient(reference.registry, options);
   const { signal } = options;
   const repo = reference.repository;
   if (reference.digest && !reference.digest.startsWith('sha256:')) {

@@ -41,7 +41,7 @@ test('an entry that runs past the end of the layer is named', () => {
     () => check(cut, 4096),
     (e) =>
       e instanceof SkiffError &&
-      e.code === 'bad-layer' &&
+      e.code === 'malformed-layer' &&
       /"data\.bin" declares 5000 bytes but the layer ends after 1000/.test(e.message),
   );
 });

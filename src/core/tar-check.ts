@@ -113,7 +113,7 @@ export class TarChecker {
   }
 
   private fail(detail: string): SkiffError {
-    return new SkiffError('bad-layer', `${this.what}: ${detail}`);
+    return new SkiffError('malformed-layer', `${this.what}: ${detail}`);
   }
 }
 

@@ -2,17 +2,22 @@
  * `npm start`: serves the built app from dist/ and mounts the CORS relay under the same origin at /relay/.
  * Configuration comes from environment variables, or the same settings as flags (flags win); `--help` lists them.
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { type Stats, createReadStream, existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import { type RelayConfig, type RelayEnv, relayConfigFromEnv } from './config.ts';
 import { type RelayHandler, type UpstreamFetch, createRelay } from './handler.ts';
 import { createNodeFetch } from './node-fetch.ts';
+
+const brotli = promisify(zlib.brotliCompress);
+const gzip = promisify(zlib.gzip);
 
 const FLAGS: Record<string, string> = {
   '--port': 'PORT',
@@ -146,6 +151,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
+/** The address to open: a server listening on every interface is opened on loopback. */
+export function browserUrl(url: string): string {
+  return url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
+}
+
 /**
  * Answers only to IP literals, localhost, and the RELAY_PUBLIC_URL host. Against DNS rebinding: a foreign page
  * whose name is re-pointed at this server would otherwise be same-origin with it, and could use the relay
@@ -261,18 +271,57 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse, distDir: s
   }
   // Vite's hashed assets never change; everything else is checked again each time.
   const cache = decoded.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+  const ext = extname(file).toLowerCase();
+  const encoding = COMPRESSIBLE.has(ext) ? chooseEncoding(req.headers['accept-encoding']) : undefined;
+  const body = encoding ? await compressedFile(file, info, encoding) : undefined;
   res.writeHead(200, {
-    'content-type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-    'content-length': info.size,
+    'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
+    'content-length': body?.byteLength ?? info.size,
     'cache-control': cache,
     'x-content-type-options': 'nosniff',
     'last-modified': info.mtime.toUTCString(),
+    ...(COMPRESSIBLE.has(ext) ? { vary: 'Accept-Encoding' } : {}),
+    ...(encoding ? { 'content-encoding': encoding } : {}),
   });
   if (method === 'HEAD') {
     res.end();
     return;
   }
-  await pipeline(createReadStream(file), res).catch(() => {});
+  if (body) res.end(body);
+  else await pipeline(createReadStream(file), res).catch(() => {});
+}
+
+/** The app's text files, served compressed to browsers that ask. Relayed registry bodies never are: digests cover their bytes. */
+const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '.svg', '.txt', '.webmanifest']);
+
+/** br, else gzip, as the request's Accept-Encoding allows (a `q=0` refuses one). */
+export function chooseEncoding(header: string | string[] | undefined): 'br' | 'gzip' | undefined {
+  const accepted = new Map<string, number>();
+  for (const part of (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    if (name) accepted.set(name.trim(), q === undefined ? 1 : Number(q));
+  }
+  const allows = (name: string) => (accepted.get(name) ?? accepted.get('*') ?? 0) > 0;
+  return allows('br') ? 'br' : allows('gzip') ? 'gzip' : undefined;
+}
+
+/** Compressed once per file version and kept: the app is a few hundred kB of text. */
+const compressedCache = new Map<string, Promise<Buffer>>();
+
+function compressedFile(file: string, info: Stats, encoding: 'br' | 'gzip'): Promise<Buffer> {
+  const key = `${encoding} ${file} ${info.size} ${info.mtimeMs}`;
+  let cached = compressedCache.get(key);
+  if (!cached) {
+    cached = readFile(file).then((data) =>
+      encoding === 'br'
+        ? brotli(data, { params: { [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.byteLength } })
+        : gzip(data, { level: 9 }),
+    );
+    cached.catch(() => compressedCache.delete(key));
+    compressedCache.set(key, cached);
+  }
+  return cached;
 }
 
 function sendBody(
@@ -337,6 +386,7 @@ async function main(): Promise<void> {
     `skiff relay listening on ${running.url} (app from ${resolve(distDir)}, relay at ${config.prefix}/; ` +
       `${config.allow.patterns.length} allowed host patterns, origins: ${config.origins === '*' ? '*' : ['own', ...config.origins].join(' ')})`,
   );
+  console.log(`open ${browserUrl(running.url)}/ in your browser`);
   const stop = () => {
     running.close().then(
       () => process.exit(0),

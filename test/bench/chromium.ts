@@ -145,7 +145,22 @@ function bytesIn(dir: string): number {
   return total;
 }
 
-export async function chromiumContenders(ref: string, _registryUrl: string): Promise<Contender[]> {
+export interface ChromiumBench {
+  /**
+   * A contender that pulls `ref` in `mode`; `label` tells contenders of different profiles apart, `extra`
+   * settings go into config.json.
+   */
+  contender(
+    ref: string,
+    mode: 'uncompressed' | 'as-pulled',
+    label?: string,
+    extra?: Record<string, unknown>,
+  ): Contender;
+  close(): Promise<void>;
+}
+
+/** Builds the app once and serves it; every contender run starts its own browser. */
+export async function startChromiumBench(settings: Record<string, unknown> = {}): Promise<ChromiumBench> {
   const build = await buildApp();
   const server = await serveStatic(build.dir);
   const scratch = scratchDir('bench-chromium');
@@ -158,15 +173,20 @@ export async function chromiumContenders(ref: string, _registryUrl: string): Pro
     scratch.remove();
   };
 
-  const contender = (mode: 'uncompressed' | 'as-pulled'): Contender => ({
-    name: `Skiff in Chromium, ${mode}`,
+  const contender = (
+    ref: string,
+    mode: 'uncompressed' | 'as-pulled',
+    label = '',
+    extra: Record<string, unknown> = {},
+  ): Contender => ({
+    name: `Skiff in Chromium, ${mode}${label}`,
     memory: 'Chromium RSS rise',
-    identity: mode,
-    close,
+    // The page's settings do not change the file: same identity as the plain run.
+    identity: `${mode}${label.replace(/, .*/, '')}`,
     async run(out: string): Promise<Measurement> {
       const downloads = join(scratch.path, `downloads-${Date.now()}`);
       mkdirSync(downloads);
-      server.config = { layers: mode };
+      server.config = { ...settings, ...extra, layers: mode };
       const browser = await chromium.launch({
         executablePath: chromiumPath(),
         headless: true,
@@ -251,5 +271,5 @@ export async function chromiumContenders(ref: string, _registryUrl: string): Pro
       }
     },
   });
-  return [contender('uncompressed'), contender('as-pulled')];
+  return { contender, close };
 }

@@ -205,7 +205,7 @@ describe('hostile blobs', () => {
     ]);
     const cut = full.subarray(0, 512 + 3000);
     const ref = await pushRaw('hostile/overrun', [{ blob: gzipSync(cut), diffId: sha(cut) }]);
-    await expectFailure(ref, 'bad-layer', /"big\.bin" declares 10000 bytes but the layer ends after 3000/);
+    await expectFailure(ref, 'malformed-layer', /"big\.bin" declares 10000 bytes but the layer ends after 3000/);
   });
 
   test('right bytes, wrong diff_id', async () => {

@@ -2,7 +2,7 @@
  * An HTTP proxy in front of a real registry (or token server) that forwards every request unchanged
  * (method, path, headers including Range, body), streams answers back, and injects faults that a plan picks
  * per request: a flipped byte, a cut or stalled body, an injected status (401 challenge, 429, 500), a delay,
- * or Range support taken away. It records what it saw so tests can assert on the client's behaviour.
+ * Range support taken away, a range answered for other bytes than asked, or headers added to an answer. It records what it saw so tests can assert on the client's behaviour.
  *
  * Faults from `once()` count only when they take effect (a body fault needs a 2xx answer whose body reaches
  * the offset), so a HEAD or an auth round trip before the real GET does not use them up.
@@ -24,6 +24,8 @@ export type Fault = (
   | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'delay'; ms: number }
   | { kind: 'ignore-range' }
+  | { kind: 'shift-range'; bytes: number }
+  | { kind: 'add-headers'; headers: Record<string, string> }
 ) & {
   /** Called once per request the fault was handed to: did it take effect? (`once()` uses it.) */
   settle?: (fired: boolean) => void;
@@ -56,6 +58,10 @@ export interface FaultProxy {
   host: string;
   requests: ProxiedRequest[];
   setPlan(plan: FaultPlan | undefined): void;
+  /** Answers not yet finished and whose connection is still open. */
+  readonly inFlight: number;
+  /** The most answers in flight at once since the last reset. */
+  readonly peakInFlight: number;
   /** Forgets the recorded requests. */
   reset(): void;
   stop(): Promise<void>;
@@ -100,6 +106,10 @@ export const fault = {
   delay: (ms: number): Fault => ({ kind: 'delay', ms }),
   /** Forward without Range/If-Range and without Accept-Ranges in the answer: a full 200 as from a server without Range support. */
   ignoreRange: (): Fault => ({ kind: 'ignore-range' }),
+  /** Forward a Range request asking for `bytes` later bytes than the client did: a 206 for the wrong range. */
+  shiftRange: (bytes: number): Fault => ({ kind: 'shift-range', bytes }),
+  /** Forward, and add these headers to the answer. */
+  addHeaders: (headers: Record<string, string>): Fault => ({ kind: 'add-headers', headers }),
 };
 
 /** string: a substring of the path; RegExp: tested on the path; function: anything. */
@@ -202,6 +212,8 @@ export async function startFaultProxy(
   let currentPlan = plan;
   const requests: ProxiedRequest[] = [];
   let counter = 0;
+  let inFlight = 0;
+  let peakInFlight = 0;
   // Keep-alive to the target so thousands of small requests do not exhaust ephemeral ports.
   const agent = new Agent({ keepAlive: true });
   let proxyOrigin = '';
@@ -226,6 +238,9 @@ export async function startFaultProxy(
       bytes: 0,
     };
     requests.push(record);
+    inFlight++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    res.once('close', () => inFlight--);
     let faults: Fault[];
     try {
       faults = toList(currentPlan?.(record));
@@ -296,6 +311,13 @@ export async function startFaultProxy(
       delete headers['if-range'];
       settle(ignoreRange, true);
     }
+    const shift = faults.find((f) => f.kind === 'shift-range');
+    const asked = typeof headers.range === 'string' ? /^bytes=(\d+)-(\d*)$/.exec(headers.range) : null;
+    if (shift?.kind === 'shift-range' && asked) {
+      const end = asked[2] ? String(Number(asked[2]) + shift.bytes) : '';
+      headers.range = `bytes=${Number(asked[1]) + shift.bytes}-${end}`;
+      settle(shift, true);
+    }
 
     const upstream = request({
       host: target.hostname,
@@ -337,6 +359,11 @@ export async function startFaultProxy(
       headers.location = proxyOrigin + location.slice(target.origin.length);
     }
     if (ignoreRange) delete headers['accept-ranges'];
+    for (const f of faults) {
+      if (f.kind !== 'add-headers') continue;
+      Object.assign(headers, f.headers);
+      settle(f, true);
+    }
     record.status = status;
     res.writeHead(status, upRes.statusMessage, headers);
 
@@ -403,8 +430,15 @@ export async function startFaultProxy(
     setPlan(next) {
       currentPlan = next;
     },
+    get inFlight() {
+      return inFlight;
+    },
+    get peakInFlight() {
+      return peakInFlight;
+    },
     reset() {
       requests.length = 0;
+      peakInFlight = inFlight;
     },
     async stop() {
       await new Promise<void>((resolve) => {

@@ -12,11 +12,15 @@ import { type KitResult, writeKit } from './zipkit.ts';
 /**
  * What one download is: which images, into a tar or a kit (with each image's tar name), in which layer
  * mode. `Image` is a resolved image on the page and its portable form (no client) across the worker boundary.
- * `idleTimeoutMs`: a layer download that sends nothing for this long is cut and resumed (engine default if unset).
+ * `idleTimeoutMs`: a layer download that sends nothing for this long is cut and resumed; `parallel`: blob
+ * requests at once (engine defaults if unset).
  */
-export type DownloadJob<Image = ResolvedImage> = { images: Image[]; layers: LayerMode; idleTimeoutMs?: number } & (
-  { kind: 'tar' } | { kind: 'zip'; tarNames: string[] }
-);
+export type DownloadJob<Image = ResolvedImage> = {
+  images: Image[];
+  layers: LayerMode;
+  idleTimeoutMs?: number;
+  parallel?: number;
+} & ({ kind: 'tar' } | { kind: 'zip'; tarNames: string[] });
 
 export type JobResult<J extends { kind: string }> = J extends { kind: 'zip' } ? KitResult : PullResult;
 
@@ -34,7 +38,10 @@ export function writeArchiveJob(
   sink: WritableStream<Uint8Array>,
   hooks: JobHooks & { sha256: Sha256Factory },
 ): Promise<PullResult | KitResult> {
-  const idle = job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {};
+  const idle = {
+    ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
+    ...(job.parallel ? { parallel: job.parallel } : {}),
+  };
   if (job.kind === 'tar') {
     return pull(job.images, sink, {
       layers: job.layers,

@@ -1,5 +1,5 @@
 /**
- * The stream between the engine and the file: hashes every byte on the way (the sha256 shown when done),
+ * The stream between the engine and the file: hashes every byte on the way when asked (the sha256 shown when done),
  * gathers the engine's small writes into large ones (saving through a service worker or a Blob is several
  * times faster with MiB-sized chunks) and keeps backpressure: each write resolves only when the file has
  * taken the previous chunk, so a slow disk slows the network instead of filling memory.
@@ -13,7 +13,8 @@ export const WRITE_CHUNK = 8 * 1024 * 1024;
 export const MAX_HOLD_MS = 1000;
 
 export interface OutputOptions {
-  hash: Sha256;
+  /** Hashes every byte written (the file's sha256), when given. */
+  hash?: Sha256;
   /** Cancel: aborts the file at once, even when a write is stuck behind a paused download. */
   signal?: AbortSignal;
   chunkSize?: number;
@@ -48,7 +49,7 @@ export function outputStream(target: WritableStream<Uint8Array>, options: Output
 
   return new WritableStream<Uint8Array>({
     async write(chunk) {
-      await options.hash.update(chunk);
+      await options.hash?.update(chunk);
       // Already one whole piece (the engine worker sends these, and gives them away): no copy.
       if (!(await gathered.passWhole(chunk))) await gathered.write(chunk);
     },

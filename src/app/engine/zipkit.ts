@@ -36,6 +36,8 @@ export interface KitOptions {
   sha256: Sha256Factory;
   /** A layer download that sends nothing for this long is cut and resumed (the engine's default if unset). */
   idleTimeoutMs?: number;
+  /** Blob requests at once (the engine's default if unset). */
+  parallel?: number;
 }
 
 export async function writeKit(
@@ -77,6 +79,7 @@ export async function writeKit(
           progressIntervalMs: 200,
           layerSha256: options.sha256,
           ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+          ...(options.parallel ? { parallel: options.parallel } : {}),
           onProgress: (p) => options.onProgress(index, p),
         }),
         adding,

@@ -1,17 +1,42 @@
 /** 简体中文。键与 en.ts 相同（类型 Messages 保证不漏译）。 */
 import type { Messages } from './en.ts';
 
+/** 每个错误代码的含义，显示在“详细信息”中英文原文的上方。 */
+const CODES: Record<string, string> = {
+  'invalid-reference': '镜像名称无效。',
+  'invalid-argument': '参数无效。',
+  unauthorized: '镜像仓库要求登录，或拒绝了所给的凭据（HTTP 401）。',
+  denied: '镜像仓库拒绝访问（HTTP 403）。',
+  'not-found': '镜像仓库中没有所请求的清单或数据（HTTP 404）。',
+  network: '网络请求失败：没有收到任何响应。',
+  timeout: '等待响应超时。',
+  http: '镜像仓库返回了错误状态码。',
+  'rate-limited': '镜像仓库限制了请求频率（HTTP 429）。',
+  'bad-challenge': '镜像仓库的登录质询（WWW-Authenticate）无法使用。',
+  'bad-token': '令牌服务的响应无法使用。',
+  'bad-manifest': '镜像清单或配置无效。',
+  unsupported: '遇到不支持的格式。',
+  'platform-not-found': '镜像中没有所选平台的版本。',
+  'digest-mismatch': '数据的 SHA-256 摘要与清单中记录的不一致。',
+  'size-mismatch': '数据大小与清单中记录的不一致。',
+  'bad-layer': '镜像层的压缩数据（gzip 或 zstd）无法解压。',
+  'malformed-layer': '镜像层的摘要正确，但其中的 tar 归档结构有误。',
+  'relay-refused': '中继自己拒绝了请求，镜像仓库没有收到它。',
+  'too-large': '返回的内容超过了允许的大小。',
+  aborted: '操作已取消。',
+};
+
 export const zh: Messages = {
   langName: '简体中文',
   title: 'Skiff',
-  tagline: '在浏览器里把容器镜像拉取为 docker load 可读的文件，无需安装任何东西。',
+  tagline: '在浏览器中把容器镜像拉取成 docker load 能读取的文件，无需安装任何软件。',
   language: '语言',
   settings: '设置',
   skipToForm: '跳到镜像输入框',
 
   image: '镜像',
   imagePlaceholder: 'nginx:1.27 · ghcr.io/owner/app:tag · registry.corp:5000/team/app@sha256:…',
-  imageHint: '与 docker pull 的写法相同。按回车键开始下载。',
+  imageHint: '写法与 docker pull 相同。按回车键开始下载。',
   imageOk: (full: string) => `解析为 ${full}`,
   recent: '最近的镜像',
   resolving: '正在查询镜像…',
@@ -21,9 +46,9 @@ export const zh: Messages = {
   download: '下载',
   downloadN: (n: number) => `下载 ${n} 个镜像`,
   saveTo: '保存到…',
-  saveToTitle: '选择文件保存位置（浏览器会询问保存到哪里）',
-  addToArchive: '加入归档',
-  addToArchiveTitle: '把多个镜像放进同一个归档文件，共用的层只存一次',
+  saveToTitle: '选择文件的保存位置（浏览器会弹出对话框）',
+  addToArchive: '加入打包列表',
+  addToArchiveTitle: '把多个镜像打包进同一个文件，共用的层只保存一次',
   format: '文件类型',
   formatTar: '.tar（用于 docker load）',
   formatZip: '.zip 离线包（含 tar、SHA256SUMS 和加载脚本）',
@@ -46,7 +71,7 @@ export const zh: Messages = {
   remember: '在此设备上记住',
   credentialsWhereDirect: (registry: string) => `只会从本浏览器直接发送给 ${registry} 及其指定的令牌服务。`,
   credentialsWhereRelay: (registry: string, relay: string) =>
-    `只会发送给 ${registry} 及其指定的令牌服务，途经 ${relay} 的中继。`,
+    `只会发送给 ${registry} 及其指定的令牌服务，途中经过位于 ${relay} 的中继。`,
   credentialsKeptMemory: '仅保存在此标签页中，关闭即消失。',
   credentialsKeptDevice: '已保存在此设备的浏览器中（本地存储）。取消勾选即可删除。',
   credentialsNever: '分享链接中永远不会包含凭据。',
@@ -72,7 +97,7 @@ export const zh: Messages = {
   labels: '标签（Labels）',
   history: '构建历史',
   historyEmpty: '（未记录命令）',
-  emptyLayer: '无层',
+  emptyLayer: '不产生层',
   layers: '镜像层',
   mediaType: '媒体类型',
   size: '大小',
@@ -81,16 +106,16 @@ export const zh: Messages = {
   tagsFilter: '筛选标签',
   tagsCount: (shown: number, total: number) =>
     shown < total ? `共 ${total} 个标签，显示 ${shown} 个` : `共 ${total} 个标签`,
-  tagsUnavailable: '此镜像仓库不提供该仓库的标签列表。',
+  tagsUnavailable: '该镜像仓库不公开这个仓库的标签列表。',
   tagsLoading: '正在加载标签…',
   useTag: (tag: string) => `使用标签 ${tag}`,
 
-  queue: '归档',
-  queueHint: '这些镜像会放进同一个归档文件，共用的层只存一次。',
+  queue: '打包列表',
+  queueHint: '这些镜像会打包进同一个文件，共用的层只保存一次。',
   remove: '移除',
   removeItem: (name: string) => `移除 ${name}`,
   clear: '清空',
-  alreadyQueued: '该镜像已在归档中。',
+  alreadyQueued: '该镜像已在打包列表中。',
 
   progress: '进度',
   total: '总计',
@@ -106,7 +131,7 @@ export const zh: Messages = {
   received: '已接收',
   speed: '速度',
   eta: '剩余时间',
-  written: (size: string) => `已写入文件 ${size}`,
+  written: (size: string) => `已写入 ${size}`,
   preparing: '准备中…',
   waitingForFile: '正在打开文件…',
 
@@ -126,29 +151,61 @@ export const zh: Messages = {
 
   errorTitle: '操作未成功',
   technical: '详细信息',
+  technicalOriginal: '英文原文（报告问题时请附上）：',
+  technicalCode: (code: string) => CODES[code],
   advice: {
-    network:
-      '浏览器无法连接到镜像仓库。大多数镜像仓库（Docker Hub、GHCR、Quay 等）不允许网页直接访问（CORS），代理或防火墙也可能拦截。',
+    network: (host: string) =>
+      `浏览器无法连接${host ? `到 ${host}` : '镜像仓库'}，而浏览器不会告知具体原因。可能是镜像仓库没有运行或从这里无法访问（名称或端口有误、没有服务在监听、被防火墙拦截），也可能是它不允许网页直接访问：大多数镜像仓库（Docker Hub、GHCR、Quay 等）都不发送 CORS 响应头。`,
+    networkPlainHttp: (host: string) =>
+      `本页是用 HTTPS 访问 ${host} 的。如果它只提供 HTTP，请在“设置 → 使用纯 HTTP 的镜像仓库”中添加它。`,
     networkFix:
-      '请在“设置 → 中继地址”中填写中继。托管本页的人可以运行一个（npm start 会在 /relay/ 提供中继）；请向管理员询问地址。',
-    networkRelay: (relay: string) => `请求已通过 ${relay} 的中继发出。请确认中继正在运行，并且能够访问该镜像仓库。`,
+      '对于不支持 CORS 的镜像仓库，请在“设置 → 中继地址”中填写中继。托管本页的人可以运行一个中继（npm start 会在 /relay/ 提供）；请向管理员询问地址。',
+    networkRelay: (relay: string) => `位于 ${relay} 的中继没有响应。请确认中继正在运行，并且本浏览器能访问它。`,
+    relayHostNotAllowed: (relay: string, host: string) =>
+      `位于 ${relay} 的中继拒绝连接 ${host}：它不在中继的允许列表中，所以请求根本没有发到镜像仓库。请联系中继的管理员，把 ${host} 加入 RELAY_ALLOW。`,
+    relayPrivateAddress: (relay: string, host: string) =>
+      `位于 ${relay} 的中继拒绝连接 ${host}：这是私有、环回或链路本地地址，中继只有在明确允许时才会访问。请联系中继的管理员，把 ${host} 加入 RELAY_ALLOW_PRIVATE（如果它只提供 HTTP，还要加入 RELAY_PLAIN_HTTP）。`,
+    relayBypass: (host: string) =>
+      `如果 ${host} 自己会发送 CORS 响应头，也可以在“设置”中清空中继地址，让本页直接访问它。`,
+    relayRedirect: (relay: string, host: string) =>
+      `镜像仓库把位于 ${relay} 的中继转到了 ${host}（重定向或其登录服务），而中继不访问那里。请联系中继的管理员，把 ${host} 加入 RELAY_ALLOW；如果那里只提供 HTTP，还要加入 RELAY_PLAIN_HTTP。`,
+    relayDns: (relay: string, host: string) =>
+      `位于 ${relay} 的中继找不到 ${host}：域名无法解析（DNS）。请检查镜像仓库名称；只有您内部网络才认识的名称，网络之外的中继是解析不了的。`,
+    relayRefused: (relay: string, host: string) =>
+      `${host} 拒绝了中继（${relay}）的连接：该端口上没有服务在监听，或者镜像仓库没有运行。请检查端口，并确认镜像仓库正在运行。`,
+    relayTls: (relay: string, host: string) =>
+      `位于 ${relay} 的中继用 HTTPS 访问 ${host}，但对方没有以 HTTPS 响应，很可能它只提供 HTTP。请联系中继的管理员，把 ${host} 加入 RELAY_PLAIN_HTTP。`,
+    relayUnreachable: (relay: string, host: string) =>
+      `位于 ${relay} 的中继无法连接 ${host}：镜像仓库可能没有运行，或两者之间的网络不通。镜像仓库没有做出任何响应。`,
+    relayTimeout: (relay: string, host: string) =>
+      `${host} 没有及时响应位于 ${relay} 的中继。请重试；如果反复出现，说明镜像仓库负载过高，或到它的网络非常慢。`,
+    relayRateLimited: (relay: string) =>
+      `位于 ${relay} 的中继正在限制本浏览器的请求频率（限制来自中继，而不是镜像仓库）。请等一分钟再试；中继的管理员可以调高 RELAY_RATE_LIMIT 或 RELAY_CONCURRENCY。`,
+    relayOrigin: (relay: string) =>
+      `位于 ${relay} 的中继不为这个地址上的网页提供服务。请联系中继的管理员，把本页的来源（origin）加入 RELAY_ORIGINS。`,
+    relayOther: (relay: string) => `位于 ${relay} 的中继拒绝了请求，镜像仓库没有收到它。原因见“详细信息”。`,
     timeout: '镜像仓库响应超时。请重试；网络较慢时，使用离镜像仓库更近的中继会有帮助。',
     unauthorized: '镜像仓库拒绝了这些凭据。请在“私有仓库”中检查用户名以及密码或访问令牌。',
-    signIn: '此镜像仓库或仓库需要登录：请在“私有仓库”中填写用户名以及密码或访问令牌。',
-    denied: '镜像仓库识别了您的账号，但该账号无权拉取此仓库。请检查名称，或申请拉取权限。',
+    signIn: '访问此镜像仓库或仓库需要登录：请在“私有仓库”中填写用户名以及密码或访问令牌。',
+    denied: '镜像仓库认得您的账号，但这个账号无权拉取此仓库。请检查名称，或申请拉取权限。',
     notFound: '镜像仓库中没有这个镜像。请检查仓库名称以及标签或摘要。',
-    rateLimited: '镜像仓库正在限制请求频率。请稍后再试，或登录（Docker Hub 对登录用户允许更多次拉取）。',
-    platformNotFound: '该镜像没有此平台的版本。请在“平台”列表中选择一个。',
+    dockerHubDenied: (name: string) => `拉取 ${name} 被拒绝：仓库不存在，或需要先登录（docker login）。`,
+    dockerHubDeniedFix:
+      '名称不存在和仓库是私有的，Docker Hub 都给出同样的回答。请检查拼写（官方镜像没有命名空间：写 nginx，而不是 nginx/nginx），或在“私有仓库”中登录。',
+    rateLimited: '镜像仓库正在限制请求频率。请稍后再试，或者登录（Docker Hub 允许登录用户拉取更多次）。',
+    platformNotFound: '该镜像没有这个平台的版本。请在“平台”列表中另选一个。',
     platformList: (list: string) => `可用平台：${list}`,
-    corrupt: '数据与校验和不符，因此没有保存为完整文件。请重试；如果反复出现，说明您与镜像仓库之间有东西在篡改数据。',
+    corrupt: '数据与校验和不符，因此没有保存为完整文件。请重试；如果反复出现，说明您和镜像仓库之间有东西在改动数据。',
+    malformedLayer:
+      '某个镜像层完整无损地到达了（校验和与镜像仓库记录的一致），但其中的 tar 归档结构有误，docker load 读取它时会失败。镜像在构建或推送时就是这样，重试没有用。“详细信息”中写明了出错的条目，请告知镜像的发布者。',
     unsupported: '该镜像使用了 Skiff 无法读取的格式。',
     badManifest: '镜像仓库返回的镜像描述无效。',
-    tooLarge: '镜像仓库返回的内容超出了 Skiff 接受的大小。',
-    auth: '镜像仓库的登录服务返回了 Skiff 无法使用的响应。如果使用了中继，请确认它能转发令牌服务。',
-    http: '镜像仓库返回了错误。请稍后再试。',
+    tooLarge: '镜像仓库返回的内容超出了 Skiff 允许的大小。',
+    auth: '镜像仓库的登录服务返回了 Skiff 无法使用的响应。如果使用了中继，请确认它会转发令牌服务的请求。',
+    http: (status: string) => `镜像仓库返回了错误（HTTP ${status}）。请稍后再试；它返回的内容见“详细信息”。`,
     reference: '这不是有效的镜像名称。',
-    saveAborted: '没有选择文件，因此没有下载。',
-    saveFailed: '无法写入文件：浏览器停止了下载，或磁盘已满。',
+    saveAborted: '没有选择保存位置，因此没有下载。',
+    saveFailed: '无法写入文件：浏览器中止了下载，或者磁盘已满。',
     unknown: '发生了意外错误。',
   },
 
@@ -160,10 +217,10 @@ export const zh: Messages = {
   mirrorHint: '提供 Docker Hub 镜像的主机[:端口]，例如内网中的镜像站。留空：使用 Docker Hub 本身。',
   plainHttp: '使用纯 HTTP 的镜像仓库',
   plainHttpHint: '用 http:// 而不是 https:// 访问的主机，用空格或逗号分隔（localhost 始终使用 HTTP）。',
-  layerMode: '层',
-  layerModeUncompressed: '解压，与 docker save 相同',
+  layerMode: '镜像层',
+  layerModeUncompressed: '解压（与 docker save 相同）',
   layerModeUncompressedHint: '生成与 docker save 相同的文件：层已解压，因此体积更大。',
-  layerModeAsPulled: '保持拉取时的原样——更小更快',
+  layerModeAsPulled: '保持原样压缩——更小更快',
   layerModeAsPulledHint:
     '层保持镜像仓库提供的压缩格式。docker load 和 podman load 都能读取（zstd 层需要 Docker 25 或更新版本）。',
   outputName: '文件名',
@@ -172,13 +229,19 @@ export const zh: Messages = {
   saveMethodAuto: '自动（浏览器支持时使用流式保存）',
   saveMethodStream: '始终流式保存（Service Worker）',
   saveMethodBlob: '始终在内存中组装（Blob）',
+  hashFile: '计算文件的 SHA-256',
+  hashFileHint:
+    '完成后显示，便于与别处的副本比对。需要把整个文件再处理一遍；无论是否勾选，每一层都会按其摘要校验。离线包总会计算。',
   save: '保存',
   close: '关闭',
   resetDefaults: '恢复默认值',
   invalidUrl: '请输入完整的 http:// 或 https:// 地址，或留空。',
   invalidHost: (host: string) => `“${host}”不是有效的主机名。`,
 
-  footer: '完全在您的浏览器中运行：镜像从镜像仓库直接保存到您的磁盘；除非设置了中继，否则不会经过托管本页的服务器。',
+  footerDirect: '在您的浏览器中运行：直接访问各个镜像仓库，并把镜像写入您的磁盘；不经过托管本页的服务器。',
+  footerRelay: (relay: string) =>
+    `在您的浏览器中运行，但所有发往镜像仓库的请求（包括凭据）都经过位于 ${relay} 的中继，中继能看到这些内容；镜像写入您的磁盘。可在“设置 → 中继地址”中更改。`,
+  footerRelaySelf: '这个中继由托管本页的服务器运行。',
   help: '工作原理',
   leaveWarning: '下载仍在进行。离开本页会中断下载。',
   signIn: '登录',

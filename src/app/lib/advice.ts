@@ -1,6 +1,8 @@
 /** Turns a failure into plain words: what happened and what to try next (translated), plus the engine's detail. */
 import { SkiffError } from '../../core/errors.ts';
 import { parsePlatform } from '../../core/platform.ts';
+import { type ImageReference, familiarName, isLoopbackHost, registryApiHost } from '../../core/reference.ts';
+import { relayRefusalOf } from '../../core/transport/relay.ts';
 import type { Messages } from '../i18n/en.ts';
 
 export interface Advice {
@@ -13,6 +15,8 @@ export interface Advice {
   cancelled?: boolean;
   /** The SkiffError code, when it was one. */
   code?: string;
+  /** What the advice was made from, so it can be told again in another language. */
+  source?: { error: unknown; context: AdviceContext };
 }
 
 export interface AdviceContext {
@@ -21,6 +25,8 @@ export interface AdviceContext {
   saving?: boolean;
   /** Credentials were sent: a refusal means they are wrong, not missing. */
   hadCredentials?: boolean;
+  /** The image that was asked for, when one was. */
+  reference?: ImageReference;
 }
 
 /**
@@ -37,8 +43,55 @@ export function choosablePlatform(value: string): boolean {
 }
 
 export function adviceFor(error: unknown, m: Messages, context: AdviceContext = {}): Advice {
-  const advice = describe(error, m, context);
+  const advice: Advice = { ...describe(error, m, context), source: { error, context } };
   return error instanceof SkiffError ? { ...advice, code: error.code } : advice;
+}
+
+/** The same advice in another language (the alert follows a language switch). */
+export function retold(advice: Advice, m: Messages): Advice {
+  return advice.source ? adviceFor(advice.source.error, m, advice.source.context) : advice;
+}
+
+/** Docker Hub answers "unauthorized" both for names that do not exist and for private ones, as `docker pull` says. */
+function dockerHubDenied(m: Messages, context: AdviceContext): string[] | undefined {
+  if (context.hadCredentials || context.reference?.registry !== 'docker.io') return undefined;
+  return [m.advice.dockerHubDenied(familiarName(context.reference)), m.advice.dockerHubDeniedFix];
+}
+
+/** Why the relay refused, with the setting that would let it through. */
+function relayLines(error: SkiffError, m: Messages, context: AdviceContext): string[] {
+  const a = m.advice;
+  const refusal = relayRefusalOf(error);
+  const relay = context.relay ?? '';
+  const host = refusal?.host ?? (context.reference ? registryApiHost(context.reference.registry) : '');
+  switch (refusal?.code) {
+    case 'host-not-allowed':
+      return [a.relayHostNotAllowed(relay, host), a.relayBypass(host)];
+    case 'private-address':
+      return [a.relayPrivateAddress(relay, host), a.relayBypass(host)];
+    case 'scheme-not-allowed':
+    case 'redirect-not-allowed':
+    case 'too-many-redirects':
+    case 'bad-redirect':
+      return [a.relayRedirect(relay, host)];
+    case 'upstream-unreachable': {
+      // The relay passes on what its connection attempt said: a name that does not resolve, a closed port, or no TLS.
+      if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo/.test(error.message)) return [a.relayDns(relay, host)];
+      if (/ECONNREFUSED/.test(error.message)) return [a.relayRefused(relay, host)];
+      if (/wrong version number|packet length too long|SSL routines|EPROTO|ERR_SSL|TLS/i.test(error.message))
+        return [a.relayTls(relay, host)];
+      return [a.relayUnreachable(relay, host)];
+    }
+    case 'upstream-timeout':
+      return [a.relayTimeout(relay, host)];
+    case 'rate-limited':
+    case 'too-many-in-flight':
+      return [a.relayRateLimited(relay)];
+    case 'origin-not-allowed':
+      return [a.relayOrigin(relay)];
+    default:
+      return [a.relayOther(relay)];
+  }
 }
 
 function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
@@ -48,17 +101,21 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
     switch (error.code) {
       case 'aborted':
         return { lines: [m.cancelled], cancelled: true };
-      case 'network':
-        return {
-          lines: context.relay ? [a.network, a.networkRelay(context.relay)] : [a.network, a.networkFix],
-          detail,
-        };
+      case 'network': {
+        if (context.relay) return { lines: [a.networkRelay(context.relay)], detail };
+        const host = context.reference ? registryApiHost(context.reference.registry) : '';
+        // A page spoke https to a host with a port that is not loopback: it may well be a plain-HTTP registry.
+        const plain = host && /:\d+$/.test(host) && !isLoopbackHost(host) ? [a.networkPlainHttp(host)] : [];
+        return { lines: [a.network(host), ...plain, a.networkFix], detail };
+      }
+      case 'relay-refused':
+        return { lines: relayLines(error, m, context), detail };
       case 'timeout':
         return { lines: [a.timeout], detail };
       case 'unauthorized':
-        return { lines: [context.hadCredentials ? a.unauthorized : a.signIn], detail };
+        return { lines: dockerHubDenied(m, context) ?? [context.hadCredentials ? a.unauthorized : a.signIn], detail };
       case 'denied':
-        return { lines: [a.denied], detail };
+        return { lines: dockerHubDenied(m, context) ?? [a.denied], detail };
       case 'not-found':
         return { lines: [a.notFound], detail };
       case 'rate-limited':
@@ -72,10 +129,13 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
           platforms: platforms.filter(choosablePlatform),
         };
       }
+      // Bytes that do not match their digest, or compressed data that will not inflate: damaged on the way.
       case 'digest-mismatch':
       case 'size-mismatch':
       case 'bad-layer':
         return { lines: [a.corrupt], detail };
+      case 'malformed-layer':
+        return { lines: [a.malformedLayer], detail };
       case 'unsupported':
         return { lines: [a.unsupported], detail };
       case 'bad-manifest':
@@ -88,8 +148,10 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
       case 'invalid-reference':
       case 'invalid-argument':
         return { lines: [a.reference], detail };
-      case 'http':
-        return { lines: [a.http], detail };
+      case 'http': {
+        const status = /answered HTTP (\d{3})/.exec(detail)?.[1];
+        return { lines: [a.http(status ?? '?')], detail };
+      }
     }
   }
   const message = error instanceof Error ? error.message : String(error);

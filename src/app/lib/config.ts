@@ -3,7 +3,7 @@
  * index.html (so whoever hosts the page sets them once for everyone), overridden by what the user saved
  * in this browser. Everything read from outside is checked field by field; unknown keys are ignored.
  */
-import type { LayerMode } from '../../core/pull.ts';
+import { DEFAULT_PARALLEL, type LayerMode } from '../../core/pull.ts';
 import { isRecord } from './storage.ts';
 
 export type SaveMethodChoice = 'auto' | 'stream' | 'blob';
@@ -19,6 +19,13 @@ export interface Settings {
   /** Fixed output file name; empty = named after the image(s). */
   outputName: string;
   saveMethod: SaveMethodChoice;
+  /** Blob requests at once (1–16): several layers, and segments of a big one, download in parallel. */
+  parallel: number;
+  /**
+   * Hash the whole file for the Done panel. Off by default: it is a full extra pass over the archive (every
+   * layer is already checked against its digest); the zip kit hashes its tars for SHA256SUMS regardless.
+   */
+  hashFile: boolean;
 }
 
 export interface HostConfig extends Partial<Settings> {
@@ -35,6 +42,8 @@ export const BUILT_IN: Settings = {
   layers: 'uncompressed',
   outputName: '',
   saveMethod: 'auto',
+  parallel: DEFAULT_PARALLEL,
+  hashFile: false,
 };
 
 /** Keeps the valid fields of an untrusted object (config.json, localStorage). */
@@ -52,6 +61,14 @@ export function sanitizeSettings(value: unknown): Partial<Settings> {
   if (typeof value.outputName === 'string') out.outputName = value.outputName.trim().slice(0, 200);
   if (value.saveMethod === 'auto' || value.saveMethod === 'stream' || value.saveMethod === 'blob')
     out.saveMethod = value.saveMethod;
+  if (
+    typeof value.parallel === 'number' &&
+    Number.isInteger(value.parallel) &&
+    value.parallel >= 1 &&
+    value.parallel <= 16
+  )
+    out.parallel = value.parallel;
+  if (typeof value.hashFile === 'boolean') out.hashFile = value.hashFile;
   return out;
 }
 

@@ -4,7 +4,14 @@
  */
 import { SkiffError } from '../../core/errors.ts';
 import { formatPlatform } from '../../core/platform.ts';
-import type { LayerProgress, LayerState, PulledImage, PullProgress } from '../../core/pull.ts';
+import {
+  type LayerMode,
+  type LayerProgress,
+  type PulledImage,
+  type PullProgress,
+  initialProgress,
+  planPull,
+} from '../../core/pull.ts';
 import type { ResolvedImage } from '../../core/resolve.ts';
 import { type DownloadJob, writeArchive } from '../engine/engine.ts';
 import { pageSha256 } from '../engine/hashing.ts';
@@ -54,7 +61,8 @@ export interface Done {
   method: SaveMethod;
   fileName: string;
   size: number;
-  sha256: string;
+  /** The whole file's sha256, when it was computed (the setting, or a zip kit). */
+  sha256?: string;
   images: PulledImage[];
   notes: string[];
   tars?: KitTar[];
@@ -91,16 +99,18 @@ class Download {
     if (this.typedExtra && !typed) return undefined;
     const images = [...queue.items.map((q) => q.resolved), ...(typed ? [typed] : [])];
     if (!images.length) return undefined;
-    const inflated = settings.current.layers === 'uncompressed';
-    const seen = new Set<string>();
     let bytes = 2048;
-    for (const image of images) {
+    for (const image of images)
       bytes += entrySize(image.config.bytes.byteLength) + entrySize(image.manifest.bytes.byteLength) + 1024;
-      for (const { descriptor } of image.layers) {
-        if (seen.has(descriptor.digest)) continue;
-        seen.add(descriptor.digest);
-        bytes += entrySize((inflated ? resolver.layerSizes[descriptor.digest] : undefined) ?? descriptor.size);
-      }
+    // The engine's plan: which layers are stored once, and which go in inflated (and how large, where known).
+    for (const layer of planPull(images, settings.current.layers)) {
+      if (layer.sharedWith !== undefined) continue;
+      const { action, descriptor } = layer;
+      const inflated =
+        action.kind === 'inflate' || action.kind === 'measure-then-inflate'
+          ? ((action.kind === 'inflate' ? action.size : undefined) ?? resolver.layerSizes[descriptor.digest])
+          : undefined;
+      bytes += entrySize(inflated ?? descriptor.size);
     }
     return bytes;
   });
@@ -177,8 +187,9 @@ class Download {
       const fileName = handle?.name ?? suggested;
       const images = items.map((q) => q.resolved);
       const sha256 = await pageSha256();
-      const hash = await sha256();
-      const progress = new ProgressTracker(kind, images);
+      // The zip kit always carries its own checksum; a tar only when the setting asks for one.
+      const hash = kind === 'zip' || settings.current.hashFile ? await sha256() : undefined;
+      const progress = new ProgressTracker(kind, images, settings.current.layers);
       let written = 0;
       const publish = () => {
         if (!this.running) return;
@@ -219,7 +230,7 @@ class Download {
         method,
         fileName,
         size: written,
-        sha256: await hash.digest(),
+        sha256: await hash?.digest(),
         images: pulled.flatMap((r) => r.images),
         notes: pulled.flatMap((r) => r.notes),
         ...('tars' in result ? { tars: result.tars } : {}),
@@ -228,7 +239,7 @@ class Download {
     } catch (error) {
       this.running = undefined;
       const registry = queue.items[0]?.resolved.reference.registry ?? resolver.parsed.reference?.registry ?? '';
-      alerts.failure = adviceAbout(signal.aborted ? signal.reason : error, registry, { saving });
+      alerts.failure = adviceAbout(signal.aborted ? signal.reason : error, undefined, { saving, registry });
       // The picker created the file; a download that did not finish must not leave it behind.
       await removeFile(handle);
     } finally {
@@ -243,6 +254,7 @@ class Download {
       images: items.map((q) => q.resolved),
       layers: settings.current.layers,
       ...(stall ? { idleTimeoutMs: stall * 1000 } : {}),
+      parallel: settings.current.parallel,
     };
     if (kind === 'tar') return { kind, ...common };
     const stems = items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== ''));
@@ -270,28 +282,11 @@ export class ProgressTracker {
   constructor(
     private readonly kind: ArchiveKind,
     images: ResolvedImage[],
+    mode: LayerMode,
   ) {
-    // Before the engine reports, rows come from the plan: one tar holds every image (shared layers once);
-    // a kit holds one tar per image.
-    const plan = (list: ResolvedImage[]): PullProgress => {
-      const seen = new Set<string>();
-      const layers = list.flatMap((image, i) =>
-        image.layers.map(({ descriptor }) => {
-          const shared = seen.has(descriptor.digest);
-          seen.add(descriptor.digest);
-          return {
-            image: i,
-            digest: descriptor.digest,
-            mediaType: descriptor.mediaType,
-            size: descriptor.size,
-            received: 0,
-            state: (shared ? 'shared' : 'waiting') as LayerState,
-          };
-        }),
-      );
-      const expected = layers.filter((l) => l.state !== 'shared').reduce((s, l) => s + l.size, 0);
-      return { layers, received: 0, expected, written: 0 };
-    };
+    // Before the engine reports, rows come from the engine's own plan: one tar holds every image (shared
+    // layers once); a kit holds one tar per image.
+    const plan = (list: ResolvedImage[]): PullProgress => initialProgress(planPull(list, mode));
     this.snapshots = kind === 'zip' ? images.map((image) => plan([image])) : [plan(images)];
   }
 

@@ -53,7 +53,7 @@ class ArchiveQueue {
       try {
         image = await resolveWith(reference, platform);
       } catch (error) {
-        alerts.failure = adviceAbout(error, reference.registry);
+        alerts.failure = adviceAbout(error, reference);
         return false;
       }
     }

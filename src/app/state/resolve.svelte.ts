@@ -56,12 +56,18 @@ export function resolveWith(reference: ImageReference, platform: string, signal?
   });
 }
 
-/** What the alert says about `error`, for a request to `registry`. */
-export function adviceAbout(error: unknown, registry: string, extra: { saving?: boolean } = {}): Advice {
+/** What the alert says about `error`, for a request about `reference` (none: a download's own failure). */
+export function adviceAbout(
+  error: unknown,
+  reference: ImageReference | undefined,
+  extra: { saving?: boolean; registry?: string } = {},
+): Advice {
+  const registry = reference?.registry ?? extra.registry ?? '';
   return adviceFor(error, t(), {
     relay: absoluteRelay(settings.current.relay),
+    ...(reference ? { reference } : {}),
     hadCredentials: !!credentials.lookup(registry),
-    ...extra,
+    ...(extra.saving !== undefined ? { saving: extra.saving } : {}),
   });
 }
 
@@ -243,7 +249,7 @@ class ImageResolver {
         return image;
       } catch (error) {
         if (seq !== this.resolveSeq || isSkiffError(error, 'aborted')) return undefined;
-        const advice = adviceAbout(error, reference.registry);
+        const advice = adviceAbout(error, reference);
         this.resolveState = { status: 'error', advice };
         this.shown = undefined;
         alerts.failure = advice;

@@ -17,13 +17,15 @@ class SettingsState {
     this.user = sanitizeSettings(readStored('settings', isRecord));
   }
 
-  save(next: Settings): void {
+  /** Fields `next` leaves out keep their current value (a form need not show every setting, e.g. `parallel`). */
+  save(next: Partial<Settings>): void {
+    const full: Settings = { ...this.current, ...next };
     // Only what differs from the host's defaults is kept, so a later change of config.json still reaches
     // users who never touched that field.
     const diff: Partial<Settings> = {};
-    for (const key of Object.keys(next) as (keyof Settings)[]) {
-      if (JSON.stringify(next[key]) !== JSON.stringify(this.defaults[key]))
-        (diff as Record<string, unknown>)[key] = next[key];
+    for (const key of Object.keys(full) as (keyof Settings)[]) {
+      if (JSON.stringify(full[key]) !== JSON.stringify(this.defaults[key]))
+        (diff as Record<string, unknown>)[key] = full[key];
     }
     this.user = diff;
     writeStored('settings', Object.keys(diff).length ? diff : undefined);

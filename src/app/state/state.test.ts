@@ -105,7 +105,7 @@ describe('time left', () => {
   });
 
   it('says nothing until bytes have flowed a while, and then about the truth', () => {
-    const tracker = new ProgressTracker('tar', [fakeImage('example.test/a:v1', [10_000_000])]);
+    const tracker = new ProgressTracker('tar', [fakeImage('example.test/a:v1', [10_000_000])], 'uncompressed');
     // Ten seconds of start-up (sign-in, worker, size probes) with no bytes: not a slow line.
     for (let t = 0; t <= 10_000; t += 1000) {
       tracker.update(0, progress(0));

@@ -2,6 +2,7 @@ import { readTextAtMost } from '../bytes.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { type Challenge, parseWwwAuthenticate } from './challenge.ts';
 import { type Fetcher, discard, withHeader } from './fetcher.ts';
+import { relayRefusal } from './relay.ts';
 
 export interface Credentials {
   username: string;
@@ -36,6 +37,8 @@ function basic(credentials: Credentials): string {
 export class RegistryAuth {
   private challenge: Challenge | undefined;
   private readonly tokens = new Map<string, CachedToken>();
+  /** Token requests under way, per scope: parallel requests that need the same token wait for one. */
+  private readonly pending = new Map<string, Promise<CachedToken>>();
 
   constructor(
     private readonly next: Fetcher,
@@ -121,7 +124,12 @@ export class RegistryAuth {
     const key = scope ?? '';
     const cached = this.tokens.get(key);
     if (cached && !fresh && cached.expiresAt > this.now()) return `Bearer ${cached.value}`;
-    const token = await this.fetchToken(challenge, scope, signal ?? undefined);
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = this.fetchToken(challenge, scope, signal ?? undefined).finally(() => this.pending.delete(key));
+      this.pending.set(key, pending);
+    }
+    const token = await pending;
     this.tokens.set(key, token);
     return `Bearer ${token.value}`;
   }
@@ -142,6 +150,11 @@ export class RegistryAuth {
     );
     if (signal?.aborted) throw abortError(signal);
     const text = await readTextAtMost(response, 1024 * 1024, `The token answer from ${realm.host}`);
+    if (!response.ok) {
+      // A relay in between may refuse the token service itself (not on its allowlist, unreachable).
+      const refusal = relayRefusal(response.status, text);
+      if (refusal) throw refusal;
+    }
     if (response.status === 401 || response.status === 403) throw this.unauthorized();
     if (!response.ok) {
       throw new SkiffError(

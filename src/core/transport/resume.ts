@@ -11,6 +11,10 @@ export interface ResumeOptions {
   maxResumes?: number;
   /** A body that sends nothing for this long counts as cut. */
   idleTimeoutMs?: number;
+  /** Start reading here instead of at 0 (what came before was had another way). */
+  start?: number;
+  /** Called once per request made. */
+  onRequest?: () => void;
 }
 
 /**
@@ -25,9 +29,10 @@ export async function* resumableBody(
   const { size, what, signal } = options;
   const maxResumes = options.maxResumes ?? 5;
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  let offset = 0;
+  let offset = options.start ?? 0;
   let resumes = 0;
-  let response = await open(0);
+  options.onRequest?.();
+  let response = await open(offset);
   for (;;) {
     let skip = 0;
     if (offset > 0) {
@@ -80,6 +85,7 @@ export async function* resumableBody(
       }
       resumes++;
       try {
+        options.onRequest?.();
         response = await open(offset);
       } catch (reopenError) {
         if (signal?.aborted) throw abortError(signal);
