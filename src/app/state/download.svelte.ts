@@ -101,7 +101,8 @@ class Download {
     if (!images.length) return undefined;
     let bytes = 2048;
     for (const image of images)
-      bytes += entrySize(image.config.bytes.byteLength) + entrySize(image.manifest.bytes.byteLength) + 1024;
+      // Its config and manifest, and its share of the small files (manifest.json, index.json, repositories, oci-layout).
+      bytes += entrySize(image.config.bytes.byteLength) + entrySize(image.manifest.bytes.byteLength) + 4096;
     // The engine's plan: which layers are stored once, and which go in inflated (and how large, where known).
     for (const layer of planPull(images, settings.current.layers)) {
       if (layer.sharedWith !== undefined) continue;

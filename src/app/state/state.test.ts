@@ -86,12 +86,14 @@ describe('the download', () => {
 
   it('estimates the file from the layers, each shared layer once', () => {
     const image = fakeImage('example.test/a:v1', [10_000, 20_000]);
-    queue.items = [
-      { id: 1, name: 'example.test/a:v1', platform: '', resolved: image, transportKey: '' },
-      { id: 2, name: 'example.test/a:v2', platform: '', resolved: image, transportKey: '' },
-    ];
-    const estimate = download.estimate!;
-    assert.ok(estimate > 30_000 && estimate < 40_000, String(estimate));
+    const one = { id: 1, name: 'example.test/a:v1', platform: '', resolved: image, transportKey: '' };
+    queue.items = [one];
+    const single = download.estimate!;
+    assert.ok(single > 30_000 && single < 40_000, String(single));
+    // The same layers under a second tag: only that image's config, manifest and small files are added.
+    queue.items = [one, { ...one, id: 2, name: 'example.test/a:v2' }];
+    const twice = download.estimate!;
+    assert.ok(twice > single && twice - single < 10_000, `${single} → ${twice}`);
     queue.items = [];
   });
 });
