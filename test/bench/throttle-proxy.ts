@@ -27,6 +27,8 @@ export interface ThrottleProxy {
   host: string;
   /** Bytes carried so far, registry → client and client → registry. */
   carried: { down: number; up: number };
+  /** Connections accepted so far, and the most open at once. */
+  connections: { total: number; open: number; peak: number };
   stop(): Promise<void>;
 }
 
@@ -133,12 +135,16 @@ export async function startThrottleProxy(upstream: string, options: ThrottleOpti
   const sharedDown = new Pacer(options.totalRate);
   const sharedUp = new Pacer(options.totalRate);
   const carried = { down: 0, up: 0 };
+  const connections = { total: 0, open: 0, peak: 0 };
   const sockets = new Set<Socket>();
 
   // Half-open: a side that has finished sending may still be owed delayed bytes.
   const server = createServer({ allowHalfOpen: true }, (client) => {
     client.pause();
     sockets.add(client);
+    connections.total++;
+    connections.peak = Math.max(connections.peak, ++connections.open);
+    client.once('close', () => connections.open--);
     // The handshake of a far connection: one round trip before anything flows.
     setTimeout(() => {
       if (client.destroyed) return;
@@ -181,6 +187,7 @@ export async function startThrottleProxy(upstream: string, options: ThrottleOpti
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     carried,
+    connections,
     stop: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -51,7 +51,6 @@ after(async () => {
 
 const reference = () => `${proxy.host}/${image.repository}:${image.tag}`;
 const big = () => image.layers[0]!;
-const bigBlob = () => `/blobs/${big().digest}`;
 const tuned: PullOptions = { segmentBytes: SEGMENT, memoryBudgetBytes: BUDGET, idleTimeoutMs: 5_000 };
 
 /** The archive as pulled over one connection, one blob after another. */
