@@ -4,9 +4,7 @@
  * The engine from Node: for tests, benchmarks and anyone with Node. Writes FILE.partial and renames it
  * only when the archive is complete and verified.
  */
-import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { Writable } from 'node:stream';
+import { open, rename, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { SkiffError } from '../core/errors.ts';
 import { parsePlatform } from '../core/platform.ts';
@@ -85,8 +83,9 @@ async function main(): Promise<number> {
   const progress = values.quiet ? undefined : progressPrinter(started);
   // Inflated layers are hashed on a second thread while this one inflates.
   const hashThread = startSha256Thread();
+  const file = fileSink(partial);
   try {
-    const result = await pull(positionals, Writable.toWeb(createWriteStream(partial)) as WritableStream<Uint8Array>, {
+    const result = await pull(positionals, file.sink, {
       layers,
       signal: controller.signal,
       layerSha256: hashThread.factory,
@@ -123,15 +122,56 @@ async function main(): Promise<number> {
     }
     return 0;
   } catch (error) {
+    await file.closed;
     await rm(partial, { force: true });
+    const code = (error as { code?: unknown } | undefined)?.code;
     if (error instanceof SkiffError) {
       console.error(`error (${error.code}): ${error.message}`);
-      return 1;
+    } else if (code === 'ENOSPC' || code === 'EDQUOT') {
+      console.error(
+        `error (disk-full): the disk is full: ${file.written()} bytes of the archive were written to ${partial} before no space was left. Nothing was kept (the partial file is removed); free some space and pull again.`,
+      );
+    } else if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      console.error(
+        `error (file): could not write ${partial} after ${file.written()} bytes (${(error as Error).message}). Nothing was kept.`,
+      );
+    } else {
+      // Not a failure the engine foresaw: still a message, not a stack trace, and nothing left behind.
+      console.error(`error (unexpected): ${error instanceof Error ? error.message : String(error)}. Nothing was kept.`);
     }
-    throw error;
+    return 1;
   } finally {
     await hashThread.close();
   }
+}
+
+/** The archive file as a WritableStream that counts what reached the disk, so a failure can say how much did. */
+function fileSink(path: string) {
+  let written = 0;
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= handle?.close().catch(() => {}) ?? Promise.resolve());
+  const sink = new WritableStream<Uint8Array>({
+    async start() {
+      handle = await open(path, 'w');
+    },
+    async write(chunk) {
+      for (let at = 0; at < chunk.byteLength;) {
+        const { bytesWritten } = await handle!.write(chunk, at, chunk.byteLength - at);
+        at += bytesWritten;
+        written += bytesWritten;
+      }
+    },
+    close,
+    abort: close,
+  });
+  return {
+    sink,
+    written: () => written,
+    get closed() {
+      return close();
+    },
+  };
 }
 
 function progressPrinter(started: number) {
@@ -142,6 +182,7 @@ function progressPrinter(started: number) {
     console.error(
       `layers ${done}/${p.layers.length}  received ${mb(p.received)}/${mb(p.expected)} MB  written ${mb(p.written)} MB  ${rate.toFixed(1)} MB/s${p.rateLimit ? `  quota ${formatRateLimit(p.rateLimit)}` : ''}`,
     );
+    for (const layer of p.layers) if (layer.stalled) console.error(`  ${layer.stalled}`);
   };
 }
 

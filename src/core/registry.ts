@@ -7,7 +7,7 @@ import { SkiffError, abortError } from './errors.ts';
 import { MANIFEST_ACCEPT } from './media-types.ts';
 import { isLoopbackHost, registryApiHost } from './reference.ts';
 import { type Credentials, RegistryAuth, summarize } from './transport/auth.ts';
-import { type Fetcher, discard, platformFetch } from './transport/fetcher.ts';
+import { type Fetcher, discard, platformFetch, sleep } from './transport/fetcher.ts';
 import { type RateLimit, parseRateLimit } from './transport/rate-limit.ts';
 import { withRedirects } from './transport/redirects.ts';
 import { relayRefusal, withRelay } from './transport/relay.ts';
@@ -23,6 +23,8 @@ export interface TransportOptions {
   /** Credentials per registry (as in the reference: `docker.io`, `harbor.corp`), or one set for all. */
   credentials?: Credentials | ((registry: string) => Credentials | undefined);
   retry?: RetryOptions;
+  /** How long a manifest, config, token or gzip trailer may take to arrive whole (default 120 s). */
+  bodyDeadlineMs?: number;
   /** The fetch to build on (the platform's by default). */
   fetch?: Fetcher;
 }
@@ -35,6 +37,8 @@ export interface FetchedManifest {
 export class RegistryClient {
   readonly baseUrl: string;
   private readonly fetcher: Fetcher;
+  private readonly attempts: number;
+  private readonly bodyDeadlineMs: number | undefined;
   private readonly relayed: boolean;
   /** The stack without auth, for foreign layer URLs: credentials never go there. */
   readonly anonymousFetcher: Fetcher;
@@ -57,7 +61,49 @@ export class RegistryClient {
     const base = withRetry(withRedirects(withRelay(options.fetch ?? platformFetch, options.relay)), options.retry);
     this.anonymousFetcher = base;
     const credentials = typeof options.credentials === 'function' ? options.credentials(registry) : options.credentials;
-    this.fetcher = new RegistryAuth(base, new URL(this.baseUrl).origin, credentials).fetch;
+    this.attempts = Math.max(1, options.retry?.attempts ?? 4);
+    this.bodyDeadlineMs = options.bodyDeadlineMs;
+    this.fetcher = new RegistryAuth(base, new URL(this.baseUrl).origin, credentials, undefined, {
+      attempts: this.attempts,
+      ...(options.bodyDeadlineMs !== undefined ? { bodyDeadlineMs: options.bodyDeadlineMs } : {}),
+    }).fetch;
+  }
+
+  /**
+   * A request whose body is read whole, asked again when the body breaks off or comes too slowly (a cut is
+   * transient), as often as the retry policy allows; then the last failure, saying how many tries it took.
+   */
+  private async readWhole<T>(
+    path: string,
+    init: RequestInit,
+    what: string,
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    const signal = init.signal ?? undefined;
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.request(path, init, what);
+      try {
+        return await read(response);
+      } catch (error) {
+        if (signal?.aborted) throw abortError(signal);
+        const transient = error instanceof SkiffError && (error.code === 'network' || error.code === 'timeout');
+        if (!transient) throw error;
+        if (attempt >= this.attempts) {
+          throw new SkiffError(
+            error.code,
+            `${error.message}${this.attempts > 1 ? ` (gave up after ${this.attempts} tries)` : ''}`,
+            { cause: error },
+          );
+        }
+        await sleep(Math.min(250 * 2 ** (attempt - 1), 4_000), signal).catch(() => {
+          throw abortError(signal);
+        });
+      }
+    }
+  }
+
+  private readLimited(response: Response, limit: number, what: string): Promise<Uint8Array> {
+    return readLimited(response, limit, what, this.bodyDeadlineMs);
   }
 
   private async request(path: string, init: RequestInit, what: string): Promise<Response> {
@@ -77,13 +123,15 @@ export class RegistryClient {
 
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const what = `Manifest ${repository}:${reference}`;
-    const response = await this.request(
+    return this.readWhole(
       `/v2/${repository}/manifests/${reference}`,
       { headers: { accept: MANIFEST_ACCEPT }, ...(signal ? { signal } : {}) },
       what,
+      async (response) => ({
+        bytes: await this.readLimited(response, 4 * 1024 * 1024, what),
+        contentType: response.headers.get('content-type'),
+      }),
     );
-    const bytes = await readLimited(response, 4 * 1024 * 1024, what);
-    return { bytes, contentType: response.headers.get('content-type') };
   }
 
   /** Whether the manifest exists, without fetching it (a HEAD: Docker Hub does not count it as a pull). */
@@ -97,9 +145,16 @@ export class RegistryClient {
   }
 
   /** A small blob (a config) read whole. */
-  async getSmallBlob(repository: string, digest: string, size: number, signal?: AbortSignal): Promise<Uint8Array> {
-    const response = await this.openBlob(repository, digest, 0, signal);
-    return readLimited(response, Math.min(size, 4 * 1024 * 1024), `Blob ${digest}`);
+  async getSmallBlob(
+    repository: string,
+    digest: string,
+    size: number,
+    signal?: AbortSignal,
+    what = `Blob ${digest}`,
+  ): Promise<Uint8Array> {
+    return this.readWhole(`/v2/${repository}/blobs/${digest}`, signal ? { signal } : {}, what, (response) =>
+      this.readLimited(response, Math.min(size, 4 * 1024 * 1024), what),
+    );
   }
 
   /** Opens a blob for streaming, from `offset` on (Range; up to the byte `last` when given, inclusive),
@@ -126,27 +181,33 @@ export class RegistryClient {
     signal?: AbortSignal,
   ): Promise<Uint8Array | undefined> {
     if (size < count) return undefined;
-    const response = await this.request(
+    const range = `bytes=${size - count}-${size - 1}`;
+    const what = `The last ${count} bytes of blob ${digest} (Range ${range})`;
+    return this.readWhole(
       `/v2/${repository}/blobs/${digest}`,
-      { headers: { range: `bytes=${size - count}-${size - 1}` }, ...(signal ? { signal } : {}) },
-      `Blob ${digest}`,
+      { headers: { range }, ...(signal ? { signal } : {}) },
+      what,
+      async (response) => {
+        if (response.status !== 206) {
+          discard(response);
+          return undefined;
+        }
+        const bytes = await this.readLimited(response, count, what);
+        return bytes.byteLength === count ? bytes : undefined;
+      },
     );
-    if (response.status !== 206) {
-      discard(response);
-      return undefined;
-    }
-    const bytes = await readLimited(response, count, `Blob ${digest}`);
-    return bytes.byteLength === count ? bytes : undefined;
   }
 
   async listTags(repository: string, signal?: AbortSignal): Promise<string[]> {
     const what = `Tags of ${repository}`;
-    const response = await this.request(`/v2/${repository}/tags/list?n=1000`, signal ? { signal } : {}, what);
+    const bytes = await this.readWhole(`/v2/${repository}/tags/list?n=1000`, signal ? { signal } : {}, what, (r) =>
+      this.readLimited(r, 4 * 1024 * 1024, what),
+    );
     let body: { tags?: unknown } = {};
     try {
-      body = JSON.parse(new TextDecoder().decode(await readLimited(response, 4 * 1024 * 1024, what)));
-    } catch (error) {
-      if (error instanceof SkiffError && error.code !== 'bad-manifest') throw error;
+      body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      // not JSON: no tags
     }
     return Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
   }
@@ -190,14 +251,23 @@ async function httpError(response: Response, what: string, relayed: boolean): Pr
 }
 
 /** Reads a whole body, refusing more than `limit` bytes (declared or actual) so hostile answers cannot fill memory. */
-export async function readLimited(response: Response, limit: number, what: string): Promise<Uint8Array> {
+export async function readLimited(
+  response: Response,
+  limit: number,
+  what: string,
+  deadlineMs?: number,
+): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length'));
   if (declared > limit) {
     discard(response);
     throw new SkiffError('too-large', `${what} is ${declared} bytes, more than the ${limit} allowed`);
   }
   if (!response.body) return new Uint8Array(0);
-  const bytes = await readAtMost(response.body, limit, { what });
+  const bytes = await readAtMost(response.body, limit, { what, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
   if (!bytes) throw new SkiffError('too-large', `${what} is larger than the ${limit} bytes allowed`);
+  // A body shorter than its Content-Length was cut, even where the runtime reports a clean end.
+  if (declared > 0 && bytes.byteLength < declared && !response.headers.has('content-encoding')) {
+    throw new SkiffError('network', `${what}: the connection ended after ${bytes.byteLength} of ${declared} bytes`);
+  }
   return bytes;
 }

@@ -85,7 +85,13 @@ export async function resolve(input: string | ImageReference, options: ResolveOp
       expected = entry.digest;
       continue;
     }
-    const configBytes = await client.getSmallBlob(repo, parsed.config.digest, parsed.config.size, signal);
+    const configBytes = await client.getSmallBlob(
+      repo,
+      parsed.config.digest,
+      parsed.config.size,
+      signal,
+      `Config ${parsed.config.digest}`,
+    );
     verifyDigest(await sha256Of(configBytes), parsed.config.digest, `Config ${parsed.config.digest}`);
     const config = parseConfig(configBytes);
     checkLayersMatchConfig(parsed, config);

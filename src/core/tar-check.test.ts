@@ -56,3 +56,26 @@ test('a layer that is not a tar, or ends inside a header, is refused', () => {
     (e) => e instanceof SkiffError && /(ends inside a tar header|declares)/.test(e.message),
   );
 });
+
+test('a layer may end right after the last entry, as umoci writes them and docker loads them', () => {
+  const withoutEnd = Buffer.concat([
+    ...tarEntries([{ path: 'etc/arch', content: new TextEncoder().encode('x86_64\nabc\n') }], undefined, false),
+  ]);
+  // etc/, then etc/arch's header and one padded data block; no end-of-archive blocks.
+  assert.equal(withoutEnd.byteLength, 1536);
+  const data = 1024;
+  const cuts = {
+    'after the data, no padding': data + 11,
+    'inside the padding': data + 100,
+    'after the padding, no end blocks': data + 512,
+  };
+  for (const [name, end] of Object.entries(cuts)) {
+    for (const chunk of [1, 7, 512, 4096]) {
+      assert.doesNotThrow(() => check(withoutEnd.subarray(0, end), chunk), `${name}, chunks of ${chunk}`);
+    }
+  }
+  assert.throws(
+    () => check(withoutEnd.subarray(0, data + 10), 64),
+    (e) => e instanceof SkiffError && /"etc\/arch" declares 11 bytes but the layer ends after 10/.test(e.message),
+  );
+});

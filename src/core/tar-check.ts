@@ -3,6 +3,10 @@
  * each entry's declared size against the bytes that follow. A layer whose digest is right can still hold a
  * broken archive (an entry that runs past the end); docker load would fail on it much later, so we say so
  * here, naming the entry. Reads what Go's archive/tar reads: ustar, GNU base-256 sizes, PAX `size`.
+ * And ends where it ends: a layer may stop right after the last entry's data, or after its padding, without
+ * the end-of-archive blocks (umoci writes such layers; docker and skopeo load them), or inside the padding
+ * (Go's reader takes a short padding read as the end). Only an end inside an entry's data or inside a
+ * header is refused, as Go's reader refuses it.
  */
 import { SkiffError } from './errors.ts';
 
@@ -16,6 +20,8 @@ export class TarChecker {
   private headerFill = 0;
   /** Data (and padding) bytes of the current entry still to come. */
   private skip = 0;
+  /** Of those, the padding to the next 512-byte block. */
+  private padding = 0;
   private entryName = '';
   private entrySize = 0;
   private offset = 0;
@@ -57,8 +63,8 @@ export class TarChecker {
 
   finish(): void {
     if (this.ended) return;
-    if (this.skip > 0) {
-      const got = Math.min(this.entrySize, roundUp(this.entrySize) - this.skip);
+    if (this.skip > this.padding) {
+      const got = this.entrySize - (this.skip - this.padding);
       throw this.fail(
         `tar entry "${this.entryName}" declares ${this.entrySize} bytes but the layer ends after ${got} of them`,
       );
@@ -97,6 +103,7 @@ export class TarChecker {
     }
     this.entrySize = size;
     this.skip = roundUp(size);
+    this.padding = this.skip - size;
     if (this.skip === 0 && this.pax) this.readPax();
   }
 

@@ -69,6 +69,11 @@ export interface RelayConfig {
   tokenResponseLimit: number;
   /** Time allowed for upstream response headers, and for each gap between body chunks. */
   upstreamTimeoutMs: number;
+  /** Node server: open connections in all, and per peer address (not counted behind RELAY_CLIENT_IP_HEADER). */
+  maxConnections: number;
+  maxConnectionsPerClient: number;
+  /** Node server: time a client has to send a request's headers. */
+  headerTimeoutMs: number;
 }
 
 /** Values as they come from process.env or Workers bindings (a missing workerd `fromEnvironment` is null). */
@@ -85,6 +90,9 @@ export const RELAY_ENV_VARS = [
   'RELAY_CLIENT_IP_HEADER',
   'RELAY_RATE_LIMIT',
   'RELAY_CONCURRENCY',
+  'RELAY_MAX_CONNECTIONS',
+  'RELAY_MAX_CONNECTIONS_PER_CLIENT',
+  'RELAY_HEADER_TIMEOUT',
 ] as const;
 
 function text(env: RelayEnv, name: string): string | undefined {
@@ -175,5 +183,8 @@ export function relayConfigFromEnv(env: RelayEnv): RelayConfig {
     tokenBodyLimit: 64 * 1024,
     tokenResponseLimit: 1024 * 1024,
     upstreamTimeoutMs: 30_000,
+    maxConnections: positiveInteger(env, 'RELAY_MAX_CONNECTIONS', 2048),
+    maxConnectionsPerClient: positiveInteger(env, 'RELAY_MAX_CONNECTIONS_PER_CLIENT', 64),
+    headerTimeoutMs: positiveInteger(env, 'RELAY_HEADER_TIMEOUT', 10) * 1000,
   };
 }

@@ -8,6 +8,7 @@
  * the relay, so the browser-side engine works unchanged.
  */
 import { readAtMost } from '../core/bytes.ts';
+import { isLoopbackHost } from '../core/reference.ts';
 import { type Challenge, parseWwwAuthenticate } from '../core/transport/challenge.ts';
 import type { RelayConfig } from './config.ts';
 import { RelayError } from './errors.ts';
@@ -107,7 +108,12 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
         `${target.host} is a private, loopback or link-local address; the relay only reaches those listed in RELAY_ALLOW_PRIVATE.`,
       );
     }
-    return { host: target, scheme: config.plainHttp.has(target) ? 'http:' : 'https:', allowPrivate };
+    return { host: target, scheme: schemeFor(target), allowPrivate };
+  }
+
+  /** Plain http for hosts RELAY_PLAIN_HTTP lists, and for loopback ones as the engine (and Docker) do. */
+  function schemeFor(target: TargetHost): 'http:' | 'https:' {
+    return config.plainHttp.has(target) || isLoopbackHost(target.host) ? 'http:' : 'https:';
   }
 
   /** The same checks for an absolute URL (a redirect target or a token realm). */
@@ -148,7 +154,7 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
         url = new URL(realm);
         const target = destinationForUrl(url);
         // The relay dials the scheme from its own settings: a realm in another scheme cannot go through it.
-        if (target.scheme !== (config.plainHttp.has(target.host) ? 'http:' : 'https:')) continue;
+        if (target.scheme !== schemeFor(target.host)) continue;
         classifyPath(url.pathname);
       } catch {
         continue; // not relayable: passed on untouched, and requests to it are refused
@@ -211,13 +217,21 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
           throw new RelayError(
             error.status,
             'redirect-not-allowed',
-            `${target.host.host} redirected to ${next.host}, which this relay does not reach: ${error.message}`,
+            `${target.host.host} redirected to ${shownUrl(next)}, which this relay does not reach: ${error.message}`,
           );
         }
         throw error;
       }
       // Credentials are for the host the client named: never for a CDN or anyone else.
       if (next.origin !== firstOrigin) headers.delete('authorization');
+      // 307/308 keep method and body; a token form (a password, maybe) goes to no host but the one named.
+      if (payload !== null && (response.status === 307 || response.status === 308) && next.origin !== firstOrigin) {
+        throw new RelayError(
+          502,
+          'redirect-not-allowed',
+          `${target.host.host} redirected a token request (${response.status}) to ${next.host}; the relay does not send its form to another host.`,
+        );
+      }
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
         method = method === 'HEAD' ? 'HEAD' : 'GET';
         payload = null;
@@ -236,10 +250,15 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
         `${new Date(started).toISOString()} ${clean(request.method)} ${host} ${clean(loggedPath)} ${status} ${bytes ?? '?'}B ${Math.round(now() - started)}ms${note ? ` ${note}` : ''}`,
       );
     };
+    // Two Host headers arrive joined by a comma: which host was meant is ambiguous, so nothing is served.
+    if ((request.headers.get('host') ?? '').includes(',')) {
+      finish(400, 0, 'bad-host');
+      return errorResponse(new RelayError(400, 'bad-request', 'The request has more than one Host header.'), undefined);
+    }
     const requestUrl = new URL(request.url);
     const selfOrigin = config.publicUrl ?? requestUrl.origin;
     const origin = request.headers.get('origin');
-    const cors = corsHeaders(config, origin, selfOrigin, requestUrl.host);
+    const cors = corsHeaders(config, origin, selfOrigin, requestUrl.origin);
     let release: (() => void) | undefined;
     try {
       const raw = context.rawUrl ?? rawTarget(request.url);
@@ -281,8 +300,7 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       const route = parseRelayPath(path.slice(config.prefix.length), query);
       host = route.host.host;
       loggedPath = route.path;
-      const body = await checkMethodAndBody(request, route, config.tokenBodyLimit);
-
+      // Counted before the body is read: a token POST still uploading is in flight too.
       release = limiter.acquire(client);
       if (!release) {
         throw new RelayError(
@@ -292,6 +310,7 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
           { 'retry-after': '1' },
         );
       }
+      const body = await checkMethodAndBody(request, route, config.tokenBodyLimit);
 
       const controller = new AbortController();
       const clientGone = () => controller.abort(new RelayError(499, 'client-closed', 'The client went away.'));
@@ -314,7 +333,15 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       } catch (error) {
         if (controller.signal.reason instanceof RelayError) throw controller.signal.reason;
         if (error instanceof RelayError) throw error;
-        throw new RelayError(502, 'upstream-unreachable', `Could not reach ${route.host.host}: ${describe(error)}`);
+        const reason = describe(error);
+        // A plain-http registry answered TLS with http: say which setting is missing.
+        // workerd reports only "internal error" there, so a private host reached over https gets the hint too.
+        const tried = destination(route.host, true);
+        const hint =
+          tried.scheme === 'https:' && (/ssl|tls|wrong version|eproto|handshake/i.test(reason) || tried.allowPrivate)
+            ? ` If ${route.host.host} speaks plain http, list it in RELAY_PLAIN_HTTP.`
+            : '';
+        throw new RelayError(502, 'upstream-unreachable', `Could not reach ${route.host.host}: ${reason}.${hint}`);
       } finally {
         clearTimeout(timer);
       }
@@ -436,19 +463,15 @@ function corsHeaders(
   config: RelayConfig,
   origin: string | null,
   selfOrigin: string,
-  requestHost: string,
+  requestOrigin: string,
 ): Record<string, string> | undefined {
   if (config.origins === '*')
     return { 'access-control-allow-origin': '*', 'access-control-expose-headers': EXPOSED_HEADERS };
   const vary = { vary: 'Origin' };
   if (origin === null) return vary;
-  let sameSite: boolean;
-  try {
-    // Same host as the request (or the configured public URL): the app served beside the relay.
-    sameSite = origin === selfOrigin || new URL(origin).host === requestHost;
-  } catch {
-    sameSite = false;
-  }
+  // Exact origins only (scheme, host and port, as browsers write them): the relay's own, or one listed. The
+  // same host on another scheme, or with user information, is another origin.
+  const sameSite = origin === selfOrigin || origin === requestOrigin;
   if (!sameSite && !config.origins.includes(origin)) return undefined;
   return { ...vary, 'access-control-allow-origin': origin, 'access-control-expose-headers': EXPOSED_HEADERS };
 }
@@ -599,6 +622,12 @@ function rawTarget(url: string): string {
 function clean(text: string): string {
   const printable = text.replace(/[^\x21-\x7e]/g, '?');
   return printable.length > 300 ? `${printable.slice(0, 300)}...` : printable;
+}
+
+/** A URL for a message: host for http(s), else the scheme and the start of the rest (a file: URL has no host). */
+function shownUrl(url: URL): string {
+  if (url.protocol === 'http:' || url.protocol === 'https:') return url.host;
+  return clean(url.href.length > 80 ? `${url.href.slice(0, 80)}…` : url.href);
 }
 
 function describe(error: unknown): string {

@@ -31,6 +31,9 @@ const FLAGS: Record<string, string> = {
   '--client-ip-header': 'RELAY_CLIENT_IP_HEADER',
   '--rate-limit': 'RELAY_RATE_LIMIT',
   '--concurrency': 'RELAY_CONCURRENCY',
+  '--max-connections': 'RELAY_MAX_CONNECTIONS',
+  '--max-connections-per-client': 'RELAY_MAX_CONNECTIONS_PER_CLIENT',
+  '--header-timeout': 'RELAY_HEADER_TIMEOUT',
   '--dist': 'RELAY_DIST',
 };
 
@@ -51,6 +54,11 @@ Each flag also reads from the environment variable named beside it; flags win.
   --client-ip-header NAME RELAY_CLIENT_IP_HEADER  take the client address from this header (only behind a proxy that sets it)
   --rate-limit N          RELAY_RATE_LIMIT        requests per minute per client (default 600)
   --concurrency N         RELAY_CONCURRENCY       requests in flight per client (default 16)
+  --max-connections N     RELAY_MAX_CONNECTIONS   open connections in all (default 2048)
+  --max-connections-per-client N
+                          RELAY_MAX_CONNECTIONS_PER_CLIENT  open connections per peer address (default 64;
+                                                  not applied behind RELAY_CLIENT_IP_HEADER)
+  --header-timeout S      RELAY_HEADER_TIMEOUT    seconds a client has to send a request's headers (default 10)
   --dist DIR              RELAY_DIST              the built app (default dist/)
 `;
 
@@ -110,8 +118,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const relay = createRelay(options.config, { fetch: options.fetch ?? createNodeFetch(), log });
   const prefix = `${options.config.prefix}/`;
 
-  const server = createServer((req, res) => {
+  // A connection that does not send its headers in time is closed (checked every second, not Node's 30 s).
+  const timeouts = { headersTimeout: options.config.headerTimeoutMs, connectionsCheckingInterval: 1000 };
+  const server = createServer(timeouts, (req, res) => {
     const target = req.url ?? '';
+    // Node keeps the first of two Host headers; which one was meant is ambiguous, so nothing is served.
+    if (req.rawHeaders.filter((_, i) => i % 2 === 0 && req.rawHeaders[i]!.toLowerCase() === 'host').length > 1) {
+      req.resume();
+      sendJson(res, 400, 'bad-request', 'The request has more than one Host header.', { connection: 'close' });
+      return;
+    }
     // Only origin-form targets: an absolute-form one ("GET http://x/") is a proxy request, which this is not.
     if (!target.startsWith('/')) {
       sendJson(res, 400, 'bad-request', 'Expected a path.');
@@ -134,6 +150,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       console.error(error);
     });
   });
+  limitConnections(server, options.config);
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
     server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => done());
@@ -154,6 +171,31 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 /** The address to open: a server listening on every interface is opened on loopback. */
 export function browserUrl(url: string): string {
   return url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
+}
+
+/**
+ * Half-open connections cost a socket each until the header time-out ends them: a cap in all and per peer
+ * keeps one client from holding them all. Behind a proxy (RELAY_CLIENT_IP_HEADER) every peer is the proxy,
+ * so there only the total applies.
+ */
+function limitConnections(server: Server, config: RelayConfig): void {
+  server.maxConnections = config.maxConnections;
+  if (config.clientIpHeader !== undefined) return;
+  const open = new Map<string, number>();
+  server.on('connection', (socket) => {
+    const peer = socket.remoteAddress ?? 'unknown';
+    const count = (open.get(peer) ?? 0) + 1;
+    if (count > config.maxConnectionsPerClient) {
+      socket.destroy();
+      return;
+    }
+    open.set(peer, count);
+    socket.once('close', () => {
+      const left = (open.get(peer) ?? 1) - 1;
+      if (left <= 0) open.delete(peer);
+      else open.set(peer, left);
+    });
+  });
 }
 
 /**

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SkiffError } from '../../src/core/errors.ts';
 import { resolve } from '../../src/core/resolve.ts';
-import { type FaultProxy, fault, once, startFaultProxy } from '../support/fault-proxy.ts';
+import { type FaultProxy, always, fault, once, startFaultProxy } from '../support/fault-proxy.ts';
 import { type PushedImage, pushImage, smallLayers } from '../support/images.ts';
 import { scratchDir } from '../support/process.ts';
 import { pullToFile } from '../support/pull-to-file.ts';
@@ -153,6 +153,48 @@ describe('a 401 from a proxy mid-pull', () => {
     const result = await pullToFile([`${proxy.host}/lib/app:v1`], join(dir.path, 'refresh.tar'));
     assert.equal(result.images[0]!.configDigest, image.configDigest);
     assert.equal(tokens.requests.length, 2);
+  });
+});
+
+describe('token answers that break off or drip', () => {
+  let tokens: TokenServer;
+  let tokenProxy: FaultProxy;
+  let registry: Registry;
+  let image: PushedImage;
+  before(async () => {
+    tokens = await startTokenServer({ anonymousPull: true });
+    tokenProxy = await startFaultProxy(tokens.url);
+    registry = await startRegistry({ auth: { token: tokens, realm: `${tokenProxy.url}/token` } });
+    image = await pushImage(registry, 'lib/tok', 'v1', { format: 'oci', layers: smallLayers() });
+  });
+  after(async () => {
+    await registry?.stop();
+    await tokenProxy?.stop();
+    await tokens?.stop();
+  });
+
+  test('a token answer cut once is asked for again, and the pull goes on', async () => {
+    tokenProxy.setPlan(once('/token', fault.cut(20)));
+    tokenProxy.reset();
+    const resolved = await resolve(image.reference);
+    assert.equal(resolved.config.digest, image.configDigest);
+    assert.ok(tokenProxy.requests[0]!.faults.includes('cut'));
+    assert.ok(tokenProxy.requests.length >= 2);
+  });
+
+  test('a token answer that drips ends in a time-out naming the token service, after bounded tries', async () => {
+    tokenProxy.setPlan(always('/token', fault.drip(10, 1)));
+    const started = Date.now();
+    await assert.rejects(resolve(image.reference, { bodyDeadlineMs: 1_000, retry: { attempts: 2 } }), (e) => {
+      assert.ok(e instanceof SkiffError && e.code === 'timeout', String(e));
+      assert.match(
+        e.message,
+        new RegExp(`^The token answer from ${tokenProxy.host}: only 1\\d bytes arrived in 1 s.*gave up after 2 tries`),
+      );
+      return true;
+    });
+    assert.ok(Date.now() - started < 10_000);
+    tokenProxy.setPlan(undefined);
   });
 });
 

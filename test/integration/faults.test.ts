@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SkiffError } from '../../src/core/errors.ts';
 import { pull } from '../../src/core/pull.ts';
-import { type FaultProxy, combine, fault, once, startFaultProxy } from '../support/fault-proxy.ts';
+import { type FaultProxy, always, combine, fault, once, startFaultProxy } from '../support/fault-proxy.ts';
 import { type Fixtures, type PushedImage, pushFixtures } from '../support/images.ts';
 import { scratchDir } from '../support/process.ts';
 import { pullToFile, recordingSink } from '../support/pull-to-file.ts';
@@ -173,6 +173,76 @@ describe('unrecoverable faults end in a clear error and an aborted sink', () => 
       (e) => e instanceof SkiffError && e.code === 'aborted',
     );
     assert.equal(state.closed, false);
+    assert.ok(state.aborted);
+    proxy.setPlan(undefined);
+  });
+});
+
+describe('a registry that answers one byte a second', () => {
+  const drip = fault.drip(100, 4);
+
+  for (const [name, path] of [
+    ['manifest', (i: PushedImage) => `/manifests/${i.tag}`],
+    ['config', (i: PushedImage) => `/blobs/${i.configDigest}`],
+  ] as const) {
+    test(`a dripping ${name} ends in a time-out naming it, within the configured deadline`, async () => {
+      const image = fixtures.small.oci;
+      proxy.setPlan(always(path(image), drip));
+      const { sink, state } = recordingSink();
+      const started = Date.now();
+      await assert.rejects(pull([viaProxy(image)], sink, { bodyDeadlineMs: 1_500, retry: { attempts: 2 } }), (e) => {
+        assert.ok(e instanceof SkiffError, String(e));
+        assert.equal(e.code, 'timeout');
+        const named =
+          name === 'manifest' ? `Manifest ${image.repository}:${image.tag}` : `Config ${image.configDigest}`;
+        assert.ok(e.message.startsWith(named), e.message);
+        assert.match(
+          e.message,
+          /only 10\d bytes arrived in 2 s; the registry sends too slowly \(gave up after 2 tries\)/,
+        );
+        return true;
+      });
+      assert.ok(Date.now() - started < 10_000, `gave up in ${Date.now() - started} ms`);
+      assert.ok(state.aborted);
+      proxy.setPlan(undefined);
+    });
+  }
+
+  test('a dripping layer is shown as stalled, picked up again, and the archive is identical', async () => {
+    const image = fixtures.small.oci;
+    const expected = await cleanArchive(image, 'as-pulled');
+    const layer = bigLayer(image);
+    proxy.setPlan(once(`/blobs/${layer.digest}`, fault.drip(1000, 4)));
+    const stalls: string[] = [];
+    const { sink, bytes } = recordingSink();
+    await pull([viaProxy(image)], sink, {
+      layers: 'as-pulled',
+      idleTimeoutMs: 1_000,
+      progressIntervalMs: 0,
+      onProgress: (p) => stalls.push(...p.layers.flatMap((l) => (l.stalled ? [l.stalled] : []))),
+    });
+    assert.ok(bytes().equals(expected));
+    assert.ok(
+      stalls.some((s) => s.includes(layer.digest) && /stalled, only \d+ bytes in 1 s.*trying again \(1 of 5\)/.test(s)),
+      stalls.join('\n'),
+    );
+    proxy.setPlan(undefined);
+  });
+
+  test('a layer that always drips ends in a stall error after the bounded resumes', async () => {
+    const image = fixtures.small.oci;
+    const layer = bigLayer(image);
+    // Each resumed request gets its first 100 bytes fast: far fewer than the layer needs in 5 resumes.
+    proxy.setPlan(always(`/blobs/${layer.digest}`, fault.drip(100, 4)));
+    const { sink, state } = recordingSink();
+    await assert.rejects(
+      pull([viaProxy(image)], sink, { layers: 'as-pulled', idleTimeoutMs: 1_000 }),
+      (e) =>
+        e instanceof SkiffError &&
+        e.code === 'timeout' &&
+        e.message.includes(layer.digest) &&
+        /stalled, only \d+ bytes in 1 s \(less than 1024 bytes a second\)/.test(e.message),
+    );
     assert.ok(state.aborted);
     proxy.setPlan(undefined);
   });

@@ -14,7 +14,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Socket, connect } from 'node:net';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -102,6 +102,13 @@ async function startOrigin(cdnPort: number, unlistedPort: number): Promise<TestS
         return void res.end();
       case '/v2/r/blobs/elsewhere':
         res.writeHead(302, { location: `http://127.0.0.1:${unlistedPort}/x` });
+        return void res.end();
+      case '/moved/token':
+        // A token endpoint that moved to another host, keeping method and body (307).
+        res.writeHead(307, { location: `http://localhost:${cdnPort}/moved/token` });
+        return void res.end();
+      case '/v2/r/blobs/file':
+        res.writeHead(302, { location: 'file:///etc/passwd' });
         return void res.end();
       case '/v2/r/blobs/userinfo':
         res.writeHead(302, { location: `http://user:pw@localhost:${cdnPort}/x` });
@@ -670,6 +677,116 @@ describe('CORS relay', () => {
       });
     });
 
+    describe(`hardening on ${runtime}`, () => {
+      let relay: RelayServer;
+      before(async () => {
+        relay = await startRelay(runtime, { env: { ...env, RELAY_CONCURRENCY: '4' } });
+      });
+      after(() => relay?.stop());
+      const own = () => new URL(relay.url).origin;
+
+      it('gives CORS headers to exact origins only: not another scheme or user information on its host', async () => {
+        const path = `/relay/${registry.host}/v2/`;
+        const ok = await raw(relay.url, path, { headers: { origin: own() } });
+        assert.equal(ok.status, 200);
+        assert.equal(ok.headers['access-control-allow-origin'], own());
+        const { host } = new URL(relay.url);
+        for (const other of [`https://${host}`, `http://x@${host}`, `http://${host}.`, 'null']) {
+          const response = await raw(relay.url, path, { headers: { origin: other } });
+          assert.equal(response.headers['access-control-allow-origin'], undefined, `${other} gets no CORS header`);
+          await refused(response, 403, 'origin-not-allowed');
+        }
+      });
+
+      it('refuses a request with two Host headers', async () => {
+        const { hostname: h, port } = new URL(relay.url);
+        const answer = await new Promise<string>((done, fail) => {
+          const socket = connect(Number(port), h, () => {
+            socket.end(
+              `GET /relay/${registry.host}/v2/ HTTP/1.1\r\nHost: ${h}:${port}\r\nHost: evil.example\r\nConnection: close\r\n\r\n`,
+            );
+          });
+          let data = '';
+          socket.on('data', (c: Buffer) => (data += c.toString()));
+          socket.on('end', () => done(data));
+          socket.on('error', fail);
+        });
+        assert.match(answer, /^HTTP\/1\.1 400 /, answer.slice(0, 200));
+      });
+
+      it('never re-sends a token form to another host on a 307', async () => {
+        const before = cdn.requests.length;
+        const response = await raw(relay.url, `/relay/127.0.0.1:${origin.port}/moved/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=password&username=alice&password=s3cret-password',
+        });
+        await refused(response, 502, 'redirect-not-allowed');
+        assert.equal(cdn.requests.length, before, 'the other host got no request at all');
+      });
+
+      it('names a file: redirect target in its refusal', async () => {
+        const response = await raw(relay.url, `/relay/127.0.0.1:${origin.port}/v2/r/blobs/file`);
+        await refused(response, 403, 'redirect-not-allowed');
+        assert.match(JSON.parse(response.body.toString()).error.message, /redirected to file:\/\/\/etc\/passwd, which/);
+      });
+
+      it('counts token POSTs still uploading their body among the requests in flight', async () => {
+        const { hostname: h, port } = new URL(relay.url);
+        const uploads = await Promise.all(
+          Array.from(
+            { length: 4 },
+            () =>
+              new Promise<Socket>((done) => {
+                const socket = connect(Number(port), h, () => {
+                  socket.write(
+                    `POST /relay/127.0.0.1:${origin.port}/moved/token HTTP/1.1\r\nHost: ${h}:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nusername=a`,
+                  );
+                  done(socket);
+                });
+                socket.on('error', () => {});
+              }),
+          ),
+        );
+        try {
+          await new Promise((r) => setTimeout(r, 500));
+          await refused(await raw(relay.url, `/relay/${registry.host}/v2/`), 429, 'too-many-in-flight');
+        } finally {
+          for (const socket of uploads) socket.destroy();
+        }
+      });
+    });
+
+    describe(`plain http on ${runtime}`, () => {
+      it('reaches loopback registries over plain http without RELAY_PLAIN_HTTP, as the engine does', async () => {
+        const relay = await startRelay(runtime, { env: { ...env, RELAY_PLAIN_HTTP: '' } });
+        try {
+          const response = await raw(relay.url, `/relay/${registry.host}/v2/relay/app/manifests/v1`, {
+            headers: { accept: ACCEPT },
+          });
+          assert.equal(response.status, 200, response.body.toString());
+          assert.deepEqual(new Uint8Array(response.body), image.manifestBytes);
+        } finally {
+          await relay.stop();
+        }
+      });
+
+      it('names RELAY_PLAIN_HTTP when https fails against a plain-http registry', async (t) => {
+        if (!loopbackName) return t.skip('this machine has no non-localhost name that resolves to loopback');
+        const target = `${loopbackName}:${registry.host.split(':')[1]}`;
+        const relay = await startRelay(runtime, {
+          env: { ...env, RELAY_PLAIN_HTTP: '', RELAY_ALLOW_PRIVATE: `${env.RELAY_ALLOW_PRIVATE},${target}` },
+        });
+        try {
+          const response = await raw(relay.url, `/relay/${target}/v2/`);
+          await refused(response, 502, 'upstream-unreachable');
+          assert.match(JSON.parse(response.body.toString()).error.message, /list it in RELAY_PLAIN_HTTP/);
+        } finally {
+          await relay.stop();
+        }
+      });
+    });
+
     describe(`limits on ${runtime}`, () => {
       let relay: RelayServer;
       before(async () => {
@@ -750,6 +867,36 @@ describe('CORS relay', () => {
       // Even a host the relay allows as private stays out of reach: egress itself is public-only.
       await refused(await raw(relay.url, `/relay/${registry.host}/v2/`), 502, 'upstream-unreachable');
     } finally {
+      await relay.stop();
+    }
+  });
+
+  it('on Node, caps connections per peer and closes those that do not send headers in time', async () => {
+    const relay = await startNodeRelay({
+      env: { ...env, RELAY_MAX_CONNECTIONS_PER_CLIENT: '20', RELAY_HEADER_TIMEOUT: '2' },
+    });
+    const { port } = new URL(relay.url);
+    // The flood comes from another loopback address, so it is another peer than the client below.
+    const sockets: Socket[] = [];
+    let closed = 0;
+    try {
+      for (let i = 0; i < 200; i++) {
+        const socket = connect({ port: Number(port), host: '127.0.0.1', localAddress: '127.0.0.2' });
+        socket.on('error', () => {});
+        socket.resume(); // read the server's answer (a 408) and its close
+        socket.once('close', () => closed++);
+        socket.write(`GET /relay/${registry.host}/v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
+        sockets.push(socket);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(closed >= 180, `connections past the per-peer cap are closed at once: ${closed} of 200`);
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) statuses.push((await raw(relay.url, `/relay/${registry.host}/v2/`)).status);
+      assert.deepEqual(statuses, Array(10).fill(200), 'another client still gets answers');
+      await new Promise((r) => setTimeout(r, 3_500));
+      assert.equal(closed, 200, 'half-open connections are closed after the header time-out');
+    } finally {
+      for (const socket of sockets) socket.destroy();
       await relay.stop();
     }
   });

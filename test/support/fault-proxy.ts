@@ -21,6 +21,7 @@ export type Fault = (
   | { kind: 'flip-byte'; offset: number }
   | { kind: 'cut'; afterBytes: number }
   | { kind: 'stall'; afterBytes: number }
+  | { kind: 'drip'; afterBytes: number; bytesPerSecond: number }
   | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'delay'; ms: number }
   | { kind: 'ignore-range' }
@@ -84,6 +85,8 @@ export const fault = {
   cut: (afterBytes: number): Fault => ({ kind: 'cut', afterBytes }),
   /** Send the headers and `afterBytes` body bytes, then nothing more, keeping the connection open. */
   stall: (afterBytes: number): Fault => ({ kind: 'stall', afterBytes }),
+  /** Send `afterBytes` body bytes at full speed, then the rest one byte at a time, `bytesPerSecond` of them. */
+  drip: (afterBytes: number, bytesPerSecond = 1): Fault => ({ kind: 'drip', afterBytes, bytesPerSecond }),
   /** Answer this instead of forwarding (JSON distribution error body unless given). */
   status: (status: number, headers: Record<string, string> = {}, body?: string): Fault => ({
     kind: 'respond',
@@ -121,7 +124,7 @@ function matches(match: Match, request: ProxiedRequest): boolean {
   return match(request);
 }
 
-const BODY_FAULTS = new Set<Fault['kind']>(['flip-byte', 'cut', 'stall']);
+const BODY_FAULTS = new Set<Fault['kind']>(['flip-byte', 'cut', 'stall', 'drip']);
 
 /**
  * The fault for the first `times` matching requests on which it takes effect, then nothing.
@@ -372,6 +375,55 @@ export async function startFaultProxy(
       { kind: 'cut' | 'stall'; afterBytes: number } | undefined;
     let sent = 0;
     let detached = false; // we stopped reading the target on purpose (cut, stall)
+    const drip = bodyFaults.find((f) => f.kind === 'drip') as
+      (Fault & { kind: 'drip'; afterBytes: number; bytesPerSecond: number }) | undefined;
+    if (drip) {
+      // Everything from the target is held and let out a byte at a time once `afterBytes` have gone.
+      const held: Buffer[] = [];
+      let ended = false;
+      let timer: ReturnType<typeof setInterval> | undefined;
+      const sendByte = () => {
+        while (held.length && held[0]!.length === 0) held.shift();
+        if (held.length === 0) {
+          if (ended) {
+            clearInterval(timer);
+            settleRest();
+            res.end();
+          }
+          return;
+        }
+        const head = held[0]!;
+        res.write(head.subarray(0, 1));
+        held[0] = head.subarray(1);
+        record.bytes = ++sent;
+      };
+      upRes.on('data', (chunk: Buffer) => {
+        if (res.destroyed) return;
+        let out = chunk;
+        if (sent < drip.afterBytes) {
+          const part = out.subarray(0, drip.afterBytes - sent);
+          res.write(part);
+          sent += part.length;
+          record.bytes = sent;
+          out = out.subarray(part.length);
+        }
+        if (out.length === 0) return;
+        if (!timer) {
+          settle(drip, true);
+          timer = setInterval(sendByte, 1000 / drip.bytesPerSecond);
+        }
+        held.push(out);
+      });
+      upRes.on('end', () => {
+        ended = true;
+        if (!timer) {
+          settleRest();
+          res.end();
+        }
+      });
+      res.once('close', () => clearInterval(timer));
+      return;
+    }
 
     upRes.on('data', (chunk: Buffer) => {
       if (res.destroyed) return;

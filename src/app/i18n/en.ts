@@ -106,6 +106,8 @@ export const en = {
     done: 'done',
     shared: 'shared',
   },
+  /** A layer download that stalled or broke off and is being picked up again (the reason is its tooltip). */
+  stalled: 'stalled, retrying',
   stateLabel: 'State',
   received: 'Received',
   speed: 'Speed',

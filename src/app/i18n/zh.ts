@@ -127,6 +127,7 @@ export const zh: Messages = {
     done: '完成',
     shared: '共用',
   },
+  stalled: '停滞，正在重试',
   stateLabel: '状态',
   received: '已接收',
   speed: '速度',

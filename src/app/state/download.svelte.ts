@@ -317,6 +317,7 @@ export class ProgressTracker {
           size: layer.size,
           received: Math.min(layer.received, layer.size),
           state: layer.state,
+          ...(layer.stalled ? { stalled: layer.stalled } : {}),
           ...(speed !== undefined ? { speed } : {}),
           ...(eta !== undefined ? { eta } : {}),
         });

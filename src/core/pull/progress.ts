@@ -28,6 +28,14 @@ export class ProgressTracker {
     else this.emit(false);
   }
 
+  /** A layer's download stalled or broke off and is being picked up again (`undefined`: bytes flow again). */
+  stalled(layer: number, reason: string | undefined): void {
+    const row = this.progress.layers[layer]!;
+    if (reason === undefined) delete row.stalled;
+    else row.stalled = reason;
+    this.emit(true);
+  }
+
   state(layer: number, state: LayerState): void {
     this.progress.layers[layer]!.state = state;
     this.emit(true);

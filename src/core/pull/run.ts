@@ -126,6 +126,7 @@ class PullRun {
           // Foreign URLs are read whole: nothing says the host behind them serves ranges.
           range: layer.foreign ? undefined : range,
           onBytes: (bytes) => this.progress.received(index, bytes),
+          onStall: (reason) => this.progress.stalled(index, reason),
         });
       }
     });
@@ -134,6 +135,7 @@ class PullRun {
       memoryBudgetBytes: options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET,
       segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT,
       ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      ...(options.minBytesPerSecond !== undefined ? { minBytesPerSecond: options.minBytesPerSecond } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }

@@ -24,6 +24,8 @@ export interface ScheduledRead {
   range: RangeSupport | undefined;
   /** Bytes arrived from the network for this read. */
   onBytes: (bytes: number) => void;
+  /** Why a request of this read is being made again after a stall or a cut; `undefined` once bytes flow. */
+  onStall?: (reason: string | undefined) => void;
 }
 
 export interface SchedulerOptions {
@@ -31,6 +33,7 @@ export interface SchedulerOptions {
   memoryBudgetBytes: number;
   segmentBytes: number;
   idleTimeoutMs?: number;
+  minBytesPerSecond?: number;
   signal?: AbortSignal;
 }
 
@@ -220,6 +223,8 @@ export class FetchScheduler {
       signal: controller.signal,
       onRequest: () => void this.requests++,
       ...(this.options.idleTimeoutMs ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
+      ...(this.options.minBytesPerSecond !== undefined ? { minBytesPerSecond: this.options.minBytesPerSecond } : {}),
+      ...(read.onStall ? { onStall: read.onStall } : {}),
     };
     const fetched = seg.whole
       ? (async () => {
@@ -290,6 +295,8 @@ export class FetchScheduler {
         start,
         onRequest: () => void this.requests++,
         ...(this.options.idleTimeoutMs ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
+        ...(this.options.minBytesPerSecond !== undefined ? { minBytesPerSecond: this.options.minBytesPerSecond } : {}),
+        ...(read.onStall ? { onStall: read.onStall } : {}),
       });
       for await (const chunk of body) {
         read.onBytes(chunk.byteLength);

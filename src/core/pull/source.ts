@@ -2,12 +2,12 @@
  * Where a layer's bytes come from: the registry, or a foreign layer's own URLs (fetched without
  * credentials); whole, from an offset on (resume), or one Range segment of it checked strictly.
  */
-import { readWithin } from '../bytes.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { isForeignLayer } from '../media-types.ts';
 import type { Descriptor } from '../manifest.ts';
 import type { ResolvedImage } from '../resolve.ts';
 import { discard } from '../transport/fetcher.ts';
+import { StallWatch } from '../transport/resume.ts';
 import { networkError } from '../transport/retry.ts';
 
 /** Requests the blob from `offset` on; up to byte `last` (inclusive) when given; no Range at all from 0 to the end. */
@@ -72,8 +72,11 @@ export interface RangeReadOptions {
   total: number;
   signal: AbortSignal;
   idleTimeoutMs?: number;
+  minBytesPerSecond?: number;
   maxResumes?: number;
   onRequest?: () => void;
+  /** Told why the range is being asked for again, and `undefined` once bytes flow again. */
+  onStall?: (reason: string | undefined) => void;
 }
 
 /**
@@ -92,6 +95,7 @@ export async function readRange(
   const maxResumes = options.maxResumes ?? 5;
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   let at = start;
+  let stalled = false;
   for (let resumes = 0; ; resumes++) {
     let response: Response;
     try {
@@ -116,10 +120,21 @@ export async function readRange(
     }
     if (!response.body) throw new SkiffError('network', `${what}: the response has no body`);
     const reader = response.body.getReader();
+    const watch = new StallWatch(
+      reader,
+      idleTimeoutMs,
+      options.minBytesPerSecond,
+      what,
+      () => `${at} of ${start}-${end - 1}`,
+    );
     try {
       for (;;) {
-        const { done, value } = await readWithin(reader, idleTimeoutMs, what);
+        const { done, value } = await watch.read();
         if (done) break;
+        if (stalled) {
+          stalled = false;
+          options.onStall?.(undefined);
+        }
         if (at + value.byteLength > end) {
           throw new SkiffError('size-mismatch', `${what}: the range ${start}-${end - 1} came back longer than asked`);
         }
@@ -140,6 +155,8 @@ export async function readRange(
               cause: error,
             });
       }
+      stalled = true;
+      options.onStall?.(`${(error as Error).message}; trying again (${resumes + 1} of ${maxResumes})`);
     }
   }
 }

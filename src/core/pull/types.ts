@@ -16,6 +16,8 @@ export interface PullOptions extends ResolveOptions {
   progressIntervalMs?: number;
   /** A blob download that sends nothing for this long is cut and resumed (default 60 s). */
   idleTimeoutMs?: number;
+  /** A blob download slower than this over an `idleTimeoutMs` is cut and resumed too (default 1024 B/s). */
+  minBytesPerSecond?: number;
   /** Where inflated layers are hashed: a hasher on another thread lets hashing and inflating use two cores.
    *  Its `update` must be done with the bytes when it settles: the engine reuses its buffers after that. */
   layerSha256?: Sha256Factory;
@@ -47,6 +49,8 @@ export interface LayerProgress {
   /** Bytes of the blob received so far (a measuring pass counts too, so it can exceed size). */
   received: number;
   state: LayerState;
+  /** While a stalled or cut download is being picked up again: why. */
+  stalled?: string;
 }
 
 export interface PullProgress {

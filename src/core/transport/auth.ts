@@ -1,7 +1,7 @@
 import { readTextAtMost } from '../bytes.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { type Challenge, parseWwwAuthenticate } from './challenge.ts';
-import { type Fetcher, discard, withHeader } from './fetcher.ts';
+import { type Fetcher, discard, sleep, withHeader } from './fetcher.ts';
 import { relayRefusal } from './relay.ts';
 
 export interface Credentials {
@@ -45,6 +45,8 @@ export class RegistryAuth {
     private readonly registryOrigin: string,
     private readonly credentials: Credentials | undefined,
     private readonly now: () => number = Date.now,
+    /** Tries of a token request whose answer breaks off or drips, and how long one may take. */
+    private readonly bodies: { attempts?: number; bodyDeadlineMs?: number } = {},
   ) {}
 
   readonly fetch: Fetcher = async (url, init) => {
@@ -134,7 +136,37 @@ export class RegistryAuth {
     return `Bearer ${token.value}`;
   }
 
+  /** A token request, asked again when its answer breaks off or comes too slowly (as registry bodies are). */
   private async fetchToken(
+    challenge: Challenge,
+    scope: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<CachedToken> {
+    const attempts = Math.max(1, this.bodies.attempts ?? 4);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.fetchTokenOnce(challenge, scope, signal);
+      } catch (error) {
+        if (signal?.aborted) throw abortError(signal);
+        const transient = error instanceof SkiffError && (error.code === 'network' || error.code === 'timeout');
+        if (!transient) throw error;
+        if (attempt >= attempts) {
+          throw new SkiffError(
+            error.code,
+            `${error.message}${attempts > 1 ? ` (gave up after ${attempts} tries)` : ''}`,
+            {
+              cause: error,
+            },
+          );
+        }
+        await sleep(Math.min(250 * 2 ** (attempt - 1), 4_000), signal).catch(() => {
+          throw abortError(signal);
+        });
+      }
+    }
+  }
+
+  private async fetchTokenOnce(
     challenge: Challenge,
     scope: string | undefined,
     signal: AbortSignal | undefined,
@@ -149,7 +181,12 @@ export class RegistryAuth {
       this.credentials ? withHeader(init, 'authorization', basic(this.credentials)) : init,
     );
     if (signal?.aborted) throw abortError(signal);
-    const text = await readTextAtMost(response, 1024 * 1024, `The token answer from ${realm.host}`);
+    const text = await readTextAtMost(
+      response,
+      1024 * 1024,
+      `The token answer from ${realm.host}`,
+      this.bodies.bodyDeadlineMs,
+    );
     if (!response.ok) {
       // A relay in between may refuse the token service itself (not on its allowlist, unreachable).
       const refusal = relayRefusal(response.status, text);

@@ -11,6 +11,13 @@ export interface ResumeOptions {
   maxResumes?: number;
   /** A body that sends nothing for this long counts as cut. */
   idleTimeoutMs?: number;
+  /**
+   * Fewer bytes than this per second, over each `idleTimeoutMs`, count as stalled too (default 1024): an
+   * idle timer alone is reset by every byte, so a registry dripping one byte a second would never end.
+   */
+  minBytesPerSecond?: number;
+  /** Told why the body is being picked up again (a stall or a cut), and `undefined` once bytes flow again. */
+  onStall?: (reason: string | undefined) => void;
   /** Start reading here instead of at 0 (what came before was had another way). */
   start?: number;
   /** Called once per request made. */
@@ -30,6 +37,7 @@ export async function* resumableBody(
   const maxResumes = options.maxResumes ?? 5;
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
   let offset = options.start ?? 0;
+  let stalled = false;
   let resumes = 0;
   options.onRequest?.();
   let response = await open(offset);
@@ -49,10 +57,15 @@ export async function* resumableBody(
     }
     if (!response.body) throw new SkiffError('network', `${what}: the response has no body`);
     const reader = response.body.getReader();
+    const watch = new StallWatch(reader, idleTimeoutMs, options.minBytesPerSecond, what, () => `${offset} of ${size}`);
     try {
       for (;;) {
-        const { done, value } = await readWithin(reader, idleTimeoutMs, what);
+        const { done, value } = await watch.read();
         if (done) break;
+        if (stalled) {
+          stalled = false;
+          options.onStall?.(undefined);
+        }
         let chunk = value;
         if (skip > 0) {
           const n = Math.min(skip, chunk.byteLength);
@@ -84,6 +97,8 @@ export async function* resumableBody(
             );
       }
       resumes++;
+      stalled = true;
+      options.onStall?.(`${(error as Error).message}; trying again (${resumes} of ${maxResumes})`);
       try {
         options.onRequest?.();
         response = await open(offset);
@@ -92,6 +107,56 @@ export async function* resumableBody(
         throw reopenError instanceof SkiffError ? reopenError : networkError('http://registry', reopenError);
       }
     }
+  }
+}
+
+/**
+ * Reads a body chunk by chunk and gives up (a `timeout` SkiffError, which callers resume) when nothing comes
+ * for the idle time, or when less than the minimum rate (default 1024 B/s) arrives over it: an idle timer
+ * alone is reset by every byte, so a registry dripping one byte a second would never end.
+ */
+export class StallWatch {
+  private windowStart = Date.now();
+  private windowBytes = 0;
+  private lastByteAt = this.windowStart;
+  private readonly minRate: number;
+
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly idleTimeoutMs: number,
+    minBytesPerSecond: number | undefined,
+    private readonly what: string,
+    /** Where the read is, for the message: `N of M`. */
+    private readonly where: () => string,
+  ) {
+    this.minRate = minBytesPerSecond ?? 1024;
+  }
+
+  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const left = Math.max(1, this.windowStart + this.idleTimeoutMs - Date.now());
+    const result = await readWithin(this.reader, left, this.what).catch((error: unknown) => {
+      if (!(error instanceof SkiffError && error.code === 'timeout')) throw error;
+      // Mostly silent since the last byte is a stall of its own; bytes still trickling in are too slow.
+      const silence = this.windowBytes === 0 ? this.idleTimeoutMs : Date.now() - this.lastByteAt;
+      if (silence < this.idleTimeoutMs / 2) throw this.tooSlow();
+      throw new SkiffError('timeout', `${this.what}: no data for ${Math.max(1, Math.round(silence / 1000))} s`);
+    });
+    if (result.done) return result;
+    this.lastByteAt = Date.now();
+    this.windowBytes += result.value.byteLength;
+    if (this.lastByteAt - this.windowStart >= this.idleTimeoutMs) {
+      if (this.windowBytes < (this.minRate * this.idleTimeoutMs) / 1000) throw this.tooSlow();
+      this.windowStart = this.lastByteAt;
+      this.windowBytes = 0;
+    }
+    return result;
+  }
+
+  private tooSlow(): SkiffError {
+    return new SkiffError(
+      'timeout',
+      `${this.what}: stalled, only ${this.windowBytes} bytes in ${Math.round(this.idleTimeoutMs / 1000)} s (less than ${this.minRate} bytes a second) after ${this.where()} bytes`,
+    );
   }
 }
 

@@ -54,15 +54,13 @@ async function fetchWithTimeout(next: Fetcher, url: string, init: RequestInit, t
   // The timer guards the wait for headers only; once they arrive, the body belongs to the caller's signal.
   const controller = new AbortController();
   const outer = init.signal;
-  const onAbort = () => controller.abort(outer?.reason);
-  outer?.addEventListener('abort', onAbort, { once: true });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort();
   }, timeoutMs);
   try {
-    return await next(url, { ...init, signal: controller.signal });
+    return await next(url, { ...init, signal: outer ? follow(outer, controller.signal) : controller.signal });
   } catch (error) {
     if (timedOut) {
       throw new SkiffError('timeout', `${new URL(url).host} did not answer within ${Math.round(timeoutMs / 1000)} s`);
@@ -71,6 +69,21 @@ async function fetchWithTimeout(next: Fetcher, url: string, init: RequestInit, t
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A signal that aborts with either. AbortSignal.any holds its sources weakly: a listener added to the pull's
+ * one signal per request (and never removed, since the body still needs it) piles up past Node's limit of
+ * 10 and prints MaxListenersExceededWarning.
+ */
+function follow(outer: AbortSignal, inner: AbortSignal): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any([outer, inner]);
+  const controller = new AbortController();
+  const forward = (signal: AbortSignal) => () => controller.abort(signal.reason);
+  if (outer.aborted) controller.abort(outer.reason);
+  outer.addEventListener('abort', forward(outer), { once: true, signal: controller.signal });
+  inner.addEventListener('abort', forward(inner), { once: true, signal: controller.signal });
+  return controller.signal;
 }
 
 export function networkError(url: string, error: unknown): SkiffError {
