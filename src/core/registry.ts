@@ -34,9 +34,20 @@ export interface FetchedManifest {
   contentType: string | null;
 }
 
+export interface ClientRole {
+  /** Ask for push rights as well as pull (uploads, manifest PUTs). */
+  push?: boolean;
+}
+
+/** Where an upload goes next; the registry says so in each answer's Location. */
+export interface UploadSession {
+  location: string;
+}
+
 export class RegistryClient {
   readonly baseUrl: string;
   private readonly fetcher: Fetcher;
+  private readonly relay: string | undefined;
   private readonly attempts: number;
   private readonly bodyDeadlineMs: number | undefined;
   private readonly relayed: boolean;
@@ -48,7 +59,9 @@ export class RegistryClient {
   constructor(
     readonly registry: string,
     options: TransportOptions = {},
+    role: ClientRole = {},
   ) {
+    this.relay = options.relay ? options.relay.replace(/\/+$/, '') : undefined;
     const host =
       registry === 'docker.io' && options.dockerHubMirror ? options.dockerHubMirror : registryApiHost(registry);
     const plain =
@@ -63,10 +76,17 @@ export class RegistryClient {
     const credentials = typeof options.credentials === 'function' ? options.credentials(registry) : options.credentials;
     this.attempts = Math.max(1, options.retry?.attempts ?? 4);
     this.bodyDeadlineMs = options.bodyDeadlineMs;
-    this.fetcher = new RegistryAuth(base, new URL(this.baseUrl).origin, credentials, undefined, {
-      attempts: this.attempts,
-      ...(options.bodyDeadlineMs !== undefined ? { bodyDeadlineMs: options.bodyDeadlineMs } : {}),
-    }).fetch;
+    this.fetcher = new RegistryAuth(
+      base,
+      new URL(this.baseUrl).origin,
+      credentials,
+      undefined,
+      {
+        attempts: this.attempts,
+        ...(options.bodyDeadlineMs !== undefined ? { bodyDeadlineMs: options.bodyDeadlineMs } : {}),
+      },
+      role.push,
+    ).fetch;
   }
 
   /**
@@ -106,8 +126,11 @@ export class RegistryClient {
     return readLimited(response, limit, what, this.bodyDeadlineMs);
   }
 
-  private async request(path: string, init: RequestInit, what: string): Promise<Response> {
-    const url = `${this.baseUrl}${path}`;
+  private request(path: string, init: RequestInit, what: string): Promise<Response> {
+    return this.requestUrl(`${this.baseUrl}${path}`, init, what);
+  }
+
+  private async requestUrl(url: string, init: RequestInit, what: string): Promise<Response> {
     let response: Response;
     try {
       response = await this.fetcher(url, init);
@@ -196,6 +219,143 @@ export class RegistryClient {
         return bytes.byteLength === count ? bytes : undefined;
       },
     );
+  }
+
+  /** HEAD: does the registry hold this blob in this repository? */
+  async hasBlob(repository: string, digest: string, signal?: AbortSignal): Promise<boolean> {
+    const url = `${this.baseUrl}/v2/${repository}/blobs/${digest}`;
+    let response: Response;
+    try {
+      response = await this.fetcher(url, { method: 'HEAD', ...(signal ? { signal } : {}) });
+    } catch (error) {
+      if (signal?.aborted) throw abortError(signal);
+      if (error instanceof SkiffError) throw error;
+      throw networkError(url, error);
+    }
+    discard(response);
+    if (response.ok) return true;
+    if (response.status === 404) return false;
+    throw await httpError(response, `Blob ${digest} in ${repository}`, this.relayed);
+  }
+
+  /**
+   * Opens an upload (POST). With `mount`, asks the registry to link the blob from another repository
+   * instead: `mounted` when it did (201); otherwise (202) an ordinary upload session to use.
+   */
+  async startUpload(
+    repository: string,
+    mount: { digest: string; from: string } | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ mounted: true } | { mounted: false; session: UploadSession }> {
+    const query = mount ? `?mount=${encodeURIComponent(mount.digest)}&from=${encodeURIComponent(mount.from)}` : '';
+    const response = await this.request(
+      `/v2/${repository}/blobs/uploads/${query}`,
+      { method: 'POST', headers: { 'content-length': '0' }, ...(signal ? { signal } : {}) },
+      `Starting an upload to ${repository}`,
+    );
+    discard(response);
+    if (mount && response.status === 201) return { mounted: true };
+    return { mounted: false, session: this.sessionFrom(response, `The upload to ${repository}`) };
+  }
+
+  /** PATCH one chunk at `start`; the answer's Location is where the next one goes. */
+  async sendChunk(
+    session: UploadSession,
+    bytes: Uint8Array,
+    start: number,
+    signal?: AbortSignal,
+  ): Promise<UploadSession> {
+    const response = await this.requestUrl(
+      session.location,
+      {
+        method: 'PATCH',
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-range': `${start}-${start + bytes.byteLength - 1}`,
+        },
+        body: bytes as Uint8Array<ArrayBuffer>,
+        ...(signal ? { signal } : {}),
+      },
+      'Uploading a chunk',
+    );
+    discard(response);
+    return this.sessionFrom(response, 'The upload');
+  }
+
+  /** How many bytes of an upload the registry holds (GET on the session: `Range: 0-<last>`), or undefined when it lost the session. */
+  async uploadedBytes(
+    session: UploadSession,
+    signal?: AbortSignal,
+  ): Promise<{ bytes: number; session: UploadSession } | undefined> {
+    let response: Response;
+    try {
+      response = await this.requestUrl(session.location, signal ? { signal } : {}, 'The upload status');
+    } catch (error) {
+      if (signal?.aborted) throw abortError(signal);
+      if (error instanceof SkiffError && (error.code === 'not-found' || error.code === 'http')) return undefined;
+      throw error;
+    }
+    discard(response);
+    const range = /^(?:bytes=)?0-(\d+)$/.exec(response.headers.get('range') ?? '');
+    const bytes = range ? Number(range[1]) + 1 : 0;
+    return { bytes, session: this.sessionFrom(response, 'The upload') };
+  }
+
+  /** PUT `?digest=`: the registry checks the digest of everything uploaded and commits the blob. */
+  async finishUpload(session: UploadSession, digest: string, signal?: AbortSignal): Promise<void> {
+    const url = new URL(session.location);
+    url.searchParams.set('digest', digest);
+    const response = await this.requestUrl(
+      url.href,
+      { method: 'PUT', headers: { 'content-length': '0' }, ...(signal ? { signal } : {}) },
+      `Committing blob ${digest}`,
+    );
+    discard(response);
+  }
+
+  /** Abandons an upload, so a refused blob is never committed (best effort: registries expire them anyway). */
+  async cancelUpload(session: UploadSession): Promise<void> {
+    await this.requestUrl(session.location, { method: 'DELETE' }, 'Cancelling an upload')
+      .then(discard)
+      .catch(() => {});
+  }
+
+  /** PUT a manifest under a tag or digest; returns the digest the registry gives it. */
+  async putManifest(
+    repository: string,
+    reference: string,
+    bytes: Uint8Array,
+    mediaType: string,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
+    const response = await this.request(
+      `/v2/${repository}/manifests/${reference}`,
+      {
+        method: 'PUT',
+        headers: { 'content-type': mediaType },
+        body: bytes as Uint8Array<ArrayBuffer>,
+        ...(signal ? { signal } : {}),
+      },
+      `Manifest ${repository}:${reference}`,
+    );
+    discard(response);
+    return response.headers.get('docker-content-digest') ?? undefined;
+  }
+
+  /**
+   * The absolute registry URL an answer's Location names. Relative ones are the registry's; a relay's own
+   * URL (the relay rewrites Locations to pass through itself) is turned back into the registry's, so the
+   * auth layer still recognises it.
+   */
+  private sessionFrom(response: Response, what: string): UploadSession {
+    const location = response.headers.get('location');
+    if (!location) throw new SkiffError('http', `${what}: the registry answered ${response.status} without a Location`);
+    let absolute = new URL(location, this.baseUrl).href;
+    if (this.relay && absolute.startsWith(`${new URL(this.relay, this.baseUrl).href}/`)) {
+      const rest = absolute.slice(new URL(this.relay, this.baseUrl).href.length + 1);
+      absolute = `${new URL(this.baseUrl).protocol}//${rest}`;
+    }
+    return { location: absolute };
   }
 
   async listTags(repository: string, signal?: AbortSignal): Promise<string[]> {

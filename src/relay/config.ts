@@ -49,6 +49,8 @@ export interface RelayConfig {
   allow: HostList;
   /** Hosts that may be (or resolve to) private, loopback or link-local addresses. They are allowed too. */
   allowPrivate: HostList;
+  /** Registries the relay may write to (blob uploads, manifest PUTs); none by default. They are allowed for reads too. */
+  allowPush: HostList;
   /** Hosts reached over plain http instead of https. */
   plainHttp: HostList;
   /** Origins whose pages may read answers: `'*'`, or a list; the relay's own origin is always allowed. */
@@ -83,6 +85,7 @@ export type RelayEnv = Readonly<Record<string, unknown>>;
 export const RELAY_ENV_VARS = [
   'RELAY_ALLOW',
   'RELAY_ALLOW_PRIVATE',
+  'RELAY_ALLOW_PUSH',
   'RELAY_PLAIN_HTTP',
   'RELAY_ORIGINS',
   'RELAY_DOCKERHUB_MIRROR',
@@ -149,6 +152,7 @@ export function relayConfigFromEnv(env: RelayEnv): RelayConfig {
           item.toLowerCase() === 'defaults' ? DEFAULT_ALLOW : [item],
         );
   const privateItems = splitList(text(env, 'RELAY_ALLOW_PRIVATE'));
+  const pushItems = splitList(text(env, 'RELAY_ALLOW_PUSH'));
 
   const originsText = text(env, 'RELAY_ORIGINS');
   const origins = originsText === '*' ? '*' : splitList(originsText).map((o) => origin(o, 'RELAY_ORIGINS'));
@@ -171,8 +175,9 @@ export function relayConfigFromEnv(env: RelayEnv): RelayConfig {
 
   return {
     prefix: '/relay',
-    allow: hostList('RELAY_ALLOW', [...allowItems, ...privateItems]),
+    allow: hostList('RELAY_ALLOW', [...allowItems, ...privateItems, ...pushItems]),
     allowPrivate: hostList('RELAY_ALLOW_PRIVATE', privateItems),
+    allowPush: hostList('RELAY_ALLOW_PUSH', pushItems),
     plainHttp: hostList('RELAY_PLAIN_HTTP', splitList(text(env, 'RELAY_PLAIN_HTTP'))),
     origins,
     ...(dockerHubMirror ? { dockerHubMirror } : {}),

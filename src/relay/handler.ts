@@ -18,7 +18,8 @@ import { ClientLimiter } from './limits.ts';
 export interface UpstreamInit {
   method: string;
   headers: Headers;
-  body: Uint8Array<ArrayBuffer> | null;
+  /** A token request's form body, or a push's upload or manifest streamed through as it arrives. */
+  body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null;
   signal: AbortSignal;
   /** Whether the host may resolve to a private address (a platform that resolves names itself checks this). */
   allowPrivate: boolean;
@@ -45,7 +46,11 @@ export interface RequestContext {
 export type RelayHandler = (request: Request, context?: RequestContext) => Promise<Response>;
 
 const FORWARDED_REQUEST_HEADERS = ['accept', 'authorization', 'if-none-match', 'range'];
+/** Sent on with pushes (RELAY_ALLOW_PUSH hosts only). */
+const FORWARDED_WRITE_HEADERS = ['content-type', 'content-length', 'content-range'];
 const PASSED_RESPONSE_HEADERS = [
+  'docker-upload-uuid',
+  'range',
   'content-type',
   'content-length',
   'content-range',
@@ -57,9 +62,13 @@ const PASSED_RESPONSE_HEADERS = [
   'www-authenticate',
 ];
 const EXPOSED_HEADERS =
-  'Content-Length, Content-Range, Content-Type, Docker-Content-Digest, Docker-Distribution-Api-Version, ETag, Retry-After, WWW-Authenticate';
-const ALLOWED_METHODS = 'GET, HEAD, POST';
-const ALLOWED_HEADERS = 'Authorization, Accept, Range, Content-Type';
+  'Content-Length, Content-Range, Content-Type, Docker-Content-Digest, Docker-Distribution-Api-Version, Docker-Upload-UUID, ETag, Location, Range, Retry-After, WWW-Authenticate';
+const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH';
+const ALLOWED_HEADERS = 'Authorization, Accept, Range, Content-Type, Content-Range';
+/** The distribution API's write paths: starting an upload, its chunks and commit, and a manifest PUT. */
+const UPLOAD_START = /^\/v2\/[^?]+\/blobs\/uploads\/?$/;
+const UPLOAD_SESSION = /^\/v2\/[^?]+\/blobs\/uploads\/[^/]+$/;
+const MANIFEST = /^\/v2\/[^?]+\/manifests\/[^/]+$/;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 const MAX_REDIRECTS = 10;
@@ -82,7 +91,15 @@ interface Destination {
 }
 
 const platformFetch: UpstreamFetch = (url, init) =>
-  fetch(url, { method: init.method, headers: init.headers, body: init.body, signal: init.signal, redirect: 'manual' });
+  fetch(url, {
+    method: init.method,
+    headers: init.headers,
+    body: init.body,
+    signal: init.signal,
+    redirect: 'manual',
+    // A streamed request body (a push) needs half-duplex in Node's fetch; workerd ignores the field.
+    ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
+  } as RequestInit);
 
 export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayHandler {
   const upstreamFetch = hooks.fetch ?? platformFetch;
@@ -168,7 +185,7 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
   async function forward(
     request: Request,
     route: Route,
-    body: Uint8Array<ArrayBuffer> | null,
+    body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null,
     signal: AbortSignal,
   ): Promise<Response> {
     const first = destination(route.host, true);
@@ -177,7 +194,12 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       const value = request.headers.get(name);
       if (value !== null) headers.set(name, value);
     }
-    if (body) headers.set('content-type', 'application/x-www-form-urlencoded');
+    if (body instanceof ReadableStream) {
+      for (const name of FORWARDED_WRITE_HEADERS) {
+        const value = request.headers.get(name);
+        if (value !== null) headers.set(name, value);
+      }
+    } else if (body) headers.set('content-type', 'application/x-www-form-urlencoded');
     // Bytes must arrive as the registry stores them: digests are over the stored bytes.
     headers.set('accept-encoding', 'identity');
     headers.set('user-agent', 'skiff-relay');
@@ -197,6 +219,13 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       });
       const location = response.headers.get('location');
       if (!REDIRECT_STATUSES.has(response.status) || location === null) return response;
+      // A streamed body cannot be sent twice: a redirected push ends here.
+      if (payload instanceof ReadableStream)
+        throw new RelayError(
+          502,
+          'redirect-not-allowed',
+          `${target.host.host} redirected a push; the relay does not follow that.`,
+        );
       response.body?.cancel().catch(() => {});
       if (hop >= MAX_REDIRECTS)
         throw new RelayError(
@@ -239,6 +268,39 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       }
       url = next;
     }
+  }
+
+  /** A write (upload, manifest PUT) passes only to RELAY_ALLOW_PUSH hosts, from no page or an allowed one. */
+  function checkWrite(
+    request: Request,
+    route: Route,
+    origin: string | null,
+    selfOrigin: string,
+    requestHost: string,
+  ): ReadableStream<Uint8Array> | null {
+    if (!config.allowPush.has(route.host)) {
+      throw new RelayError(
+        403,
+        'push-not-allowed',
+        `${route.host.host} is not on this relay's push list (RELAY_ALLOW_PUSH): the relay does not write to it.`,
+      );
+    }
+    // RELAY_ORIGINS=* lets any page read; writing needs the relay's own page or one listed by name.
+    if (origin !== null) {
+      let same: boolean;
+      try {
+        same = origin === selfOrigin || new URL(origin).host === requestHost;
+      } catch {
+        same = false;
+      }
+      if (!same && (config.origins === '*' || !config.origins.includes(origin)))
+        throw new RelayError(
+          403,
+          'origin-not-allowed',
+          `Pages from ${origin} may not push through this relay (RELAY_ORIGINS must name them).`,
+        );
+    }
+    return request.body;
   }
 
   return async (request, context = {}) => {
@@ -310,7 +372,10 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
           { 'retry-after': '1' },
         );
       }
-      const body = await checkMethodAndBody(request, route, config.tokenBodyLimit);
+      // A push's body is streamed on, not read here: only its host, path and origin are checked.
+      const body = isWrite(request.method, route)
+        ? checkWrite(request, route, origin, selfOrigin, requestUrl.host)
+        : await checkMethodAndBody(request, route, config.tokenBodyLimit);
 
       const controller = new AbortController();
       const clientGone = () => controller.abort(new RelayError(499, 'client-closed', 'The client went away.'));
@@ -351,6 +416,12 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
         const value = upstream.headers.get(name);
         if (value !== null) headers.set(name, value);
       }
+      // Upload sessions name where the next chunk goes: through the relay again, for the same host only.
+      const location = upstream.headers.get('location');
+      if (location !== null && route.kind === 'registry') {
+        const next = relayedLocation(location, route, `${selfOrigin}${config.prefix}`);
+        if (next) headers.set('location', next);
+      }
       const challenge = headers.get('www-authenticate');
       if (challenge !== null)
         headers.set('www-authenticate', rewriteChallenges(challenge, `${selfOrigin}${config.prefix}`));
@@ -390,6 +461,27 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       return errorResponse(failure, cors);
     }
   };
+}
+
+function isWrite(method: string, route: Route): boolean {
+  if (route.kind !== 'registry') return false;
+  if (method === 'POST') return UPLOAD_START.test(route.path);
+  if (method === 'PATCH') return UPLOAD_SESSION.test(route.path);
+  if (method === 'PUT') return UPLOAD_SESSION.test(route.path) || MANIFEST.test(route.path);
+  return false;
+}
+
+/** An upload Location as a relay URL, when it stays on the route's host (relative ones always do). */
+function relayedLocation(location: string, route: Route, relayBase: string): string | undefined {
+  let next: URL;
+  const base = `http://${route.host.host}${route.path}`;
+  try {
+    next = new URL(location, base);
+  } catch {
+    return undefined;
+  }
+  if (next.host !== new URL(base).host) return undefined;
+  return `${relayBase}/${route.host.host}${next.pathname}${next.search}`;
 }
 
 /** `path` is `/<host>/<rest>`: validated as written, then split. */
@@ -478,7 +570,7 @@ function corsHeaders(
 
 function preflight(request: Request, cors: Record<string, string>): Response {
   const wanted = request.headers.get('access-control-request-method');
-  if (wanted !== null && !['GET', 'HEAD', 'POST'].includes(wanted)) {
+  if (wanted !== null && !['GET', 'HEAD', 'POST', 'PUT', 'PATCH'].includes(wanted)) {
     throw new RelayError(
       405,
       'method-not-allowed',

@@ -54,7 +54,7 @@ export function createNodeFetch(options: { lookup?: LookupAll } = {}): UpstreamF
       init.headers.forEach((value, name) => {
         headers[name] = value;
       });
-      if (init.body) headers['content-length'] = String(init.body.byteLength);
+      if (init.body instanceof Uint8Array) headers['content-length'] = String(init.body.byteLength);
       const request = (protocol === 'https:' ? https : http).request(
         target,
         {
@@ -97,8 +97,27 @@ export function createNodeFetch(options: { lookup?: LookupAll } = {}): UpstreamF
           reject(error);
         }
       });
-      request.end(init.body ?? undefined);
+      if (init.body instanceof ReadableStream) {
+        // A streamed upload: chunk by chunk, waiting for the socket (backpressure), never gathered.
+        void pipeBody(init.body, request);
+      } else {
+        request.end(init.body ?? undefined);
+      }
     });
+}
+
+async function pipeBody(body: ReadableStream<Uint8Array>, request: http.ClientRequest): Promise<void> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!request.write(value)) await new Promise((resolve) => request.once('drain', resolve));
+    }
+    request.end();
+  } catch (error) {
+    request.destroy(error instanceof Error ? error : new Error(String(error)));
+  }
 }
 
 /** An IncomingMessage as a web stream with backpressure (pause when the queue is full, resume on pull). */

@@ -10,6 +10,7 @@ const worker :Workerd.Worker = (
   bindings = [
     (name = "RELAY_ALLOW", fromEnvironment = "RELAY_ALLOW"),
     (name = "RELAY_ALLOW_PRIVATE", fromEnvironment = "RELAY_ALLOW_PRIVATE"),
+    (name = "RELAY_ALLOW_PUSH", fromEnvironment = "RELAY_ALLOW_PUSH"),
     (name = "RELAY_PLAIN_HTTP", fromEnvironment = "RELAY_PLAIN_HTTP"),
     (name = "RELAY_ORIGINS", fromEnvironment = "RELAY_ORIGINS"),
     (name = "RELAY_DOCKERHUB_MIRROR", fromEnvironment = "RELAY_DOCKERHUB_MIRROR"),

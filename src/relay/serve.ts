@@ -24,6 +24,7 @@ const FLAGS: Record<string, string> = {
   '--host': 'HOST',
   '--allow': 'RELAY_ALLOW',
   '--allow-private': 'RELAY_ALLOW_PRIVATE',
+  '--allow-push': 'RELAY_ALLOW_PUSH',
   '--plain-http': 'RELAY_PLAIN_HTTP',
   '--origins': 'RELAY_ORIGINS',
   '--mirror': 'RELAY_DOCKERHUB_MIRROR',
@@ -47,6 +48,7 @@ Each flag also reads from the environment variable named beside it; flags win.
   --allow LIST            RELAY_ALLOW             registries the relay may reach: host[:port], *.suffix, cdn*.example.com;
                                                   "defaults" stands for the built-in public list (the default)
   --allow-private LIST    RELAY_ALLOW_PRIVATE     hosts allowed to be private/loopback addresses (also allowed by this)
+  --allow-push LIST       RELAY_ALLOW_PUSH        registries the relay may push to (uploads, manifest PUTs); none by default
   --plain-http LIST       RELAY_PLAIN_HTTP        hosts reached over http instead of https
   --origins LIST          RELAY_ORIGINS           origins whose pages may use the relay, or * (default: its own origin)
   --mirror HOST[:PORT]    RELAY_DOCKERHUB_MIRROR  send registry-1.docker.io requests to this mirror

@@ -527,7 +527,7 @@ describe('CORS relay', () => {
 
       it('refuses other methods, bodies outside token POSTs, and oversized or mistyped token bodies', async () => {
         const manifest = `/relay/${registry.host}/v2/relay/app/manifests/v1`;
-        for (const method of ['PUT', 'DELETE', 'PATCH']) {
+        for (const method of ['DELETE', 'PATCH']) {
           const response = await raw(relay.url, manifest, {
             method,
             body: '{}',
@@ -545,10 +545,20 @@ describe('CORS relay', () => {
           405,
           'method-not-allowed',
         );
+        // Writes (uploads, manifest PUTs) go only to hosts on RELAY_ALLOW_PUSH, which is empty here.
         await refused(
           await raw(relay.url, `/relay/${registry.host}/v2/relay/app/blobs/uploads/`, { method: 'POST' }),
-          405,
-          'method-not-allowed',
+          403,
+          'push-not-allowed',
+        );
+        await refused(
+          await raw(relay.url, manifest, {
+            method: 'PUT',
+            body: '{}',
+            headers: { 'content-type': 'application/json' },
+          }),
+          403,
+          'push-not-allowed',
         );
         await refused(
           await raw(relay.url, manifest, { method: 'GET', body: 'hello', headers: { 'content-length': '5' } }),
@@ -644,7 +654,7 @@ describe('CORS relay', () => {
         await refused(foreign, 403, 'origin-not-allowed');
         assert.equal(foreign.headers['access-control-allow-origin'], undefined);
         await refused(await raw(relay.url, path, { headers: { origin: FOREIGN_ORIGIN } }), 403, 'origin-not-allowed');
-        await refused(await preflight(APP_ORIGIN, 'PUT'), 405, 'method-not-allowed');
+        await refused(await preflight(APP_ORIGIN, 'DELETE'), 405, 'method-not-allowed');
         // A no-cors load from another site carries no Origin, but Fetch Metadata gives it away.
         await refused(
           await raw(relay.url, path, { headers: { 'sec-fetch-site': 'cross-site' } }),

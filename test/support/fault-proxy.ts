@@ -25,6 +25,7 @@ export type Fault = (
   | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'delay'; ms: number }
   | { kind: 'ignore-range' }
+  | { kind: 'cut-request'; afterBytes: number }
   | { kind: 'shift-range'; bytes: number }
   | { kind: 'add-headers'; headers: Record<string, string> }
 ) & {
@@ -107,6 +108,8 @@ export const fault = {
   serverError: (status = 500): Fault => ({ kind: 'respond', status }),
   /** Wait before forwarding. */
   delay: (ms: number): Fault => ({ kind: 'delay', ms }),
+  /** Forward only the first `afterBytes` of the request body (an upload cut on the way), then close both connections. */
+  cutRequest: (afterBytes: number): Fault => ({ kind: 'cut-request', afterBytes }),
   /** Forward without Range/If-Range and without Accept-Ranges in the answer: a full 200 as from a server without Range support. */
   ignoreRange: (): Fault => ({ kind: 'ignore-range' }),
   /** Forward a Range request asking for `bytes` later bytes than the client did: a 206 for the wrong range. */
@@ -342,7 +345,29 @@ export async function startFaultProxy(
       }
     });
     upstream.on('response', (upRes) => relay(upRes, res, record, faults, settle, settleRest, !!ignoreRange));
-    req.pipe(upstream);
+    const cutRequest = faults.find((f) => f.kind === 'cut-request');
+    if (cutRequest?.kind !== 'cut-request') {
+      req.pipe(upstream);
+      return;
+    }
+    let forwarded = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (forwarded >= cutRequest.afterBytes) return;
+      const part = chunk.subarray(0, cutRequest.afterBytes - forwarded);
+      forwarded += part.length;
+      upstream.write(part);
+      if (forwarded >= cutRequest.afterBytes) {
+        settle(cutRequest, true);
+        // Let the partial body reach the registry, then drop both sides as a broken network would.
+        setTimeout(() => {
+          upstream.destroy();
+          req.socket.destroy();
+        }, 50);
+      }
+    });
+    req.on('end', () => {
+      if (forwarded < cutRequest.afterBytes) upstream.end();
+    });
   }
 
   function relay(

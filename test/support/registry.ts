@@ -17,8 +17,8 @@ export type RegistryAuthOptions =
   | { token: TokenServer; realm?: string };
 
 export interface RegistryOptions {
-  /** Add CORS headers to every answer (what a browser needs to talk to it directly). */
-  cors?: boolean;
+  /** Add CORS headers to every answer (what a browser needs to talk to it directly); `push` allows uploads too. */
+  cors?: boolean | 'push';
   /** Extra YAML appended under the top level of the config (auth sections and the like). */
   extraConfig?: string;
   auth?: RegistryAuthOptions;
@@ -50,6 +50,14 @@ export const CORS_HEADERS_YAML = `  headers:
     Access-Control-Allow-Methods: ['HEAD', 'GET', 'OPTIONS']
     Access-Control-Allow-Headers: ['Authorization', 'Accept', 'Range']
     Access-Control-Expose-Headers: ['Docker-Content-Digest', 'WWW-Authenticate', 'Content-Length', 'Content-Range']
+`;
+
+/** What a page needs to push directly: the write methods, their headers, and the upload Location readable. */
+export const CORS_PUSH_HEADERS_YAML = `  headers:
+    Access-Control-Allow-Origin: ['*']
+    Access-Control-Allow-Methods: ['HEAD', 'GET', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']
+    Access-Control-Allow-Headers: ['Authorization', 'Accept', 'Range', 'Content-Type', 'Content-Range']
+    Access-Control-Expose-Headers: ['Docker-Content-Digest', 'WWW-Authenticate', 'Content-Length', 'Content-Range', 'Location', 'Range', 'Docker-Upload-UUID']
 `;
 
 export async function startRegistry(options: RegistryOptions = {}): Promise<Registry> {
@@ -103,7 +111,7 @@ storage:
     enabled: true
 http:
   addr: ${host}
-${options.cors ? CORS_HEADERS_YAML : ''}${authYaml}${options.extraConfig ?? ''}`;
+${options.cors === 'push' ? CORS_PUSH_HEADERS_YAML : options.cors ? CORS_HEADERS_YAML : ''}${authYaml}${options.extraConfig ?? ''}`;
   const configPath = join(dir.path, 'config.yml');
   writeFileSync(configPath, config);
   const proc = startProcess('docker-registry', ['serve', configPath]);

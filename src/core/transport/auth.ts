@@ -15,10 +15,18 @@ interface CachedToken {
   expiresAt: number;
 }
 
-/** The scope a registry request needs, from its path: `/v2/<name>/(manifests|blobs|tags)/…`. */
-export function scopeFor(url: string): string | undefined {
-  const match = /^\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(new URL(url).pathname);
-  return match ? `repository:${decodeURIComponent(match[1]!)}:pull` : undefined;
+/**
+ * The scope a registry request needs, from its path: `/v2/<name>/(manifests|blobs|tags)/…`. A client made
+ * for pushing asks for `pull,push` on every request (as `docker push` does: one token for HEAD, upload and
+ * manifest), and a cross-repository mount (`?mount=…&from=<repo>`) also asks to pull from the source.
+ */
+export function scopeFor(url: string, push = false): string | undefined {
+  const parsed = new URL(url);
+  const match = /^\/v2\/(.+?)\/(manifests|blobs|tags)\//.exec(parsed.pathname);
+  if (!match) return undefined;
+  const scope = `repository:${decodeURIComponent(match[1]!)}:${push ? 'pull,push' : 'pull'}`;
+  const from = parsed.searchParams.get('from');
+  return from && parsed.searchParams.has('mount') ? `${scope} repository:${from}:pull` : scope;
 }
 
 function basic(credentials: Credentials): string {
@@ -47,11 +55,13 @@ export class RegistryAuth {
     private readonly now: () => number = Date.now,
     /** Tries of a token request whose answer breaks off or drips, and how long one may take. */
     private readonly bodies: { attempts?: number; bodyDeadlineMs?: number } = {},
+    /** Ask for push rights as well (`pull,push`), for a client that uploads. */
+    private readonly push = false,
   ) {}
 
   readonly fetch: Fetcher = async (url, init) => {
     if (new URL(url).origin !== this.registryOrigin) return this.next(url, init);
-    const scope = scopeFor(url);
+    const scope = scopeFor(url, this.push);
     const authorization = await this.authorization(scope, false, init.signal);
     const response = await this.next(url, withHeader(init, 'authorization', authorization));
     if (response.status !== 401) return response;
@@ -173,7 +183,8 @@ export class RegistryAuth {
   ): Promise<CachedToken> {
     const realm = new URL(challenge.params.realm!);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
-    if (scope) realm.searchParams.set('scope', scope);
+    // Several scopes are several `scope` parameters (a mount needs the target's push and the source's pull).
+    if (scope) for (const one of scope.split(' ')) realm.searchParams.append('scope', one);
     else if (challenge.params.scope) realm.searchParams.set('scope', challenge.params.scope);
     const init: RequestInit = { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) };
     const response = await this.next(

@@ -35,6 +35,7 @@ const RELAY_CODES = new Set([
   'rate-limited',
   'too-many-in-flight',
   'origin-not-allowed',
+  'push-not-allowed',
   'upstream-unreachable',
   'upstream-timeout',
   'upstream-too-large',

@@ -11,6 +11,15 @@ test('a request path names the repository scope it needs', () => {
   assert.equal(scopeFor('https://r.io/v2/'), undefined);
 });
 
+test('a pushing client asks for pull,push; a mount also asks to pull from its source', () => {
+  assert.equal(scopeFor('https://r.io/v2/team/app/blobs/uploads/', true), 'repository:team/app:pull,push');
+  assert.equal(scopeFor('https://r.io/v2/team/app/blobs/uploads/', false), 'repository:team/app:pull');
+  assert.equal(
+    scopeFor('https://r.io/v2/team/app/blobs/uploads/?mount=sha256%3Aab&from=other%2Fsrc', true),
+    'repository:team/app:pull,push repository:other/src:pull',
+  );
+});
+
 test('relay URLs keep the registry visible and leave relay URLs alone', () => {
   assert.equal(
     relayUrl('https://x.corp/relay/', 'https://ghcr.io/v2/o/i/manifests/1?n=2'),
