@@ -36,7 +36,17 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  // The second hook compiles the app's `.svelte.ts` state modules as vite does, so they are tested under Node.
+  [
+    '--import',
+    'tsx',
+    '--import',
+    './test/support/svelte-modules.ts',
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    ...files,
+  ],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

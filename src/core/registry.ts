@@ -158,6 +158,16 @@ export class RegistryClient {
     );
   }
 
+  /** Whether the manifest exists, without fetching it (a HEAD: Docker Hub does not count it as a pull). */
+  async headManifest(repository: string, reference: string, signal?: AbortSignal): Promise<void> {
+    const response = await this.request(
+      `/v2/${repository}/manifests/${reference}`,
+      { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT }, ...(signal ? { signal } : {}) },
+      `Manifest ${repository}:${reference}`,
+    );
+    await response.body?.cancel();
+  }
+
   /** A small blob (a config) read whole; a config is JSON held to the manifests' bound. */
   async getSmallBlob(
     repository: string,

@@ -500,6 +500,7 @@ describe('hostile input in the page', () => {
       await w.page.getByRole('alert').getByText('needs you to sign in').waitFor();
       await w.page.getByLabel('Username').fill(USER);
       await w.page.getByLabel('Password').fill(PASSWORD);
+      await w.page.getByLabel('Password').press('Enter');
       await waitResolved(w.page);
       const downloading = w.page.waitForEvent('download');
       await w.page.getByRole('button', { name: 'Download', exact: true }).click();
@@ -581,6 +582,7 @@ describe('hostile input in the page', () => {
       // Remembered only when asked: then they survive a reload, for that registry.
       await w.page.getByLabel('Username').fill(USER);
       await w.page.getByLabel('Password').fill(PASSWORD);
+      await w.page.getByLabel('Password').press('Enter');
       await w.page.getByLabel('Remember on this device').check();
       await w.page.reload();
       await waitResolved(w.page);

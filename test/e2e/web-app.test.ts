@@ -126,6 +126,8 @@ describe('web app', () => {
       // Resolving starts by itself; the platform list carries each platform's download size.
       const platform = page.getByLabel('Platform');
       await waitResolved(page, 'linux/amd64');
+      // The sizes come after the resolve (one request each): wait for the last one.
+      await platform.locator('option').nth(2).filter({ hasText: / — / }).waitFor({ state: 'attached' });
       const options = await platform.locator('option').allTextContents();
       assert.deepEqual(
         options.map((o) => o.split(' — ')[0]),
@@ -275,6 +277,7 @@ describe('web app', () => {
       await page.getByRole('alert').getByText('needs you to sign in').waitFor();
       await page.getByLabel('Username').fill(USER);
       await page.getByLabel('Password').fill('wrong password');
+      await page.getByLabel('Password').press('Enter');
       await page.getByRole('alert').getByText('The registry refused these credentials. Check').waitFor();
       await page.getByText(`Sent only to ${privateFront.host} and the token service it names`).waitFor();
       await shot(page, 'wrong-password-1280');
@@ -282,6 +285,7 @@ describe('web app', () => {
       assert.doesNotMatch(page.url(), /alice|wrong/);
       assert.equal(await page.evaluate(() => localStorage.getItem('skiff.credentials')), null);
       await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
       await waitResolved(page);
       assert.equal((await page.getByRole('alert').textContent())?.trim(), '');
       const file = await downloadTo(
@@ -334,6 +338,7 @@ describe('web app', () => {
       await page.getByRole('alert').getByText('needs you to sign in').waitFor();
       await page.getByLabel('Username').fill(USER);
       await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByLabel('Password').press('Enter');
       await page.getByText(`passing through the relay at ${relayServer.url}/relay`).waitFor();
       await waitResolved(page);
       const privateFile = await downloadTo(

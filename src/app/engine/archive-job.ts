@@ -9,34 +9,34 @@ import type { ResolvedImage } from '../../core/resolve.ts';
 import { WRITE_CHUNK } from './sink.ts';
 import { type KitResult, writeKit } from './zipkit.ts';
 
-/** `idleTimeoutMs`: a layer download that sends nothing for this long is cut and resumed; `parallel`: blob
- *  requests at once (engine defaults if unset). */
-export type ArchiveJob =
-  | { kind: 'tar'; images: ResolvedImage[]; layers: LayerMode; idleTimeoutMs?: number; parallel?: number }
-  | {
-      kind: 'zip';
-      images: ResolvedImage[];
-      tarNames: string[];
-      layers: LayerMode;
-      idleTimeoutMs?: number;
-      parallel?: number;
-    };
+/**
+ * What one download is: which images, into a tar or a kit (with each image's tar name), in which layer
+ * mode. `Image` is a resolved image on the page and its portable form (no client) across the worker boundary.
+ * `idleTimeoutMs`: a layer download that sends nothing for this long is cut and resumed; `parallel`: blob
+ * requests at once (engine defaults if unset).
+ */
+export type DownloadJob<Image = ResolvedImage> = {
+  images: Image[];
+  layers: LayerMode;
+  idleTimeoutMs?: number;
+  parallel?: number;
+} & ({ kind: 'tar' } | { kind: 'zip'; tarNames: string[] });
 
-export type ArchiveResult<J extends ArchiveJob> = J extends { kind: 'zip' } ? KitResult : PullResult;
+export type JobResult<J extends { kind: string }> = J extends { kind: 'zip' } ? KitResult : PullResult;
 
-export interface JobOptions {
+/** What the page hears from a running job, and how it stops it. */
+export interface JobHooks {
   signal: AbortSignal;
-  /** Hashers for inflated layers (and the kit's tars): a worker's, ideally. */
-  sha256: Sha256Factory;
   /** Progress of image `item` of a kit (always 0 for a tar). */
   onProgress: (item: number, progress: PullProgress) => void;
 }
 
-/** Writes the archive into `sink` and closes it; on failure aborts it and rejects, as `pull` does. */
+/** Writes the archive into `sink` and closes it; on failure aborts it and rejects, as `pull` does.
+ *  `sha256` makes the hashers for inflated layers (and the kit's tars): a worker's, ideally. */
 export function writeArchiveJob(
-  job: ArchiveJob,
+  job: DownloadJob,
   sink: WritableStream<Uint8Array>,
-  options: JobOptions,
+  hooks: JobHooks & { sha256: Sha256Factory },
 ): Promise<PullResult | KitResult> {
   const idle = {
     ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
@@ -45,17 +45,17 @@ export function writeArchiveJob(
   if (job.kind === 'tar') {
     return pull(job.images, sink, {
       layers: job.layers,
-      signal: options.signal,
+      signal: hooks.signal,
       progressIntervalMs: 200,
-      layerSha256: options.sha256,
+      layerSha256: hooks.sha256,
       writeChunkBytes: WRITE_CHUNK,
-      onProgress: (p) => options.onProgress(0, p),
+      onProgress: (p) => hooks.onProgress(0, p),
       ...idle,
     });
   }
   return writeKit(
     job.images.map((image, i) => ({ image, tarName: job.tarNames[i]! })),
     sink,
-    { layers: job.layers, signal: options.signal, sha256: options.sha256, onProgress: options.onProgress, ...idle },
+    { layers: job.layers, signal: hooks.signal, sha256: hooks.sha256, onProgress: hooks.onProgress, ...idle },
   );
 }

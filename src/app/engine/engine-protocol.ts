@@ -5,9 +5,11 @@
  * has taken it.
  */
 import { SkiffError, type SkiffErrorCode } from '../../core/errors.ts';
-import type { PullProgress, PullResult, LayerMode } from '../../core/pull.ts';
+import type { PullProgress, PullResult } from '../../core/pull.ts';
+import { RegistryClient, type TransportOptions } from '../../core/registry.ts';
 import type { ResolvedImage } from '../../core/resolve.ts';
 import type { Credentials } from '../../core/transport/auth.ts';
+import type { DownloadJob } from './archive-job.ts';
 import type { KitResult } from './zipkit.ts';
 
 /** A resolved image without its registry client (the worker makes its own): plain data, cloneable. */
@@ -21,27 +23,11 @@ export interface PortableTransport {
   credentials: Record<string, Credentials>;
 }
 
-export type EngineJob =
-  | {
-      kind: 'tar';
-      images: PortableImage[];
-      layers: LayerMode;
-      transport: PortableTransport;
-      idleTimeoutMs?: number;
-      parallel?: number;
-    }
-  | {
-      kind: 'zip';
-      images: PortableImage[];
-      tarNames: string[];
-      layers: LayerMode;
-      transport: PortableTransport;
-      idleTimeoutMs?: number;
-      parallel?: number;
-    };
+/** A download job as it crosses to the worker: plain data, with what the worker needs to reach the registries. */
+export type PortableJob = DownloadJob<PortableImage> & { transport: PortableTransport };
 
 /** `hashPort` reaches the page's hashing thread (see hashing.ts); without it the worker hashes on its own. */
-export type PageMessage = { type: 'start'; job: EngineJob; hashPort?: MessagePort } | { type: 'ack' };
+export type PageMessage = { type: 'start'; job: PortableJob; hashPort?: MessagePort } | { type: 'ack' };
 
 export interface PortableError {
   name: string;
@@ -57,9 +43,40 @@ export type WorkerMessage =
   | { type: 'done'; result: PullResult | KitResult }
   | { type: 'error'; error: PortableError };
 
-export function portableImage(image: ResolvedImage): PortableImage {
-  const { client: _client, ...rest } = image;
-  return rest;
+/** The job without registry clients or functions; credentials only for the registries of its images. */
+export function portableJob(job: DownloadJob, transport: TransportOptions): PortableJob {
+  const credentials: Record<string, Credentials> = {};
+  for (const image of job.images) {
+    const lookup = transport.credentials;
+    const found = typeof lookup === 'function' ? lookup(image.reference.registry) : lookup;
+    if (found) credentials[image.reference.registry] = { username: found.username, password: found.password };
+  }
+  const portable: PortableTransport = {
+    plainHttp: [...(transport.plainHttp ?? [])],
+    credentials,
+    ...(transport.relay ? { relay: transport.relay } : {}),
+    ...(transport.dockerHubMirror ? { dockerHubMirror: transport.dockerHubMirror } : {}),
+  };
+  const images = job.images.map(({ client: _client, ...rest }) => rest);
+  return job.kind === 'zip'
+    ? { ...job, images, tarNames: [...job.tarNames], transport: portable }
+    : { ...job, images, transport: portable };
+}
+
+/** The worker's side: the job again, each image with a registry client of the worker's own. */
+export function revivedJob(portable: PortableJob): DownloadJob {
+  const { transport: t, ...job } = portable;
+  const transport: TransportOptions = {
+    plainHttp: t.plainHttp,
+    credentials: (registry) => t.credentials[registry],
+    ...(t.relay ? { relay: t.relay } : {}),
+    ...(t.dockerHubMirror ? { dockerHubMirror: t.dockerHubMirror } : {}),
+  };
+  const images = job.images.map((image) => ({
+    ...image,
+    client: new RegistryClient(image.reference.registry, transport),
+  }));
+  return { ...job, images };
 }
 
 export function portableError(error: unknown): PortableError {

@@ -6,74 +6,43 @@
  * on the page, as before: slower, with the same result.
  */
 import { abortError } from '../../core/errors.ts';
-import type { PullProgress, PullResult } from '../../core/pull.ts';
-import type { Credentials } from '../../core/transport/auth.ts';
-import { type ArchiveJob, type ArchiveResult, writeArchiveJob } from './archive-job.ts';
+import type { PullResult } from '../../core/pull.ts';
+import type { TransportOptions } from '../../core/registry.ts';
+import { type DownloadJob, type JobHooks, type JobResult, writeArchiveJob } from './archive-job.ts';
 import {
-  type EngineJob,
   type PageMessage,
-  type PortableTransport,
+  type PortableJob,
   type WorkerMessage,
-  portableImage,
+  portableJob,
   revivedError,
 } from './engine-protocol.ts';
 import { pageHashPort, pageSha256 } from './hashing.ts';
 import type { KitResult } from './zipkit.ts';
 
-export type { ArchiveJob } from './archive-job.ts';
+export type { DownloadJob } from './archive-job.ts';
 
-export interface ArchiveOptions {
-  signal: AbortSignal;
-  /** Progress of image `item` of a kit (always 0 for a tar). */
-  onProgress: (item: number, progress: PullProgress) => void;
-  /** What the worker needs to reach the registries again (its own clients, its own tokens). */
-  transport: {
-    relay?: string;
-    dockerHubMirror?: string;
-    plainHttp: string[];
-    credentials: (registry: string) => Credentials | undefined;
-  };
+/** `transport`: what the worker needs to reach the registries again (its own clients, its own tokens). */
+export interface DownloadHooks extends JobHooks {
+  transport: TransportOptions;
 }
 
 const READY_TIMEOUT_MS = 5000;
 
 /** Writes the archive into `sink` and closes it; on failure aborts it and rejects, as `pull` does. */
-export async function writeArchive<J extends ArchiveJob>(
+export async function writeArchive<J extends DownloadJob>(
   job: J,
   sink: WritableStream<Uint8Array>,
-  options: ArchiveOptions,
-): Promise<ArchiveResult<J>> {
+  options: DownloadHooks,
+): Promise<JobResult<J>> {
   const worker = await startEngineWorker();
   if (options.signal.aborted) {
     worker?.terminate();
     await sink.abort(abortError(options.signal)).catch(() => {});
     throw abortError(options.signal);
   }
-  if (!worker) return (await inPage(job, sink, options)) as ArchiveResult<J>;
+  if (!worker) return (await inPage(job, sink, options)) as JobResult<J>;
   const hashPort = await pageHashPort();
-  return (await inWorker(worker, portableJob(job, options.transport), hashPort, sink, options)) as ArchiveResult<J>;
-}
-
-function portableJob(job: ArchiveJob, transport: ArchiveOptions['transport']): EngineJob {
-  const credentials: Record<string, Credentials> = {};
-  for (const image of job.images) {
-    const found = transport.credentials(image.reference.registry);
-    if (found) credentials[image.reference.registry] = { username: found.username, password: found.password };
-  }
-  const portable: PortableTransport = {
-    plainHttp: [...transport.plainHttp],
-    credentials,
-    ...(transport.relay ? { relay: transport.relay } : {}),
-    ...(transport.dockerHubMirror ? { dockerHubMirror: transport.dockerHubMirror } : {}),
-  };
-  const images = job.images.map(portableImage);
-  const idle = {
-    ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
-    ...(job.parallel ? { parallel: job.parallel } : {}),
-  };
-  return job.kind === 'tar'
-    ? { kind: 'tar', images, layers: job.layers, transport: portable, ...idle }
-    : { kind: 'zip', images, tarNames: [...job.tarNames], layers: job.layers, transport: portable, ...idle };
+  return (await inWorker(worker, portableJob(job, options.transport), hashPort, sink, options)) as JobResult<J>;
 }
 
 /** A fresh engine worker that has said it runs, or undefined where none can start. */
@@ -112,10 +81,10 @@ async function startEngineWorker(): Promise<Worker | undefined> {
 
 function inWorker(
   worker: Worker,
-  job: EngineJob,
+  job: PortableJob,
   hashPort: MessagePort | undefined,
   sink: WritableStream<Uint8Array>,
-  options: ArchiveOptions,
+  options: JobHooks,
 ): Promise<PullResult | KitResult> {
   const writer = sink.getWriter();
   const { signal } = options;
@@ -180,9 +149,9 @@ function inWorker(
 }
 
 async function inPage(
-  job: ArchiveJob,
+  job: DownloadJob,
   sink: WritableStream<Uint8Array>,
-  options: ArchiveOptions,
+  options: JobHooks,
 ): Promise<PullResult | KitResult> {
   return writeArchiveJob(job, sink, {
     signal: options.signal,

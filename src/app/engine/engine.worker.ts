@@ -7,10 +7,15 @@
  */
 import { type Sha256Factory, createSha256 } from '../../core/codecs/sha256.ts';
 import type { PullProgress } from '../../core/pull.ts';
-import { RegistryClient, type TransportOptions } from '../../core/registry.ts';
 import { ChunkWriter } from '../../core/chunks.ts';
 import { writeArchiveJob } from './archive-job.ts';
-import { type EngineJob, type PageMessage, type WorkerMessage, portableError } from './engine-protocol.ts';
+import {
+  type PageMessage,
+  type PortableJob,
+  type WorkerMessage,
+  portableError,
+  revivedJob,
+} from './engine-protocol.ts';
 import { portSha256, startSha256Worker } from './hashing.ts';
 import { MAX_HOLD_MS, WRITE_CHUNK } from './sink.ts';
 
@@ -65,25 +70,15 @@ class Forwarder {
   }
 }
 
-async function run(job: EngineJob, hashPort: MessagePort | undefined, forwarder: Forwarder): Promise<void> {
-  const { credentials, plainHttp, relay, dockerHubMirror } = job.transport;
-  const transport: TransportOptions = {
-    plainHttp,
-    credentials: (registry) => credentials[registry],
-    ...(relay ? { relay } : {}),
-    ...(dockerHubMirror ? { dockerHubMirror } : {}),
-  };
-  const images = job.images.map((image) => ({
-    ...image,
-    client: new RegistryClient(image.reference.registry, transport),
-  }));
+async function run(portable: PortableJob, hashPort: MessagePort | undefined, forwarder: Forwarder): Promise<void> {
+  const job = revivedJob(portable);
   const sha256 = await layerHashing(hashPort);
   const onProgress = (item: number, progress: PullProgress) => post({ type: 'progress', item, progress });
   // A tar's pull writes fresh WRITE_CHUNK pieces that can be transferred as they are.
   forwarder.owned = job.kind === 'tar';
   // Cancel ends this worker, so the signal here never fires.
   const signal = new AbortController().signal;
-  const result = await writeArchiveJob({ ...job, images }, forwarder.stream(), { signal, sha256, onProgress });
+  const result = await writeArchiveJob(job, forwarder.stream(), { signal, sha256, onProgress });
   post({ type: 'done', result });
 }
 

@@ -21,7 +21,7 @@ export const en = {
   platformChoose: 'Choose a platform',
   platformOption: (platform: string, size: string) => `${platform} — ${size}`,
   download: 'Download',
-  downloadN: (n: number) => `Download ${n} images`,
+  downloadN: (n: number) => (n === 1 ? 'Download 1 image' : `Download ${n} images`),
   saveTo: 'Save to…',
   saveToTitle: 'Choose where the file goes (your browser asks for a location)',
   addToArchive: 'Add to archive',
@@ -290,6 +290,11 @@ export const en = {
   footerRelaySelf: 'The relay is run by the host of this page.',
   help: 'How it works',
   leaveWarning: 'A download is still running. Leaving stops it.',
+  signIn: 'Sign in',
+  signInPending: 'Not sent yet: press Sign in or Enter.',
+  fileAbout: (size: string) => `File about ${size}`,
+  progressAnnounce: (percent: number) => `${percent}% downloaded`,
+  doneAnnounce: (file: string) => `Done: ${file} is saved.`,
 };
 
 export type Messages = typeof en;

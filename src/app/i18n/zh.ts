@@ -294,4 +294,9 @@ export const zh: Messages = {
   footerRelaySelf: '这个中继由托管本页的服务器运行。',
   help: '工作原理',
   leaveWarning: '下载仍在进行。离开本页会中断下载。',
+  signIn: '登录',
+  signInPending: '尚未发送：请点击“登录”或按回车键。',
+  fileAbout: (size: string) => `文件约 ${size}`,
+  progressAnnounce: (percent: number) => `已下载 ${percent}%`,
+  doneAnnounce: (file: string) => `完成：${file} 已保存。`,
 };

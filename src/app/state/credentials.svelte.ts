@@ -1,6 +1,9 @@
 /**
  * Credentials per registry. In memory only, unless the user ticks "remember on this device" for that
  * registry: then (and only then) they are written to localStorage. They never go into a link or a setting.
+ * What is typed is a draft: registries see it only after an explicit sign-in (the Sign-in button, Enter in
+ * the fields, or Download), never a half-typed password — registries that lock accounts after failed
+ * logins would count every pause.
  */
 import type { Credentials } from '../../core/transport/auth.ts';
 import { isRecord } from '../../core/json.ts';
@@ -15,7 +18,10 @@ const isCredentialMap = (value: unknown): value is Record<string, Credentials> =
   Object.values(value).every((c) => isRecord(c) && typeof c.username === 'string' && typeof c.password === 'string');
 
 class CredentialsState {
+  /** What the fields hold. */
   byRegistry = $state<Record<string, StoredCredentials>>({});
+  /** What requests use: the pairs signed in with. */
+  signedIn = $state.raw<Record<string, Credentials>>({});
 
   init(): void {
     const stored = readStored('credentials', isCredentialMap) ?? {};
@@ -23,6 +29,35 @@ class CredentialsState {
     for (const [registry, c] of Object.entries(stored))
       loaded[registry] = { username: c.username, password: c.password, remember: true };
     this.byRegistry = loaded;
+    this.signedIn = Object.fromEntries(Object.entries(stored).map(([r, c]) => [r, { ...c }]));
+  }
+
+  /** Requests to `registry` use what its fields hold now (only a complete pair). */
+  signIn(registry: string): void {
+    const c = this.byRegistry[registry];
+    const { [registry]: _old, ...rest } = this.signedIn;
+    this.signedIn =
+      c && c.username && c.password ? { ...rest, [registry]: { username: c.username, password: c.password } } : rest;
+    this.persist();
+  }
+
+  /** Signs in with every registry's fields (Download is an explicit action too). */
+  signInAll(): void {
+    for (const registry of new Set([...Object.keys(this.byRegistry), ...Object.keys(this.signedIn)])) {
+      const c = this.byRegistry[registry];
+      const now = this.signedIn[registry];
+      if (c?.username !== now?.username || c?.password !== now?.password) this.signIn(registry);
+    }
+  }
+
+  /** The fields differ from what requests use. */
+  pending(registry: string): boolean {
+    const c = this.get(registry);
+    const now = this.signedIn[registry];
+    return (
+      (c.username || c.password ? `${c.username}\n${c.password}` : '') !==
+      (now ? `${now.username}\n${now.password}` : '')
+    );
   }
 
   get(registry: string): StoredCredentials {
@@ -31,24 +66,23 @@ class CredentialsState {
 
   set(registry: string, next: StoredCredentials): void {
     if (!next.username && !next.password && !next.remember) {
+      // Emptied fields sign out at once: that never sends a password.
       const { [registry]: _gone, ...rest } = this.byRegistry;
       this.byRegistry = rest;
+      if (this.signedIn[registry]) this.signIn(registry);
     } else {
       this.byRegistry = { ...this.byRegistry, [registry]: next };
     }
     this.persist();
   }
 
-  /** What the engine gets: only complete pairs. */
-  lookup = (registry: string): Credentials | undefined => {
-    const c = this.byRegistry[registry];
-    return c && c.username && c.password ? { username: c.username, password: c.password } : undefined;
-  };
+  /** What the engine gets: the pair signed in with. */
+  lookup = (registry: string): Credentials | undefined => this.signedIn[registry];
 
   private persist(): void {
     const kept: Record<string, Credentials> = {};
-    for (const [registry, c] of Object.entries(this.byRegistry)) {
-      if (c.remember && c.username && c.password) kept[registry] = { username: c.username, password: c.password };
+    for (const [registry, c] of Object.entries(this.signedIn)) {
+      if (this.byRegistry[registry]?.remember) kept[registry] = { username: c.username, password: c.password };
     }
     writeStored('credentials', Object.keys(kept).length ? kept : undefined);
   }

@@ -105,6 +105,8 @@ class PushState {
   async push(): Promise<void> {
     const contents = this.contents;
     if (!contents || this.running || this.targetErrors.some(Boolean)) return;
+    // Push is an explicit action: the credential fields are signed in with now (typing never sends them).
+    credentials.signInAll();
     const controller = new AbortController();
     this.controller = controller;
     this.running = true;

@@ -1,0 +1,145 @@
+/**
+ * The page's state modules under Node (test/run.ts compiles `.svelte.ts` as vite does; alone:
+ * `node --import tsx --import ./test/support/svelte-modules.ts --test src/app/state/state.test.ts`).
+ * Nothing here reaches a registry: names that would be looked up are never left to settle.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { LayerState, PullProgress } from '../../core/pull.ts';
+import { parseReference } from '../../core/reference.ts';
+import type { ResolvedImage } from '../../core/resolve.ts';
+import { credentials } from './credentials.svelte.ts';
+import { ETA_AFTER_MS, ProgressTracker, download } from './download.svelte.ts';
+import { type QueueItem, queue } from './queue.svelte.ts';
+import { looksComplete, resolver } from './resolve.svelte.ts';
+
+function fakeImage(name: string, layerSizes: number[]): ResolvedImage {
+  return {
+    reference: parseReference(name),
+    platform: { os: 'linux', architecture: 'amd64' },
+    layers: layerSizes.map((size, i) => ({
+      descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${name}${i}`, size },
+      diffId: `sha256:diff${i}`,
+    })),
+    config: { digest: 'sha256:c', bytes: new Uint8Array(300), value: {} },
+    manifest: {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: 'sha256:m',
+      bytes: new Uint8Array(500),
+    },
+    compressedSize: layerSizes.reduce((a, b) => a + b, 0),
+  } as unknown as ResolvedImage;
+}
+
+describe('the typed name', () => {
+  it('waits while a registry host is still being typed', () => {
+    for (const partial of ['1', '127.0.0.1', '127.0.0.1:5000', '127.0.0.1:5000/', 'ghcr.io', 'localhost', 'team/']) {
+      assert.equal(looksComplete(partial), false, partial);
+    }
+    for (const complete of [
+      'nginx',
+      'nginx:1.27',
+      '127.0.0.1:5000/team/multi',
+      'ghcr.io/owner/app:v1',
+      'a/b@sha256:x1',
+    ]) {
+      assert.equal(looksComplete(complete), true, complete);
+    }
+  });
+
+  it('keeps a picked platform with the image it was picked for', () => {
+    resolver.input = 'example.test/team/multi:v1';
+    resolver.platformPick = { image: 'example.test/team/multi:v1', platform: 'linux/arm/v7' };
+    assert.equal(resolver.platformChoice, 'linux/arm/v7');
+    resolver.input = 'example.test/team/single:v1';
+    assert.equal(resolver.platformChoice, '');
+    resolver.input = 'example.test/team/multi:v1';
+    assert.equal(resolver.platformChoice, 'linux/arm/v7');
+    resolver.input = '';
+    resolver.platformPick = undefined;
+  });
+});
+
+describe('the download', () => {
+  it('counts the typed image beside the queue, unless it is queued already', () => {
+    const item: QueueItem = {
+      id: 1,
+      name: 'example.test/team/multi:v1',
+      platform: '',
+      resolved: fakeImage('example.test/team/multi:v1', [1000]),
+      transportKey: resolver.transportKey,
+    };
+    queue.items = [item];
+    resolver.input = '';
+    assert.equal(download.count, 1);
+    resolver.input = 'example.test/team/single:v1';
+    assert.equal(download.count, 2);
+    assert.equal(download.canDownload(), true);
+    resolver.input = 'example.test/team/multi:v1';
+    assert.equal(download.count, 1);
+    // A name that is not valid would be left out: Download waits until it is fixed or cleared.
+    resolver.input = 'example.test/Team/Bad Name';
+    assert.equal(download.canDownload(), false);
+    resolver.input = '';
+    queue.items = [];
+  });
+
+  it('estimates the file from the layers, each shared layer once', () => {
+    const image = fakeImage('example.test/a:v1', [10_000, 20_000]);
+    const one = { id: 1, name: 'example.test/a:v1', platform: '', resolved: image, transportKey: '' };
+    queue.items = [one];
+    const single = download.estimate!;
+    assert.ok(single > 30_000 && single < 40_000, String(single));
+    // The same layers under a second tag: only that image's config, manifest and small files are added.
+    queue.items = [one, { ...one, id: 2, name: 'example.test/a:v2' }];
+    const twice = download.estimate!;
+    assert.ok(twice > single && twice - single < 10_000, `${single} → ${twice}`);
+    queue.items = [];
+  });
+});
+
+describe('time left', () => {
+  const progress = (received: number, state: LayerState = 'downloading'): PullProgress => ({
+    layers: [{ image: 0, digest: 'sha256:a', mediaType: 'x', size: 10_000_000, received, state }],
+    received,
+    expected: 10_000_000,
+    written: received,
+  });
+
+  it('says nothing until bytes have flowed a while, and then about the truth', () => {
+    const tracker = new ProgressTracker('tar', [fakeImage('example.test/a:v1', [10_000_000])], 'uncompressed');
+    // Ten seconds of start-up (sign-in, worker, size probes) with no bytes: not a slow line.
+    for (let t = 0; t <= 10_000; t += 1000) {
+      tracker.update(0, progress(0));
+      assert.equal(tracker.view(t).eta, undefined);
+    }
+    // Then 1 MB/s.
+    let seen: number | undefined;
+    for (let t = 10_200; t <= 15_000; t += 200) {
+      const received = ((t - 10_000) / 1000) * 1_000_000;
+      tracker.update(0, progress(received));
+      const view = tracker.view(t);
+      if (t - 10_200 < ETA_AFTER_MS) assert.equal(view.eta, undefined, `at ${t}`);
+      else seen = view.eta;
+      if (view.rows[0]!.eta !== undefined) assert.ok(t - 10_200 >= ETA_AFTER_MS);
+    }
+    assert.ok(seen !== undefined && Math.abs(seen - 5) < 1, `said ${seen} s with 5 s to go`);
+  });
+});
+
+describe('credentials', () => {
+  it('reach requests only once signed in', () => {
+    credentials.set('example.test', { username: 'bob', password: 'hunte', remember: false });
+    assert.equal(credentials.lookup('example.test'), undefined);
+    assert.equal(credentials.pending('example.test'), true);
+    const before = resolver.transportKey;
+    credentials.set('example.test', { username: 'bob', password: 'hunter2', remember: false });
+    assert.equal(resolver.transportKey, before, 'typing changes nothing a request uses');
+    credentials.signIn('example.test');
+    assert.deepEqual(credentials.lookup('example.test'), { username: 'bob', password: 'hunter2' });
+    assert.equal(credentials.pending('example.test'), false);
+    assert.notEqual(resolver.transportKey, before);
+    credentials.set('example.test', { username: '', password: '', remember: false });
+    assert.equal(credentials.lookup('example.test'), undefined);
+  });
+});
