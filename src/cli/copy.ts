@@ -3,10 +3,10 @@
  *   [--dest-user U --dest-password P] [--relay URL]`
  * Registry to registry, streamed (no file in between), every blob checked; digests stay the same.
  */
-import { parseArgs } from 'node:util';
 import { copyImage } from '../core/copy.ts';
 import { SkiffError } from '../core/errors.ts';
 import { parsePlatform } from '../core/platform.ts';
+import { parseCommandLine } from './args.ts';
 
 const usage = `usage: npm run copy -- SRC DST [options]
   --platform os/arch[/var]        the image of a multi-platform index to copy (default linux/amd64)
@@ -17,32 +17,23 @@ const usage = `usage: npm run copy -- SRC DST [options]
   --plain-http HOST               reach this registry over http (repeatable; loopback always is)`;
 
 async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        platform: { type: 'string' },
-        all: { type: 'boolean' },
-        user: { type: 'string' },
-        password: { type: 'string' },
-        'dest-user': { type: 'string' },
-        'dest-password': { type: 'string' },
-        relay: { type: 'string' },
-        'plain-http': { type: 'string', multiple: true },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(usage, {
+    allowPositionals: true,
+    options: {
+      platform: { type: 'string' },
+      all: { type: 'boolean' },
+      user: { type: 'string' },
+      password: { type: 'string' },
+      'dest-user': { type: 'string' },
+      'dest-password': { type: 'string' },
+      relay: { type: 'string' },
+      'plain-http': { type: 'string', multiple: true },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
   if (positionals.length !== 2 || (values.all && values.platform)) {
     console.error(usage);
     return 2;

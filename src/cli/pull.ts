@@ -5,11 +5,11 @@
  * only when the archive is complete and verified.
  */
 import { open, rename, rm } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { SkiffError } from '../core/errors.ts';
 import { parsePlatform } from '../core/platform.ts';
 import { type LayerMode, type PullProgress, type RateLimit, pull } from '../core/pull.ts';
 import { startSha256Thread } from './sha256-thread.ts';
+import { parseCommandLine } from './args.ts';
 
 const usage = `usage: npm run pull -- REF [REF…] -o FILE [options]
   -o, --output FILE          archive to write (required)
@@ -26,35 +26,26 @@ const usage = `usage: npm run pull -- REF [REF…] -o FILE [options]
   --stats                    print wall time and peak memory (RSS) when done`;
 
 async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        platform: { type: 'string' },
-        user: { type: 'string' },
-        password: { type: 'string' },
-        layers: { type: 'string' },
-        'skip-diff-ids': { type: 'boolean' },
-        parallel: { type: 'string' },
-        relay: { type: 'string' },
-        mirror: { type: 'string' },
-        'plain-http': { type: 'string', multiple: true },
-        quiet: { type: 'boolean' },
-        stats: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(usage, {
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      platform: { type: 'string' },
+      user: { type: 'string' },
+      password: { type: 'string' },
+      layers: { type: 'string' },
+      'skip-diff-ids': { type: 'boolean' },
+      parallel: { type: 'string' },
+      relay: { type: 'string' },
+      mirror: { type: 'string' },
+      'plain-http': { type: 'string', multiple: true },
+      quiet: { type: 'boolean' },
+      stats: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
   if (!values.output || positionals.length === 0) {
     console.error(usage);
     return 2;

@@ -5,12 +5,12 @@
  * what the archive holds.
  */
 import { openAsBlob } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { readArchive } from '../core/archive-read.ts';
 import { fromWebBlob } from '../core/blob-source.ts';
 import { SkiffError } from '../core/errors.ts';
 import { formatPlatform } from '../core/platform.ts';
 import { type PushProgress, pushArchive } from '../core/push.ts';
+import { parseCommandLine } from './args.ts';
 
 const usage = `usage: npm run push -- FILE --to REGISTRY/REPO:TAG [options]
   --to REF                   where the image goes; repeat it, in order, for an archive of several images
@@ -23,32 +23,23 @@ const usage = `usage: npm run push -- FILE --to REGISTRY/REPO:TAG [options]
   --quiet                    no progress on stderr`;
 
 async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        to: { type: 'string', multiple: true },
-        list: { type: 'boolean' },
-        user: { type: 'string' },
-        password: { type: 'string' },
-        'as-is': { type: 'boolean' },
-        'chunk-mib': { type: 'string' },
-        relay: { type: 'string' },
-        'plain-http': { type: 'string', multiple: true },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(usage, {
+    allowPositionals: true,
+    options: {
+      to: { type: 'string', multiple: true },
+      list: { type: 'boolean' },
+      user: { type: 'string' },
+      password: { type: 'string' },
+      'as-is': { type: 'boolean' },
+      'chunk-mib': { type: 'string' },
+      relay: { type: 'string' },
+      'plain-http': { type: 'string', multiple: true },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(usage);
-    return 0;
-  }
   if (positionals.length !== 1) {
     console.error(usage);
     return 2;
