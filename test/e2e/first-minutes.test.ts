@@ -9,7 +9,7 @@ import { answerPreflights, fault, startFaultProxy, type FaultProxy } from '../su
 import { type LayerSpec, type Platform, prose, pushImage, pushIndex, smallLayers } from '../support/images.ts';
 import { startRegistry, type Registry } from '../support/registry.ts';
 import { startTokenServer, type TokenRequestRecord, type TokenServer } from '../support/token-server.ts';
-import { buildApp, launchBrowser, newPage, serveStatic, type StaticServer } from './harness.ts';
+import { buildApp, launchBrowser, newPage, serveStatic, waitResolved, type StaticServer } from './harness.ts';
 
 /** A person's pace: the issue's 0.7 s between keys, so that every key is a pause the old page acted on. */
 const KEY_DELAY_MS = 700;
@@ -30,16 +30,6 @@ function proseLayers(count: number, bytes: number): LayerSpec[] {
     compression: 'gzip' as const,
     files: [{ path: `text/${i}.txt`, content: prose(bytes, `layer-${i}`) }],
   }));
-}
-
-async function waitResolved(page: Page, platform?: string): Promise<void> {
-  const details = page.locator('section.details[aria-busy="false"]');
-  await details.waitFor();
-  if (platform)
-    await details
-      .locator('dd', { hasText: new RegExp(`^${platform.replace(/\//g, '\\/')}$`) })
-      .first()
-      .waitFor();
 }
 
 /** Clears the field and types `text` key by key, as a person does. */

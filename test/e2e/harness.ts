@@ -145,3 +145,14 @@ export async function newPage(
   page.on('pageerror', (error) => problems.errors.push(String(error)));
   return { context, page, problems };
 }
+
+/** Waits until the page has looked the image up and shows its details (and, if given, that platform). */
+export async function waitResolved(page: Page, platform?: string): Promise<void> {
+  const details = page.locator('section.details[aria-busy="false"]');
+  await details.waitFor();
+  if (platform)
+    await details
+      .locator('dd', { hasText: new RegExp(`^${platform.replace(/\//g, '\\/')}$`) })
+      .first()
+      .waitFor();
+}

@@ -15,7 +15,7 @@ import type { Browser, BrowserContext, Download, Page } from 'playwright-core';
 import { always, answerPreflights, fault, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { pushImage, smallLayers, type PushedImage } from '../support/images.ts';
 import { startRegistry, type Registry } from '../support/registry.ts';
-import { buildApp, launchBrowser, newPage, serveStatic, type StaticServer } from './harness.ts';
+import { buildApp, launchBrowser, newPage, serveStatic, waitResolved, type StaticServer } from './harness.ts';
 
 const USER = 'mallory-admin';
 /** Distinctive, so a substring search cannot miss it or hit something else. */
@@ -213,10 +213,6 @@ async function assertNoScriptRan(w: Watched): Promise<void> {
   assert.equal(state.handlers, 0, 'inline event handler attributes in the DOM');
   assert.equal(state.jsLinks, 0, 'javascript: URLs in the DOM');
   assert.deepEqual(w.dialogs, [], 'a dialog was opened');
-}
-
-async function waitResolved(page: Page): Promise<void> {
-  await page.locator('section.details[aria-busy="false"]').waitFor();
 }
 
 function imageUrl(image: string): string {

@@ -20,7 +20,7 @@ import { startRegistry, type Registry } from '../support/registry.ts';
 import { skopeoInspectArchive } from '../support/skopeo.ts';
 import { relayConfigFromEnv } from '../../src/relay/config.ts';
 import { startServer, type RunningServer } from '../../src/relay/serve.ts';
-import { ROOT, buildApp, launchBrowser, newPage, serveStatic, type StaticServer } from './harness.ts';
+import { ROOT, buildApp, launchBrowser, newPage, serveStatic, waitResolved, type StaticServer } from './harness.ts';
 
 const SHOTS = process.env.SKIFF_SCREENSHOTS ? resolvePath(ROOT, process.env.SKIFF_SCREENSHOTS) : undefined;
 const USER = 'alice';
@@ -47,17 +47,6 @@ async function shot(page: Page, name: string, fullPage = true): Promise<void> {
 
 function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-/** Waits until the details on screen belong to `platform` and nothing is resolving. */
-async function waitResolved(page: Page, platform?: string): Promise<void> {
-  const details = page.locator('section.details[aria-busy="false"]');
-  await details.waitFor();
-  if (platform)
-    await details
-      .locator('dd', { hasText: new RegExp(`^${platform.replace(/\//g, '\\/')}$`) })
-      .first()
-      .waitFor();
 }
 
 async function downloadTo(page: Page, click: () => Promise<void>, name: string): Promise<string> {
