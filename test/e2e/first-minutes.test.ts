@@ -179,6 +179,8 @@ describe('the first minutes', () => {
     const { context, page } = await newPage(browser);
     try {
       await page.goto(server.url);
+      // The app mounts after the load event: the alert region must be there before it is watched.
+      await page.locator('[role="alert"]').waitFor({ state: 'attached' });
       front.reset();
       // Every text the alert shows while the name is typed, caught as it appears.
       await page.evaluate(() => {
