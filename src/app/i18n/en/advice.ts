@@ -1,0 +1,67 @@
+/** What the page says when something goes wrong (English). */
+export const advice = {
+  network: (host: string) =>
+    `The browser could not reach the registry${host ? ` at ${host}` : ''}, and browsers do not say why. Either it is down or cannot be reached from here (a wrong name or port, nothing listening, a firewall), or it does not let web pages call it: most registries (Docker Hub, GHCR, Quay, …) send no CORS headers.`,
+  networkPlainHttp: (host: string) =>
+    `This page spoke HTTPS to ${host}. If it serves plain HTTP, add it under Settings → Registries over plain HTTP.`,
+  networkFix:
+    'For a registry without CORS, set a relay in Settings → Relay URL. Whoever hosts this page can run one (npm start serves the page with a relay at /relay/); ask your administrator for its address.',
+  networkRelay: (relay: string) =>
+    `The relay at ${relay} did not answer. Check that it is running and that this browser can reach it.`,
+  relayHostNotAllowed: (relay: string, host: string) =>
+    `The relay at ${relay} refused to contact ${host}: it is not on the relay’s allowlist, so the registry was never asked. Ask whoever runs the relay to add ${host} to RELAY_ALLOW.`,
+  relayPrivateAddress: (relay: string, host: string) =>
+    `The relay at ${relay} refused to contact ${host}: it is a private, loopback or link-local address, which the relay reaches only when told to. Ask whoever runs the relay to add ${host} to RELAY_ALLOW_PRIVATE (and to RELAY_PLAIN_HTTP if it serves plain HTTP).`,
+  relayBypass: (host: string) =>
+    `If ${host} sends CORS headers itself, clear Relay URL in Settings and the page will reach it directly.`,
+  relayRedirect: (relay: string, host: string) =>
+    `The registry sent the relay at ${relay} on to ${host} (a redirect or its sign-in service), and the relay does not go there. Ask whoever runs the relay to add ${host} to RELAY_ALLOW, and to RELAY_PLAIN_HTTP if it is plain HTTP.`,
+  relayDns: (relay: string, host: string) =>
+    `The relay at ${relay} could not find ${host}: the name does not resolve (DNS). Check the registry name; a name only your own network knows cannot be found by a relay outside it.`,
+  relayRefused: (relay: string, host: string) =>
+    `${host} refused the connection from the relay at ${relay}: nothing is listening on that port, or the registry is down. Check the port and that the registry is running.`,
+  relayTls: (relay: string, host: string) =>
+    `The relay at ${relay} spoke HTTPS to ${host}, and ${host} did not answer in HTTPS: it most likely serves plain HTTP. Ask whoever runs the relay to add ${host} to RELAY_PLAIN_HTTP.`,
+  relayUnreachable: (relay: string, host: string) =>
+    `The relay at ${relay} could not reach ${host}: the registry is down, or the network between them blocks it. The registry never answered.`,
+  relayTimeout: (relay: string, host: string) =>
+    `${host} did not answer the relay at ${relay} in time. Try again; if it keeps happening, the registry is overloaded or the way to it is very slow.`,
+  relayRateLimited: (relay: string) =>
+    `The relay at ${relay} is limiting requests from this browser (not the registry). Wait a minute and try again; whoever runs the relay can raise RELAY_RATE_LIMIT or RELAY_CONCURRENCY.`,
+  relayOrigin: (relay: string) =>
+    `The relay at ${relay} does not serve pages from this address. Ask whoever runs it to add this page’s origin to RELAY_ORIGINS.`,
+  relayOther: (relay: string) =>
+    `The relay at ${relay} refused the request, so the registry was never asked. The details say why.`,
+  timeout: 'The registry took too long to answer. Try again; on a slow network a relay closer to the registry helps.',
+  unauthorized:
+    'The registry refused these credentials. Check the username and the password or access token under “Private registry”.',
+  signIn:
+    'This registry or repository needs you to sign in: enter a username and a password or access token under “Private registry”.',
+  denied:
+    'The registry knows you but does not let this account pull this repository. Check the name, or ask for pull access.',
+  notFound: 'The registry has no such image. Check the repository name and the tag or digest.',
+  dockerHubDenied: (name: string) =>
+    `pull access denied for ${name}, repository does not exist or may require 'docker login'`,
+  dockerHubDeniedFix:
+    'Docker Hub answers this way both for a name that does not exist and for a private repository. Check the spelling (official images have no namespace: nginx, not nginx/nginx), or sign in under “Private registry”.',
+  rateLimited:
+    'The registry is limiting requests. Wait a while, or sign in (Docker Hub allows more pulls to signed-in users).',
+  platformNotFound: 'The image has no build for that platform. Pick one from the Platform list.',
+  platformList: (list: string) => `Available: ${list}`,
+  corrupt:
+    'The data did not match its checksum, so nothing was saved as complete. Try again; if it keeps happening, something between you and the registry is changing the data.',
+  malformedLayer:
+    'A layer arrived intact (its checksum matched what the registry lists), but the tar archive inside it is malformed, so docker load would fail on it. The image was built or pushed that way: trying again will not help. The details name the entry; tell whoever publishes the image.',
+  unsupported: 'This image uses a format Skiff cannot read.',
+  badManifest: 'The registry sent an image description that is not valid.',
+  tooLarge: 'Something the registry sent is larger than Skiff accepts.',
+  auth: 'The registry’s sign-in service answered in a way Skiff could not use. If you use a relay, check that it passes the token service through.',
+  http: (status: string) =>
+    `The registry answered with an error (HTTP ${status}). Try again later; the details show what it said.`,
+  reference: 'That is not a valid image name.',
+  saveAborted: 'No file was chosen, so nothing was downloaded.',
+  saveFailed: 'The file could not be written: the browser stopped the download, or the disk is full.',
+  saveStalled: (seconds: number) =>
+    `The browser stopped taking the file (nothing for ${seconds} s), so the download was ended. The file in your Downloads folder is incomplete, even if the browser lists it as finished: delete it and download again.`,
+  unknown: 'Something unexpected went wrong.',
+};

@@ -1,0 +1,37 @@
+/** The Push view (English). */
+export const push = {
+  title: 'Push a saved image to a registry',
+  intro:
+    'Choose a tar made by docker save, podman save, skopeo, crane or Skiff (gzip-compressed too), or a Skiff .zip kit — or drop it on the page. It is read from your disk as it is pushed, never whole in memory.',
+  file: 'Tar file',
+  reading: 'Reading the archive…',
+  holds: (n: number, format: string) => `${n === 1 ? 'One image' : `${n} images`} in this ${format} file`,
+  untagged: '(untagged)',
+  layers: (n: number) => `${n} layer${n === 1 ? '' : 's'}`,
+  imageId: 'Image ID',
+  target: 'Push to',
+  targetHint: 'registry/repository:tag, e.g. harbor.corp/team/app:1.4',
+  compress: 'Compress uncompressed layers with gzip on the way (as docker push does)',
+  compressHint: 'Untick to push layers as they are in the file. The image ID stays the same either way.',
+  signIn: (registry: string) => `Sign in to ${registry}`,
+  start: 'Push',
+  pushing: 'Pushing',
+  state: {
+    waiting: 'waiting',
+    checking: 'checking',
+    uploading: 'uploading',
+    exists: 'already there',
+    mounted: 'mounted',
+    done: 'done',
+    shared: 'shared',
+  } as Record<string, string>,
+  pushed: 'Pushed',
+  digest: 'Manifest digest',
+  pullWith: 'Pull it with',
+  summary: (uploaded: number, existing: number, mounted: number) =>
+    `${uploaded} uploaded, ${existing} already in the registry, ${mounted} mounted`,
+  cancelled: 'Cancelled. No tag was created for images whose manifest had not been pushed yet.',
+  failed: 'The push failed',
+  tampered: 'A layer in this file does not match its digest: the file is damaged or was altered. Nothing was tagged.',
+  notArchive: 'This file is not an image archive Skiff can read.',
+};
