@@ -5,7 +5,7 @@
  */
 import { copyImage } from '../core/copy.ts';
 import { SkiffError } from '../core/errors.ts';
-import { parsePlatform } from '../core/platform.ts';
+import { parsePlatform } from '../core/image/platform.ts';
 import { parseCommandLine } from './args.ts';
 
 const usage = `usage: npm run copy -- SRC DST [options]

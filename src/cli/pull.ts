@@ -6,7 +6,7 @@
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { SkiffError } from '../core/errors.ts';
-import { parsePlatform } from '../core/platform.ts';
+import { parsePlatform } from '../core/image/platform.ts';
 import { type LayerMode, type PullProgress, type RateLimit, pull } from '../core/pull.ts';
 import { startSha256Thread } from './sha256-thread.ts';
 import { parseCommandLine } from './args.ts';

@@ -5,10 +5,10 @@
  * what the archive holds.
  */
 import { openAsBlob } from 'node:fs';
-import { readArchive } from '../core/archive-read.ts';
-import { fromWebBlob } from '../core/blob-source.ts';
+import { readArchive } from '../core/archive/reader.ts';
+import { fromWebBlob } from '../core/archive/random-access.ts';
 import { SkiffError } from '../core/errors.ts';
-import { formatPlatform } from '../core/platform.ts';
+import { formatPlatform } from '../core/image/platform.ts';
 import { type PushProgress, pushArchive } from '../core/push.ts';
 import { parseCommandLine } from './args.ts';
 

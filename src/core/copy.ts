@@ -5,15 +5,15 @@
  * index, or the whole index with every image it lists.
  */
 import { createSha256, sha256Of, verifyDigest } from './codecs/sha256.ts';
-import { checkDigest } from './digest.ts';
+import { checkDigest } from './image/digest.ts';
 import { SkiffError, abortError } from './errors.ts';
-import { choosePlatform, parseManifest } from './manifest.ts';
-import { isForeignLayer } from './media-types.ts';
-import type { Platform } from './platform.ts';
-import { type ImageReference, formatReference, parseReference } from './reference.ts';
-import { RegistryClient, type TransportOptions } from './registry.ts';
-import { resumableBody } from './transport/resume.ts';
-import { type BlobStream, tryMount, uploadBlob } from './upload.ts';
+import { choosePlatform, parseManifest } from './image/manifest.ts';
+import { isForeignLayer } from './image/media-types.ts';
+import type { Platform } from './image/platform.ts';
+import { type ImageReference, formatReference, parseReference } from './image/reference.ts';
+import { RegistryClient, type TransportOptions } from './registry/client.ts';
+import { resumableBody } from './registry/transport/resume.ts';
+import { type BlobStream, tryMount, uploadBlob } from './registry/upload.ts';
 import { parsePushTarget } from './push.ts';
 
 export interface CopyOptions extends TransportOptions {

@@ -1,6 +1,6 @@
 /** The pull engine's entry: `pull()` and its shapes. The parts live in ./pull/ (plan → scheduler → stages). */
-export { pull, DEFAULT_PARALLEL } from './pull/run.ts';
-export { planPull, initialProgress, type LayerAction, type PlannedLayer } from './pull/plan.ts';
+export { pull, DEFAULT_PARALLEL } from './transfer/run.ts';
+export { planPull, initialProgress, type LayerAction, type PlannedLayer } from './transfer/plan.ts';
 export type {
   LayerMode,
   LayerProgress,
@@ -10,5 +10,5 @@ export type {
   PullProgress,
   PullResult,
   TransferStats,
-} from './pull/types.ts';
-export type { RateLimit } from './transport/rate-limit.ts';
+} from './transfer/types.ts';
+export type { RateLimit } from './registry/transport/rate-limit.ts';

@@ -7,18 +7,18 @@
  * are mounted, and uncompressed layers are gzipped on the way by default, as `docker push` does; the
  * config is pushed byte for byte, so the image ID stays the one in the archive.
  */
-import type { ArchiveContents, ArchiveImageEntry, ArchiveLayer } from './archive-read.ts';
+import type { ArchiveContents, ArchiveImageEntry, ArchiveLayer } from './archive/reader.ts';
 import type { Decoder } from './codecs/decoder.ts';
 import { gzipChunks } from './codecs/gzip.ts';
 import { GunzipDecoder } from './codecs/gunzip.ts';
 import { type Sha256Factory, createSha256, sha256Of, verifyDigest } from './codecs/sha256.ts';
 import { ZstdDecoder } from './codecs/zstd.ts';
 import { SkiffError, abortError } from './errors.ts';
-import { type LayerCompression, MediaType } from './media-types.ts';
-import { formatPlatform } from './platform.ts';
-import { type ImageReference, familiarName, formatReference, parseReference } from './reference.ts';
-import { RegistryClient, type TransportOptions } from './registry.ts';
-import { type BlobStream, tryMount, uploadBlob } from './upload.ts';
+import { type LayerCompression, MediaType } from './image/media-types.ts';
+import { formatPlatform } from './image/platform.ts';
+import { type ImageReference, familiarName, formatReference, parseReference } from './image/reference.ts';
+import { RegistryClient, type TransportOptions } from './registry/client.ts';
+import { type BlobStream, tryMount, uploadBlob } from './registry/upload.ts';
 
 export interface PushOptions extends TransportOptions {
   signal?: AbortSignal;

@@ -8,8 +8,8 @@
  * the relay, so the browser-side engine works unchanged.
  */
 import { readAtMost } from '../core/bytes.ts';
-import { isLoopbackHost } from '../core/reference.ts';
-import { type Challenge, parseWwwAuthenticate } from '../core/transport/challenge.ts';
+import { isLoopbackHost } from '../core/image/reference.ts';
+import { type Challenge, parseWwwAuthenticate } from '../core/registry/transport/challenge.ts';
 import type { RelayConfig } from './config.ts';
 import { RelayError } from './errors.ts';
 import { type TargetHost, isLocalName, isPublicAddress, parseHost } from './hosts.ts';

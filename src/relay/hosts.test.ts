@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import { describe, it } from 'node:test';
-import { parseWwwAuthenticate } from '../core/transport/challenge.ts';
+import { parseWwwAuthenticate } from '../core/registry/transport/challenge.ts';
 import { DEFAULT_ALLOW, relayConfigFromEnv } from './config.ts';
 import { RelayError } from './errors.ts';
 import { serializeChallenge } from './handler.ts';

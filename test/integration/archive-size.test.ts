@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { asPulledArchiveSize } from '../../src/core/archive-size.ts';
+import { asPulledArchiveSize } from '../../src/core/archive/size.ts';
 import { pull } from '../../src/core/pull.ts';
-import { resolve } from '../../src/core/resolve.ts';
+import { resolve } from '../../src/core/registry/resolve.ts';
 import { pushFixtures, type Fixtures } from '../support/images.ts';
 import { startRegistry, type Registry } from '../support/registry.ts';
 import { recordingSink } from '../support/pull-to-file.ts';

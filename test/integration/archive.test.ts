@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { LayerMode, PullProgress } from '../../src/core/pull.ts';
-import { parsePlatform } from '../../src/core/platform.ts';
+import { parsePlatform } from '../../src/core/image/platform.ts';
 import { type Dockerd, startDockerd } from '../support/dockerd.ts';
 import { type Fixtures, type PushedImage, pushFixtures } from '../support/images.ts';
 import { scratchDir } from '../support/process.ts';

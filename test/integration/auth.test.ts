@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SkiffError } from '../../src/core/errors.ts';
-import { resolve } from '../../src/core/resolve.ts';
+import { resolve } from '../../src/core/registry/resolve.ts';
 import { type FaultProxy, always, fault, once, startFaultProxy } from '../support/fault-proxy.ts';
 import { type PushedImage, pushImage, smallLayers } from '../support/images.ts';
 import { scratchDir } from '../support/process.ts';

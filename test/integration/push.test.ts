@@ -9,10 +9,10 @@ import { openAsBlob, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { readArchive } from '../../src/core/archive-read.ts';
-import { fromWebBlob } from '../../src/core/blob-source.ts';
+import { readArchive } from '../../src/core/archive/reader.ts';
+import { fromWebBlob } from '../../src/core/archive/random-access.ts';
 import { type PushOptions, pushArchive } from '../../src/core/push.ts';
-import { resolve } from '../../src/core/resolve.ts';
+import { resolve } from '../../src/core/registry/resolve.ts';
 import { type Dockerd, startDockerd } from '../support/dockerd.ts';
 import {
   SMALL_CONFIG,
@@ -25,9 +25,9 @@ import {
 import { fault, once, always, startFaultProxy } from '../support/fault-proxy.ts';
 import { startRelay } from '../support/relay.ts';
 import { type TokenServer, startTokenServer } from '../support/token-server.ts';
-import { walkTar } from '../../src/core/tar-read.ts';
+import { walkTar } from '../../src/core/archive/tar-read.ts';
 import { copyImage } from '../../src/core/copy.ts';
-import { writeKit } from '../../src/app/engine/zipkit.ts';
+import { writeKit } from '../../src/core/archive/zip-kit.ts';
 import { createSha256 } from '../../src/core/codecs/sha256.ts';
 import { isSkiffError } from '../../src/core/errors.ts';
 import { runCommand, scratchDir } from '../support/process.ts';

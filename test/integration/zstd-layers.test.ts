@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createSha256 } from '../../src/core/codecs/sha256.ts';
-import { ZSTD_HOLD_BYTES } from '../../src/core/pull/plan.ts';
+import { ZSTD_HOLD_BYTES } from '../../src/core/transfer/plan.ts';
 import { type Dockerd, startDockerd } from '../support/dockerd.ts';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts';
 import { type FileSpec, type PushedImage, prose, pushImage } from '../support/images.ts';

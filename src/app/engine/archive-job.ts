@@ -5,9 +5,9 @@
  */
 import type { Sha256Factory } from '../../core/codecs/sha256.ts';
 import { type LayerMode, type PullProgress, type PullResult, pull } from '../../core/pull.ts';
-import type { ResolvedImage } from '../../core/resolve.ts';
+import type { ResolvedImage } from '../../core/registry/resolve.ts';
 import { WRITE_CHUNK } from './sink.ts';
-import { type KitResult, writeKit } from './zipkit.ts';
+import { type KitResult, writeKit } from '../../core/archive/zip-kit.ts';
 
 /**
  * What one download is: which images, into a tar or a kit (with each image's tar name), in which layer

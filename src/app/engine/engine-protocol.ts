@@ -6,11 +6,11 @@
  */
 import { SkiffError, type SkiffErrorCode } from '../../core/errors.ts';
 import type { PullProgress, PullResult } from '../../core/pull.ts';
-import { RegistryClient, type TransportOptions } from '../../core/registry.ts';
-import type { ResolvedImage } from '../../core/resolve.ts';
-import type { Credentials } from '../../core/transport/auth.ts';
+import { RegistryClient, type TransportOptions } from '../../core/registry/client.ts';
+import type { ResolvedImage } from '../../core/registry/resolve.ts';
+import type { Credentials } from '../../core/registry/transport/auth.ts';
 import type { DownloadJob } from './archive-job.ts';
-import type { KitResult } from './zipkit.ts';
+import type { KitResult } from '../../core/archive/zip-kit.ts';
 
 /** A resolved image without its registry client (the worker makes its own): plain data, cloneable. */
 export type PortableImage = Omit<ResolvedImage, 'client'>;

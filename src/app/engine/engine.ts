@@ -7,7 +7,7 @@
  */
 import { abortError } from '../../core/errors.ts';
 import type { PullResult } from '../../core/pull.ts';
-import type { TransportOptions } from '../../core/registry.ts';
+import type { TransportOptions } from '../../core/registry/client.ts';
 import { type DownloadJob, type JobHooks, type JobResult, writeArchiveJob } from './archive-job.ts';
 import {
   type PageMessage,
@@ -17,7 +17,7 @@ import {
   revivedError,
 } from './engine-protocol.ts';
 import { pageHashPort, pageSha256 } from './hashing.ts';
-import type { KitResult } from './zipkit.ts';
+import type { KitResult } from '../../core/archive/zip-kit.ts';
 
 export type { DownloadJob } from './archive-job.ts';
 

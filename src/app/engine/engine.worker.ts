@@ -7,7 +7,7 @@
  */
 import { type Sha256Factory, createSha256 } from '../../core/codecs/sha256.ts';
 import type { PullProgress } from '../../core/pull.ts';
-import { ChunkWriter } from '../../core/chunks.ts';
+import { ChunkWriter } from '../../core/archive/chunks.ts';
 import { writeArchiveJob } from './archive-job.ts';
 import {
   type PageMessage,

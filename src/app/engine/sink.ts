@@ -5,7 +5,7 @@
  * taken the previous chunk, so a slow disk slows the network instead of filling memory.
  */
 import type { Sha256 } from '../../core/codecs/sha256.ts';
-import { ChunkWriter } from '../../core/chunks.ts';
+import { ChunkWriter } from '../../core/archive/chunks.ts';
 
 export const WRITE_CHUNK = 8 * 1024 * 1024;
 /** Also hand over whatever is gathered after this long: the first bytes start the browser's download UI

@@ -1,9 +1,9 @@
 /** Turns a failure into plain words: what happened and what to try next (translated), plus the engine's detail. */
 import { SkiffError } from '../../core/errors.ts';
-import { parsePlatform } from '../../core/platform.ts';
+import { parsePlatform } from '../../core/image/platform.ts';
 import { FileStalledError } from '../engine/sink.ts';
-import { type ImageReference, familiarName, isLoopbackHost, registryApiHost } from '../../core/reference.ts';
-import { relayRefusalOf } from '../../core/transport/relay.ts';
+import { type ImageReference, familiarName, isLoopbackHost, registryApiHost } from '../../core/image/reference.ts';
+import { relayRefusalOf } from '../../core/registry/transport/relay.ts';
 import type { Messages } from '../i18n/en.ts';
 
 export interface Advice {

@@ -2,8 +2,8 @@
  * The parts of an image config people look at before pulling, read defensively: the config is registry
  * data, so every field is checked for type and shown as text only.
  */
-import type { ImageConfig } from '../../core/manifest.ts';
-import { shellWord } from './shell.ts';
+import type { ImageConfig } from '../../core/image/manifest.ts';
+import { shellWord } from '../../core/archive/shell-word.ts';
 
 export interface ImageInfo {
   entrypoint?: string[];

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createSha256 } from '../../core/codecs/sha256.ts';
 import { SkiffError, type SkiffErrorCode } from '../../core/errors.ts';
-import { relayRefusal } from '../../core/transport/relay.ts';
-import { parseReference } from '../../core/reference.ts';
+import { relayRefusal } from '../../core/registry/transport/relay.ts';
+import { parseReference } from '../../core/image/reference.ts';
 import { en } from '../i18n/en.ts';
 import { translatedValidation } from '../i18n/validation.ts';
 import { zh } from '../i18n/zh.ts';
@@ -13,7 +13,7 @@ import { absoluteRelay, isRelayUrl, loadHostConfig, parseHostList, sanitizeSetti
 import { formatBytes, formatDuration } from './format.ts';
 import { archiveName, imageFileStem, safeName, uniqueNames } from './names.ts';
 import { FileSizeError, FileStalledError, outputStream } from '../engine/sink.ts';
-import { loadPs1, loadSh, sha256sums } from '../engine/zipkit.ts';
+import { loadPs1, loadSh, sha256sums } from '../../core/archive/zip-kit.ts';
 
 describe('file names', () => {
   const amd64 = { os: 'linux', architecture: 'amd64' };

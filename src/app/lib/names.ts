@@ -1,6 +1,6 @@
 /** File names for archives and for the tars inside an offline kit. */
-import { DEFAULT_PLATFORM, formatPlatform, type Platform, samePlatform } from '../../core/platform.ts';
-import { familiarName, type ImageReference } from '../../core/reference.ts';
+import { DEFAULT_PLATFORM, formatPlatform, type Platform, samePlatform } from '../../core/image/platform.ts';
+import { familiarName, type ImageReference } from '../../core/image/reference.ts';
 
 /** Letters, digits, `.`, `_`, `-` only: safe in every file system and in the load scripts. */
 export function safeName(text: string): string {

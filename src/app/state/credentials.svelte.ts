@@ -5,7 +5,7 @@
  * the fields, or Download), never a half-typed password — registries that lock accounts after failed
  * logins would count every pause.
  */
-import type { Credentials } from '../../core/transport/auth.ts';
+import type { Credentials } from '../../core/registry/transport/auth.ts';
 import { isRecord } from '../../core/json.ts';
 import { readStored, writeStored } from '../lib/storage.ts';
 

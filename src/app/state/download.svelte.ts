@@ -3,7 +3,7 @@
  * the engine's progress as table rows with speeds and times left, and the result.
  */
 import { SkiffError } from '../../core/errors.ts';
-import { formatPlatform } from '../../core/platform.ts';
+import { formatPlatform } from '../../core/image/platform.ts';
 import {
   type LayerMode,
   type LayerProgress,
@@ -12,10 +12,10 @@ import {
   initialProgress,
   planPull,
 } from '../../core/pull.ts';
-import type { ResolvedImage } from '../../core/resolve.ts';
+import type { ResolvedImage } from '../../core/registry/resolve.ts';
 import { type DownloadJob, writeArchive } from '../engine/engine.ts';
 import { pageSha256 } from '../engine/hashing.ts';
-import { asPulledArchiveSize } from '../../core/archive-size.ts';
+import { asPulledArchiveSize } from '../../core/archive/size.ts';
 import {
   type SaveMethod,
   type SaveTarget,
@@ -25,7 +25,7 @@ import {
   pickFile,
 } from '../engine/save.ts';
 import { outputStream } from '../engine/sink.ts';
-import type { KitTar } from '../engine/zipkit.ts';
+import type { KitTar } from '../../core/archive/zip-kit.ts';
 import { RateMeter, etaSeconds } from '../lib/format.ts';
 import { archiveName, imageFileStem, uniqueNames } from '../lib/names.ts';
 import { readRecent, rememberRecent } from '../lib/recent.ts';

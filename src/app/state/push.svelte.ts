@@ -3,12 +3,12 @@
  * archive's own tag, retargeted to the registry pushed to last), and one push run with its progress. The
  * file is read from disk as a Blob in slices, as it is pushed; nothing of a layer is held.
  */
-import { type ArchiveContents, readArchive } from '../../core/archive-read.ts';
-import { fromWebBlob } from '../../core/blob-source.ts';
+import { type ArchiveContents, readArchive } from '../../core/archive/reader.ts';
+import { fromWebBlob } from '../../core/archive/random-access.ts';
 import { SkiffError } from '../../core/errors.ts';
 import { type PushProgress, type PushResult, parsePushTarget, pushArchive } from '../../core/push.ts';
-import { parseReference } from '../../core/reference.ts';
-import type { TransportOptions } from '../../core/registry.ts';
+import { parseReference } from '../../core/image/reference.ts';
+import type { TransportOptions } from '../../core/registry/client.ts';
 import { absoluteRelay } from '../lib/config.ts';
 import { RateMeter, etaSeconds } from '../lib/format.ts';
 import { readStored, writeStored } from '../lib/storage.ts';

@@ -1,6 +1,6 @@
 /** The archive queue: images added one by one, pulled together into one archive. */
-import { formatReference } from '../../core/reference.ts';
-import type { ResolvedImage } from '../../core/resolve.ts';
+import { formatReference } from '../../core/image/reference.ts';
+import type { ResolvedImage } from '../../core/registry/resolve.ts';
 import { t } from '../i18n/index.svelte.ts';
 import { alerts } from './alerts.svelte.ts';
 import { adviceAbout, displayName, resolveWith, resolver } from './resolve.svelte.ts';

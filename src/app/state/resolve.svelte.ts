@@ -4,13 +4,13 @@
  * registry request of the page needs (transport options) and what an error's advice needs to know.
  */
 import { isSkiffError } from '../../core/errors.ts';
-import { planLayerSize } from '../../core/layer-size.ts';
-import { parseManifest } from '../../core/manifest.ts';
-import { isForeignLayer, layerCompression } from '../../core/media-types.ts';
-import { formatPlatform, parsePlatform } from '../../core/platform.ts';
-import { type ImageReference, familiarName, formatReference, parseReference } from '../../core/reference.ts';
-import { RegistryClient, type TransportOptions } from '../../core/registry.ts';
-import { type ResolvedImage, resolve } from '../../core/resolve.ts';
+import { planLayerSize } from '../../core/image/layer-size.ts';
+import { parseManifest } from '../../core/image/manifest.ts';
+import { isForeignLayer, layerCompression } from '../../core/image/media-types.ts';
+import { formatPlatform, parsePlatform } from '../../core/image/platform.ts';
+import { type ImageReference, familiarName, formatReference, parseReference } from '../../core/image/reference.ts';
+import { RegistryClient, type TransportOptions } from '../../core/registry/client.ts';
+import { type ResolvedImage, resolve } from '../../core/registry/resolve.ts';
 import { t } from '../i18n/index.svelte.ts';
 import { type Advice, adviceFor, choosablePlatform } from '../lib/advice.ts';
 import { absoluteRelay } from '../lib/config.ts';

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LayerState, PullProgress } from '../../core/pull.ts';
-import { parseReference } from '../../core/reference.ts';
-import type { ResolvedImage } from '../../core/resolve.ts';
+import { parseReference } from '../../core/image/reference.ts';
+import type { ResolvedImage } from '../../core/registry/resolve.ts';
 import { credentials } from './credentials.svelte.ts';
 import { ETA_AFTER_MS, ProgressTracker, download } from './download.svelte.ts';
 import { type QueueItem, queue } from './queue.svelte.ts';

@@ -1,0 +1,81 @@
+/**
+ * Copies one blob through its stages: every chunk through every stage in order, then each stage drains,
+ * then each checks what it saw. What the stages are is decided by the caller from the layer's action; the
+ * copy itself never asks which mode the pull is in.
+ */
+import type { Sha256 } from '../codecs/sha256.ts';
+import { abortError } from '../errors.ts';
+import type { LayerCompression } from '../image/media-types.ts';
+import type { EntryWriter } from '../archive/tar.ts';
+import {
+  type Stage,
+  countStage,
+  digestStage,
+  inflateStage,
+  sizeLimitStage,
+  tarStructureStage,
+  writeStage,
+} from './stages.ts';
+
+export interface CopySpec {
+  what: string;
+  blobDigest: string;
+  blobHash: Sha256;
+  /** Inflate the blob, check its diff_id, tar structure and size bound; `size`: the count it must come to. */
+  inflate?: {
+    compression: LayerCompression;
+    diffId: string;
+    hash: Sha256;
+    maxBytes: number;
+    size?: number;
+    /** What promised `size`, for the message when the count differs. */
+    sizeFrom?: string;
+  };
+  /** The archive entry, and whether it takes the blob as served or inflated. */
+  write?: { entry: EntryWriter; takes: 'blob' | 'inflated' };
+}
+
+export interface CopyResult {
+  /** Bytes the blob inflated to (0 when it was not inflated). */
+  inflatedBytes: number;
+}
+
+export async function copyLayer(
+  source: AsyncIterable<Uint8Array>,
+  spec: CopySpec,
+  options: { signal?: AbortSignal; onDrained?: () => void } = {},
+): Promise<CopyResult> {
+  const { what } = spec;
+  const stages: Stage[] = [digestStage(spec.blobHash, spec.blobDigest, what)];
+  if (spec.write?.takes === 'blob') stages.push(writeStage(spec.write.entry));
+  let count: ReturnType<typeof countStage> | undefined;
+  if (spec.inflate) {
+    const inflated = spec.inflate;
+    count = countStage(what, spec.write?.takes === 'inflated' ? inflated.size : undefined, inflated.sizeFrom);
+    const after: Stage[] = [
+      sizeLimitStage(inflated.maxBytes, what),
+      // After the diff_id: a malformed tar is reported only once both digests are known to match.
+      digestStage(inflated.hash, inflated.diffId, `${what} (uncompressed, diff_id)`),
+      tarStructureStage(what),
+      count,
+    ];
+    if (spec.write?.takes === 'inflated') after.push(writeStage(spec.write.entry));
+    stages.push(inflateStage(inflated.compression, what, after));
+  }
+  await run(source, stages, options);
+  return { inflatedBytes: count?.bytes ?? 0 };
+}
+
+async function run(
+  source: AsyncIterable<Uint8Array>,
+  stages: Stage[],
+  { signal, onDrained }: { signal?: AbortSignal; onDrained?: () => void },
+): Promise<void> {
+  for await (const chunk of source) {
+    if (signal?.aborted) throw abortError(signal);
+    for (const stage of stages) await stage.push(chunk);
+  }
+  for (const stage of stages) await stage.drain?.();
+  onDrained?.();
+  for (const stage of stages) await stage.verify?.();
+}

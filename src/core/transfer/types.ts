@@ -1,0 +1,93 @@
+/** The pull's public shapes: what a caller passes in, sees while it runs, and gets back. */
+import type { Sha256Factory } from '../codecs/sha256.ts';
+import type { ResolveOptions } from '../registry/resolve.ts';
+import type { RateLimit } from '../registry/transport/rate-limit.ts';
+
+export type LayerMode = 'uncompressed' | 'as-pulled';
+
+export interface PullOptions extends ResolveOptions {
+  /** `uncompressed` (default): layers gunzipped and named by diff_id, as `docker save` writes them.
+   *  `as-pulled`: blobs exactly as served, keeping the registry's manifest digest — smaller and faster. */
+  layers?: LayerMode;
+  onProgress?: (progress: PullProgress) => void;
+  /** The most one layer may inflate to (default 64 GiB): bounds a gzip bomb without refusing zeros. */
+  maxLayerBytes?: number;
+  /** Milliseconds between progress events while bytes flow (state changes are always reported). */
+  progressIntervalMs?: number;
+  /** A blob download that sends nothing for this long is cut and resumed (default 60 s). */
+  idleTimeoutMs?: number;
+  /** A blob download slower than this over an `idleTimeoutMs` is cut and resumed too (default 1024 B/s). */
+  minBytesPerSecond?: number;
+  /** Where inflated layers are hashed: a hasher on another thread lets hashing and inflating use two cores.
+   *  Its `update` must be done with the bytes when it settles: the engine reuses its buffers after that. */
+  layerSha256?: Sha256Factory;
+  /** The sink receives the archive in writes of this many bytes (default 1 MiB), each a fresh buffer it
+   *  may keep or transfer; smaller only at the end and when bytes were held for half a second. */
+  writeChunkBytes?: number;
+  /** as-pulled only: `false` skips inflating each layer to check its diff_id (and its tar structure);
+   *  blob digests are still verified. Much faster for large layers, but an image whose config does not
+   *  match its layers is then only found out by `docker load`. Default true. */
+  verifyDiffIds?: boolean;
+  /** Blob requests in flight at once (default 4; 1 = one connection, one layer after another). Several
+   *  layers download at once, and a big blob is fetched as several Range segments. */
+  parallel?: number;
+  /** Bytes fetched ahead of the archive writer may wait in memory up to this much (default 64 MiB);
+   *  beyond it, fetching pauses until the writer catches up. */
+  memoryBudgetBytes?: number;
+  /** Size of one Range segment of a big blob (default 8 MiB; never more than the memory budget). */
+  segmentBytes?: number;
+}
+
+export type LayerState = 'waiting' | 'downloading' | 'verifying' | 'done' | 'shared';
+
+export interface LayerProgress {
+  image: number;
+  digest: string;
+  mediaType: string;
+  /** Bytes of the blob as served. */
+  size: number;
+  /** Bytes of the blob received so far (a measuring pass counts too, so it can exceed size). */
+  received: number;
+  state: LayerState;
+  /** While a stalled or cut download is being picked up again: why. */
+  stalled?: string;
+}
+
+export interface PullProgress {
+  layers: LayerProgress[];
+  /** Blob bytes received / expected over the whole pull. */
+  received: number;
+  expected: number;
+  /** Bytes written to the archive so far. */
+  written: number;
+  /** The registry's pull quota as it last reported it (Docker Hub sends it with manifests). */
+  rateLimit?: RateLimit;
+}
+
+export interface PulledImage {
+  reference: string;
+  repoTags: string[];
+  /** The image ID docker shows: the config digest. */
+  configDigest: string;
+  manifestDigest: string;
+  platform: string;
+}
+
+export interface TransferStats {
+  /** Blob requests made (segments, whole blobs, resumes, trailer reads). */
+  requests: number;
+  /** Most bytes that waited in memory for the archive writer at any one time. */
+  peakBufferedBytes: number;
+  /** Blobs that fell back to one stream because Range was refused or answered wrong. */
+  singleStreamFallbacks: number;
+}
+
+export interface PullResult {
+  images: PulledImage[];
+  bytesWritten: number;
+  /** Things the user should know (an untagged image, a layer kept compressed and why). */
+  notes: string[];
+  /** The lowest pull quota left that a registry reported, when one did (`ratelimit-remaining`). */
+  rateLimit?: RateLimit;
+  transfer: TransferStats;
+}
