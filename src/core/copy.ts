@@ -11,7 +11,8 @@ import { choosePlatform, parseManifest } from './image/manifest.ts';
 import { isForeignLayer } from './image/media-types.ts';
 import type { Platform } from './image/platform.ts';
 import { type ImageReference, formatReference, parseReference } from './image/reference.ts';
-import { RegistryClient, type TransportOptions } from './registry/client.ts';
+import type { RegistryClient, TransportOptions } from './registry/client.ts';
+import { RegistryClients } from './registry/pool.ts';
 import { resumableBody } from './registry/transport/resume.ts';
 import { type BlobStream, tryMount, uploadBlob } from './registry/upload.ts';
 import { parsePushTarget } from './push.ts';
@@ -84,12 +85,11 @@ export async function copyImage(source: string, target: string, options: CopyOpt
   const src = parseReference(source);
   const dst = parsePushTarget(target);
   const { signal } = options;
-  const from = new RegistryClient(src.registry, options);
-  const to = new RegistryClient(
-    dst.registry,
+  const from = new RegistryClients(options).for(src.registry);
+  const to = new RegistryClients(
     options.targetCredentials !== undefined ? { ...options, credentials: options.targetCredentials } : options,
     { push: true },
-  );
+  ).for(dst.registry);
   const counts = { copied: 0, existing: 0, mounted: 0, bytes: 0 };
   const fetchManifest = async (reference: string, expected?: string): Promise<ManifestDoc> => {
     const got = await from.getManifest(src.repository, reference, signal);

@@ -17,7 +17,8 @@ import { SkiffError, abortError } from './errors.ts';
 import { type LayerCompression, MediaType } from './image/media-types.ts';
 import { formatPlatform } from './image/platform.ts';
 import { type ImageReference, familiarName, formatReference, parseReference } from './image/reference.ts';
-import { RegistryClient, type TransportOptions } from './registry/client.ts';
+import type { RegistryClient, TransportOptions } from './registry/client.ts';
+import { RegistryClients } from './registry/pool.ts';
 import { type BlobStream, tryMount, uploadBlob } from './registry/upload.ts';
 
 export interface PushOptions extends TransportOptions {
@@ -125,7 +126,7 @@ export async function pushArchive(
 }
 
 class PushRun {
-  private readonly clients = new Map<string, RegistryClient>();
+  private readonly clients: RegistryClients;
   private readonly jobs: LayerJob[] = [];
   private readonly progress: PushProgress;
   private readonly references: ImageReference[];
@@ -144,6 +145,7 @@ class PushRun {
     private readonly options: PushOptions,
   ) {
     if (targets.length === 0) throw new SkiffError('invalid-argument', 'Name where to push at least one image');
+    this.clients = new RegistryClients(options, { push: true });
     this.compress = options.compress ?? true;
     this.sha256 = options.sha256 ?? createSha256;
     this.references = targets.map((t) => {
@@ -173,12 +175,7 @@ class PushRun {
   }
 
   private client(registry: string): RegistryClient {
-    let client = this.clients.get(registry);
-    if (!client) {
-      client = new RegistryClient(registry, this.options, { push: true });
-      this.clients.set(registry, client);
-    }
-    return client;
+    return this.clients.for(registry);
   }
 
   private emit(force = false): void {

@@ -27,7 +27,7 @@ import { startRelay } from '../support/relay.ts';
 import { type TokenServer, startTokenServer } from '../support/token-server.ts';
 import { walkTar } from '../../src/core/archive/tar-read.ts';
 import { copyImage } from '../../src/core/copy.ts';
-import { writeKit } from '../../src/core/archive/zip-kit.ts';
+import { pullKit } from '../../src/core/pull.ts';
 import { createSha256 } from '../../src/core/codecs/sha256.ts';
 import { isSkiffError } from '../../src/core/errors.ts';
 import { runCommand, scratchDir } from '../support/process.ts';
@@ -187,7 +187,7 @@ before(async () => {
   ];
   const { Writable } = await import('node:stream');
   const { createWriteStream } = await import('node:fs');
-  await writeKit(items, Writable.toWeb(createWriteStream(kitPath)) as WritableStream<Uint8Array>, {
+  await pullKit(items, Writable.toWeb(createWriteStream(kitPath)) as WritableStream<Uint8Array>, {
     layers: 'uncompressed',
     signal: new AbortController().signal,
     onProgress: () => {},

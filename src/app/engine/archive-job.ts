@@ -4,19 +4,19 @@
  * thread (engine.ts); both call this, so both write the same archive.
  */
 import type { Sha256Factory } from '../../core/codecs/sha256.ts';
-import { type LayerMode, type PullProgress, type PullResult, pull } from '../../core/pull.ts';
+import { type KitResult, type LayerMode, type PullProgress, type PullResult, pull, pullKit } from '../../core/pull.ts';
+import type { TransportOptions } from '../../core/registry/transport/options.ts';
 import type { ResolvedImage } from '../../core/registry/resolve.ts';
 import { WRITE_CHUNK } from './sink.ts';
-import { type KitResult, writeKit } from '../../core/archive/zip-kit.ts';
 
 /**
  * What one download is: which images, into a tar or a kit (with each image's tar name), in which layer
- * mode. `Image` is a resolved image on the page and its portable form (no client) across the worker boundary.
+ * mode. Resolved images are plain data: the same on the page and across the worker boundary.
  * `idleTimeoutMs`: a layer download that sends nothing for this long is cut and resumed; `parallel`: blob
  * requests at once (engine defaults if unset).
  */
-export type DownloadJob<Image = ResolvedImage> = {
-  images: Image[];
+export type DownloadJob = {
+  images: ResolvedImage[];
   layers: LayerMode;
   idleTimeoutMs?: number;
   parallel?: number;
@@ -36,7 +36,7 @@ export interface JobHooks {
 export function writeArchiveJob(
   job: DownloadJob,
   sink: WritableStream<Uint8Array>,
-  hooks: JobHooks & { sha256: Sha256Factory },
+  hooks: JobHooks & { sha256: Sha256Factory; transport: TransportOptions },
 ): Promise<PullResult | KitResult> {
   const idle = {
     ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
@@ -44,6 +44,7 @@ export function writeArchiveJob(
   };
   if (job.kind === 'tar') {
     return pull(job.images, sink, {
+      ...hooks.transport,
       layers: job.layers,
       signal: hooks.signal,
       progressIntervalMs: 200,
@@ -53,9 +54,16 @@ export function writeArchiveJob(
       ...idle,
     });
   }
-  return writeKit(
+  return pullKit(
     job.images.map((image, i) => ({ image, tarName: job.tarNames[i]! })),
     sink,
-    { layers: job.layers, signal: hooks.signal, sha256: hooks.sha256, onProgress: hooks.onProgress, ...idle },
+    {
+      ...hooks.transport,
+      layers: job.layers,
+      signal: hooks.signal,
+      sha256: hooks.sha256,
+      onProgress: hooks.onProgress,
+      ...idle,
+    },
   );
 }

@@ -5,15 +5,10 @@
  * has taken it.
  */
 import { SkiffError, type SkiffErrorCode } from '../../core/errors.ts';
-import type { PullProgress, PullResult } from '../../core/pull.ts';
-import { RegistryClient, type TransportOptions } from '../../core/registry/client.ts';
-import type { ResolvedImage } from '../../core/registry/resolve.ts';
+import type { KitResult, PullProgress, PullResult } from '../../core/pull.ts';
+import type { TransportOptions } from '../../core/registry/client.ts';
 import type { Credentials } from '../../core/registry/transport/auth.ts';
 import type { DownloadJob } from './archive-job.ts';
-import type { KitResult } from '../../core/archive/zip-kit.ts';
-
-/** A resolved image without its registry client (the worker makes its own): plain data, cloneable. */
-export type PortableImage = Omit<ResolvedImage, 'client'>;
 
 export interface PortableTransport {
   relay?: string;
@@ -24,7 +19,7 @@ export interface PortableTransport {
 }
 
 /** A download job as it crosses to the worker: plain data, with what the worker needs to reach the registries. */
-export type PortableJob = DownloadJob<PortableImage> & { transport: PortableTransport };
+export type PortableJob = DownloadJob & { transport: PortableTransport };
 
 /** `hashPort` reaches the page's hashing thread (see hashing.ts); without it the worker hashes on its own. */
 export type PageMessage = { type: 'start'; job: PortableJob; hashPort?: MessagePort } | { type: 'ack' };
@@ -43,7 +38,7 @@ export type WorkerMessage =
   | { type: 'done'; result: PullResult | KitResult }
   | { type: 'error'; error: PortableError };
 
-/** The job without registry clients or functions; credentials only for the registries of its images. */
+/** The job as it is (resolved images are plain data), with its transport options made plain: credentials only for the registries of its images. */
 export function portableJob(job: DownloadJob, transport: TransportOptions): PortableJob {
   const credentials: Record<string, Credentials> = {};
   for (const image of job.images) {
@@ -57,14 +52,13 @@ export function portableJob(job: DownloadJob, transport: TransportOptions): Port
     ...(transport.relay ? { relay: transport.relay } : {}),
     ...(transport.dockerHubMirror ? { dockerHubMirror: transport.dockerHubMirror } : {}),
   };
-  const images = job.images.map(({ client: _client, ...rest }) => rest);
   return job.kind === 'zip'
-    ? { ...job, images, tarNames: [...job.tarNames], transport: portable }
-    : { ...job, images, transport: portable };
+    ? { ...job, tarNames: [...job.tarNames], transport: portable }
+    : { ...job, transport: portable };
 }
 
-/** The worker's side: the job again, each image with a registry client of the worker's own. */
-export function revivedJob(portable: PortableJob): DownloadJob {
+/** The worker's side: the job, and the transport options its registry clients are made from. */
+export function revivedJob(portable: PortableJob): { job: DownloadJob; transport: TransportOptions } {
   const { transport: t, ...job } = portable;
   const transport: TransportOptions = {
     plainHttp: t.plainHttp,
@@ -72,11 +66,7 @@ export function revivedJob(portable: PortableJob): DownloadJob {
     ...(t.relay ? { relay: t.relay } : {}),
     ...(t.dockerHubMirror ? { dockerHubMirror: t.dockerHubMirror } : {}),
   };
-  const images = job.images.map((image) => ({
-    ...image,
-    client: new RegistryClient(image.reference.registry, transport),
-  }));
-  return { ...job, images };
+  return { job, transport };
 }
 
 export function portableError(error: unknown): PortableError {

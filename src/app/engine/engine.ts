@@ -6,7 +6,7 @@
  * on the page, as before: slower, with the same result.
  */
 import { abortError } from '../../core/errors.ts';
-import type { PullResult } from '../../core/pull.ts';
+import type { KitResult, PullResult } from '../../core/pull.ts';
 import type { TransportOptions } from '../../core/registry/client.ts';
 import { type DownloadJob, type JobHooks, type JobResult, writeArchiveJob } from './archive-job.ts';
 import {
@@ -17,7 +17,6 @@ import {
   revivedError,
 } from './engine-protocol.ts';
 import { pageHashPort, pageSha256 } from './hashing.ts';
-import type { KitResult } from '../../core/archive/zip-kit.ts';
 
 export type { DownloadJob } from './archive-job.ts';
 
@@ -151,9 +150,10 @@ function inWorker(
 async function inPage(
   job: DownloadJob,
   sink: WritableStream<Uint8Array>,
-  options: JobHooks,
+  options: DownloadHooks,
 ): Promise<PullResult | KitResult> {
   return writeArchiveJob(job, sink, {
+    transport: options.transport,
     signal: options.signal,
     sha256: await pageSha256(),
     onProgress: options.onProgress,

@@ -71,14 +71,14 @@ class Forwarder {
 }
 
 async function run(portable: PortableJob, hashPort: MessagePort | undefined, forwarder: Forwarder): Promise<void> {
-  const job = revivedJob(portable);
+  const { job, transport } = revivedJob(portable);
   const sha256 = await layerHashing(hashPort);
   const onProgress = (item: number, progress: PullProgress) => post({ type: 'progress', item, progress });
   // A tar's pull writes fresh WRITE_CHUNK pieces that can be transferred as they are.
   forwarder.owned = job.kind === 'tar';
   // Cancel ends this worker, so the signal here never fires.
   const signal = new AbortController().signal;
-  const result = await writeArchiveJob(job, forwarder.stream(), { signal, sha256, onProgress });
+  const result = await writeArchiveJob(job, forwarder.stream(), { signal, sha256, onProgress, transport });
   post({ type: 'done', result });
 }
 

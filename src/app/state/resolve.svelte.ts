@@ -9,7 +9,8 @@ import { parseManifest } from '../../core/image/manifest.ts';
 import { isForeignLayer, layerCompression } from '../../core/image/media-types.ts';
 import { formatPlatform, parsePlatform } from '../../core/image/platform.ts';
 import { type ImageReference, familiarName, formatReference, parseReference } from '../../core/image/reference.ts';
-import { RegistryClient, type TransportOptions } from '../../core/registry/client.ts';
+import type { TransportOptions } from '../../core/registry/client.ts';
+import { RegistryClients } from '../../core/registry/pool.ts';
 import { type ResolvedImage, resolve } from '../../core/registry/resolve.ts';
 import { t } from '../i18n/index.svelte.ts';
 import { type Advice, adviceFor, choosablePlatform } from '../lib/advice.ts';
@@ -47,10 +48,19 @@ export function transportOptions(): TransportOptions {
   };
 }
 
+let pagePool: { key: string; clients: RegistryClients } | undefined;
+
+/** The page's registry clients (tokens reused), made afresh whenever what shapes requests changes. */
+export function registryClients(): RegistryClients {
+  const key = resolver.transportKey;
+  if (pagePool?.key !== key) pagePool = { key, clients: new RegistryClients(transportOptions()) };
+  return pagePool.clients;
+}
+
 /** Resolves `reference` with today's settings, for an explicit platform ('' = the default). */
 export function resolveWith(reference: ImageReference, platform: string, signal?: AbortSignal): Promise<ResolvedImage> {
   return resolve(reference, {
-    ...transportOptions(),
+    clients: registryClients(),
     ...(signal ? { signal } : {}),
     ...(platform ? { platform: parsePlatform(platform) } : {}),
   });
@@ -280,7 +290,9 @@ class ImageResolver {
     const worker = async () => {
       for (let entry = pending.shift(); entry; entry = pending.shift()) {
         try {
-          const fetched = await image.client.getManifest(image.reference.repository, entry.digest, signal);
+          const fetched = await registryClients()
+            .for(image.reference.registry)
+            .getManifest(image.reference.repository, entry.digest, signal);
           const parsed = parseManifest(fetched.bytes, fetched.contentType);
           if (parsed.kind === 'image') sizes[entry.digest] = parsed.layers.reduce((sum, l) => sum + l.size, 0);
         } catch {
@@ -302,7 +314,8 @@ class ImageResolver {
         if (!compression || compression === 'zstd') return;
         let tail: Uint8Array | undefined;
         if (compression === 'gzip' && !isForeignLayer(descriptor.mediaType))
-          tail = await image.client
+          tail = await registryClients()
+            .for(image.reference.registry)
             .blobTail(image.reference.repository, descriptor.digest, descriptor.size, 8, signal)
             .catch(() => undefined);
         const plan = planLayerSize(descriptor, compression, tail);
@@ -318,7 +331,7 @@ class ImageResolver {
     if (this.tags?.key === key && this.tags.status !== 'unavailable') return;
     this.tags = { key, status: 'loading', tags: [] };
     try {
-      const tags = await image.client.listTags(image.reference.repository);
+      const tags = await registryClients().for(image.reference.registry).listTags(image.reference.repository);
       if (this.tags?.key === key) this.tags = { key, status: 'ok', tags: sortTags(tags) };
     } catch {
       if (this.tags?.key === key) this.tags = { key, status: 'unavailable', tags: [] };
@@ -376,8 +389,9 @@ export function looksComplete(input: string): boolean {
 /** A HEAD of the manifest: on Docker Hub, which counts manifest GETs against the pull quota, a name that
  *  does not exist (a typo, a name typed on after a pause) costs no pull. */
 async function checkExists(reference: ImageReference, signal: AbortSignal): Promise<void> {
-  const client = new RegistryClient(reference.registry, transportOptions());
-  await client.headManifest(reference.repository, reference.digest ?? reference.tag ?? 'latest', signal);
+  await registryClients()
+    .for(reference.registry)
+    .headManifest(reference.repository, reference.digest ?? reference.tag ?? 'latest', signal);
 }
 
 function dedupe(options: PlatformOption[]): PlatformOption[] {

@@ -1,18 +1,17 @@
 /**
  * The offline kit: one .zip (zip64, stored — tars of gzip layers do not shrink, and stored entries stream
  * at disk speed) holding each image's tar, SHA256SUMS, load.sh and load.ps1 that verify every tar and then
- * `docker load` it, and a README.txt. Everything streams: each tar is pulled straight into its zip entry
- * and hashed on the way; nothing is held whole.
+ * `docker load` it, and a README.txt. Everything streams: each tar is written straight into its zip entry
+ * and hashed on the way; nothing is held whole. What writes each tar is the caller's (pull.ts: `pullKit`).
  */
 import type { Sha256Factory } from '../codecs/sha256.ts';
-import { type LayerMode, type PullProgress, type PullResult, pull } from '../pull.ts';
-import type { ResolvedImage } from '../registry/resolve.ts';
 import { shellWord } from './shell-word.ts';
 
-export interface KitItem {
-  image: ResolvedImage;
+export interface KitEntry {
   /** File name inside the zip (`app_v1.tar`): letters, digits, `.`, `_`, `-` only. */
-  tarName: string;
+  name: string;
+  /** Writes the tar into `sink` (and closes it); returns its lines for README.txt (one per image). */
+  write(sink: WritableStream<Uint8Array>): Promise<string[]>;
 }
 
 export interface KitTar {
@@ -22,40 +21,29 @@ export interface KitTar {
   sha256: string;
 }
 
-export interface KitResult {
-  results: PullResult[];
-  tars: KitTar[];
-}
-
-export interface KitOptions {
-  layers: LayerMode;
+export interface ZipKitOptions {
   signal: AbortSignal;
-  onProgress: (item: number, progress: PullProgress) => void;
-  /** Started before each image's pull. */
-  onItem?: (item: number) => void;
-  /** Hashers for each tar and for the inflated layers (a worker's, ideally). */
+  /** Hashers for each tar (a worker's, ideally). */
   sha256: Sha256Factory;
-  /** A layer download that sends nothing for this long is cut and resumed (the engine's default if unset). */
-  idleTimeoutMs?: number;
-  /** Blob requests at once (the engine's default if unset). */
-  parallel?: number;
+  /** Started before each tar. */
+  onEntry?: (index: number) => void;
 }
 
-export async function writeKit(
-  items: KitItem[],
+export async function writeZipKit(
+  entries: KitEntry[],
   target: WritableStream<Uint8Array>,
-  options: KitOptions,
-): Promise<KitResult> {
+  options: ZipKitOptions,
+): Promise<KitTar[]> {
   const { ZipWriter, TextReader, configure } = await import('@zip.js/zip.js');
   // No workers: zip.js would start them from blob: URLs, which the page's CSP forbids, and stored entries
   // need no compression anyway.
   configure({ useWebWorkers: false, useCompressionStream: false });
   const zip = new ZipWriter(target, { zip64: true, level: 0, bufferedWrite: false, keepOrder: true });
-  const results: PullResult[] = [];
+  const lines: string[] = [];
   const tars: KitTar[] = [];
   try {
-    for (const [index, item] of items.entries()) {
-      options.onItem?.(index);
+    for (const [index, entry] of entries.entries()) {
+      options.onEntry?.(index);
       const hash = await options.sha256();
       let size = 0;
       const pipe = new TransformStream<Uint8Array, Uint8Array>();
@@ -70,31 +58,20 @@ export async function writeKit(
         close: () => pipeWriter.close(),
         abort: (reason) => pipeWriter.abort(reason),
       });
-      const adding = zip.add(item.tarName, pipe.readable, { level: 0, signal: options.signal });
-      // If the zip side fails first, the pull must not wait forever on a pipe nobody reads.
+      const adding = zip.add(entry.name, pipe.readable, { level: 0, signal: options.signal });
+      // If the zip side fails first, the tar's writer must not wait forever on a pipe nobody reads.
       adding.catch((error: unknown) => pipeWriter.abort(error).catch(() => {}));
-      const [result] = await Promise.all([
-        pull([item.image], tarSink, {
-          layers: options.layers,
-          signal: options.signal,
-          progressIntervalMs: 200,
-          layerSha256: options.sha256,
-          ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
-          ...(options.parallel ? { parallel: options.parallel } : {}),
-          onProgress: (p) => options.onProgress(index, p),
-        }),
-        adding,
-      ]);
-      results.push(result);
-      tars.push({ name: item.tarName, size, sha256: (await hash.digest()).slice('sha256:'.length) });
+      const [written] = await Promise.all([entry.write(tarSink), adding]);
+      tars.push({ name: entry.name, size, sha256: (await hash.digest()).slice('sha256:'.length) });
+      lines.push(...written.map((line) => `  ${entry.name}: ${line}`));
     }
     const text = (value: string) => new TextReader(value);
     await zip.add('SHA256SUMS', text(sha256sums(tars)), { level: 0 });
     await zip.add('load.sh', text(loadSh(tars)), { level: 0, executable: true });
     await zip.add('load.ps1', text(loadPs1(tars)), { level: 0 });
-    await zip.add('README.txt', text(readme(tars, results)), { level: 0 });
+    await zip.add('README.txt', text(readme(lines)), { level: 0 });
     await zip.close();
-    return { results, tars };
+    return tars;
   } catch (error) {
     // Never leave something that looks like a finished kit.
     await target.abort(error).catch(() => {});
@@ -152,15 +129,8 @@ foreach ($name in @(${tars.map((t) => psQuote(t.name)).join(', ')})) {
 `;
 }
 
-function readme(tars: KitTar[], results: PullResult[]): string {
-  const lines = ['Skiff offline kit', '', 'Images:'];
-  tars.forEach((tar, i) => {
-    for (const image of results[i]?.images ?? []) {
-      lines.push(
-        `  ${tar.name}: ${image.repoTags.join(', ') || image.reference} (${image.platform}), image ID ${image.configDigest}`,
-      );
-    }
-  });
+function readme(images: string[]): string {
+  const lines = ['Skiff offline kit', '', 'Images:', ...images];
   lines.push(
     '',
     'Load them (each tar is checked against SHA256SUMS first):',

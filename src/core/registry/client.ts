@@ -1,43 +1,25 @@
 /**
- * A registry client for one registry host: composes the transport layers and speaks the distribution API
+ * A registry client for one registry host, over the transport stack (transport/stack.ts): speaks the distribution API
  * (manifests, blobs, tags), turning HTTP failures into SkiffErrors that say what to do.
  */
 import { readAtMost, readTextAtMost } from '../bytes.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { MAX_MANIFEST_BYTES } from '../image/manifest.ts';
 import { MANIFEST_ACCEPT } from '../image/media-types.ts';
-import { isLoopbackHost, registryApiHost } from '../image/reference.ts';
-import { type Credentials, RegistryAuth, summarize } from './transport/auth.ts';
-import { type Fetcher, discard, platformFetch, sleep } from './transport/fetcher.ts';
+import { summarize } from './transport/auth.ts';
+import { type Fetcher, discard, sleep } from './transport/fetcher.ts';
+import type { TransportOptions } from './transport/options.ts';
 import { type RateLimit, parseRateLimit } from './transport/rate-limit.ts';
-import { withRedirects } from './transport/redirects.ts';
-import { relayRefusal, withRelay } from './transport/relay.ts';
-import { type RetryOptions, networkError, withRetry } from './transport/retry.ts';
+import { relayRefusal } from './transport/relay.ts';
+import { networkError } from './transport/retry.ts';
+import { type ClientRole, registryTransport } from './transport/stack.ts';
 
-export interface TransportOptions {
-  /** CORS relay base URL (`https://host/relay`); empty = talk to registries directly. */
-  relay?: string;
-  /** Host[:port] that serves Docker Hub images instead of registry-1.docker.io. */
-  dockerHubMirror?: string;
-  /** Registry hosts to reach over plain http (loopback ones always are, as Docker does). */
-  plainHttp?: string[];
-  /** Credentials per registry (as in the reference: `docker.io`, `harbor.corp`), or one set for all. */
-  credentials?: Credentials | ((registry: string) => Credentials | undefined);
-  retry?: RetryOptions;
-  /** How long a manifest, config, token or gzip trailer may take to arrive whole (default 120 s). */
-  bodyDeadlineMs?: number;
-  /** The fetch to build on (the platform's by default). */
-  fetch?: Fetcher;
-}
+export type { TransportOptions } from './transport/options.ts';
+export type { ClientRole } from './transport/stack.ts';
 
 export interface FetchedManifest {
   bytes: Uint8Array;
   contentType: string | null;
-}
-
-export interface ClientRole {
-  /** Ask for push rights as well as pull (uploads, manifest PUTs). */
-  push?: boolean;
 }
 
 /** Where an upload goes next; the registry says so in each answer's Location. */
@@ -57,37 +39,20 @@ export class RegistryClient {
   /** The pull quota this registry last reported (Docker Hub: `ratelimit-remaining` on manifests). */
   rateLimit: RateLimit | undefined;
 
+  /** `transport`: only what reaching a registry needs (see `transportOf`); the stack is built in stack.ts. */
   constructor(
     readonly registry: string,
-    options: TransportOptions = {},
+    transport: TransportOptions = {},
     role: ClientRole = {},
   ) {
-    this.relay = options.relay ? options.relay.replace(/\/+$/, '') : undefined;
-    const host =
-      registry === 'docker.io' && options.dockerHubMirror ? options.dockerHubMirror : registryApiHost(registry);
-    const plain =
-      isLoopbackHost(host) ||
-      (options.plainHttp ?? []).some(
-        (h) => h.toLowerCase() === host.toLowerCase() || h.toLowerCase() === registry.toLowerCase(),
-      );
-    this.baseUrl = `${plain ? 'http' : 'https'}://${host}`;
-    this.relayed = !!options.relay;
-    const base = withRetry(withRedirects(withRelay(options.fetch ?? platformFetch, options.relay)), options.retry);
-    this.anonymousFetcher = base;
-    const credentials = typeof options.credentials === 'function' ? options.credentials(registry) : options.credentials;
-    this.attempts = Math.max(1, options.retry?.attempts ?? 4);
-    this.bodyDeadlineMs = options.bodyDeadlineMs;
-    this.fetcher = new RegistryAuth(
-      base,
-      new URL(this.baseUrl).origin,
-      credentials,
-      undefined,
-      {
-        attempts: this.attempts,
-        ...(options.bodyDeadlineMs !== undefined ? { bodyDeadlineMs: options.bodyDeadlineMs } : {}),
-      },
-      role.push,
-    ).fetch;
+    const stack = registryTransport(registry, transport, role);
+    this.baseUrl = stack.baseUrl;
+    this.relay = stack.relay;
+    this.relayed = !!stack.relay;
+    this.fetcher = stack.fetch;
+    this.anonymousFetcher = stack.anonymousFetch;
+    this.attempts = stack.attempts;
+    this.bodyDeadlineMs = stack.bodyDeadlineMs;
   }
 
   /**

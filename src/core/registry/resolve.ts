@@ -17,15 +17,16 @@ import {
 } from '../image/manifest.ts';
 import { type Platform, formatPlatform, normalizePlatform, samePlatform } from '../image/platform.ts';
 import { type ImageReference, formatReference, parseReference } from '../image/reference.ts';
-import { RegistryClient, type TransportOptions } from './client.ts';
+import { RegistryClients } from './pool.ts';
+import type { TransportOptions } from './transport/options.ts';
 import { sha256Of, verifyDigest } from '../codecs/sha256.ts';
 
 export interface ResolveOptions extends TransportOptions {
   /** Which image of a multi-platform index (default linux/amd64). */
   platform?: Platform;
   signal?: AbortSignal;
-  /** The client to use for a registry (one pull shares one per registry, so tokens are reused). */
-  clientFor?: (registry: string) => RegistryClient;
+  /** The run's clients (one per registry, so tokens are reused); made from the transport options if absent. */
+  clients?: RegistryClients;
 }
 
 export interface ResolvedIndex {
@@ -35,9 +36,9 @@ export interface ResolvedIndex {
   platforms: { platform: Platform; digest: string; mediaType: string; size: number }[];
 }
 
+/** Plain data (it crosses `postMessage` as it is): the client to reach it comes from a `RegistryClients`. */
 export interface ResolvedImage {
   reference: ImageReference;
-  client: RegistryClient;
   /** Present when the reference named a manifest list or OCI index. */
   index?: ResolvedIndex;
   manifest: { mediaType: string; digest: string; bytes: Uint8Array; value: ImageManifest };
@@ -52,7 +53,7 @@ const MAX_INDEX_DEPTH = 2;
 
 export async function resolve(input: string | ImageReference, options: ResolveOptions = {}): Promise<ResolvedImage> {
   const reference = typeof input === 'string' ? parseReference(input) : input;
-  const client = options.clientFor?.(reference.registry) ?? new RegistryClient(reference.registry, options);
+  const client = (options.clients ?? new RegistryClients(options)).for(reference.registry);
   const { signal } = options;
   const repo = reference.repository;
   if (reference.digest && !reference.digest.startsWith('sha256:')) {
@@ -109,7 +110,6 @@ export async function resolve(input: string | ImageReference, options: ResolveOp
     }
     return {
       reference,
-      client,
       ...(index ? { index } : {}),
       manifest: { mediaType: parsed.mediaType, digest, bytes: fetched.bytes, value: parsed },
       config: { digest: parsed.config.digest, bytes: configBytes, value: config },

@@ -7,6 +7,7 @@ import { OutputLimit } from '../codecs/decoder.ts';
 import { GunzipDecoder } from '../codecs/gunzip.ts';
 import { ZstdContentSize } from '../codecs/zstd-size.ts';
 import { planLayerSize } from '../image/layer-size.ts';
+import type { RegistryClients } from '../registry/pool.ts';
 import type { ResolvedImage } from '../registry/resolve.ts';
 import { type LayerAction, type PlannedLayer, ZSTD_HOLD_BYTES } from './plan.ts';
 
@@ -23,7 +24,8 @@ export type SettledAction = { kind: 'inflate'; size: number | undefined } | { ki
  */
 export async function readTrailers(
   plan: PlannedLayer[],
-  images: Pick<ResolvedImage, 'client' | 'reference'>[],
+  images: Pick<ResolvedImage, 'reference'>[],
+  clients: RegistryClients,
   parallel: number,
   signal: AbortSignal | undefined,
   onRequest: () => void,
@@ -47,7 +49,9 @@ export async function readTrailers(
       const { descriptor } = layer;
       tails.set(
         index,
-        await image.client.blobTail(image.reference.repository, descriptor.digest, descriptor.size, 8, signal),
+        await clients
+          .for(image.reference.registry)
+          .blobTail(image.reference.repository, descriptor.digest, descriptor.size, 8, signal),
       );
     }
   };

@@ -10,10 +10,11 @@ import { createSha256 } from '../codecs/sha256.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { MediaType } from '../image/media-types.ts';
 import { type ImageReference, formatReference } from '../image/reference.ts';
-import { RegistryClient } from '../registry/client.ts';
+import type { RegistryClient } from '../registry/client.ts';
+import { RegistryClients } from '../registry/pool.ts';
 import { type ResolvedImage, resolve } from '../registry/resolve.ts';
 import { TarWriter } from '../archive/tar.ts';
-import { type RateLimit, lowerRateLimit } from '../registry/transport/rate-limit.ts';
+import type { RateLimit } from '../registry/transport/rate-limit.ts';
 import { type ArchivedLayer, describeImage, writeManifest } from './image-out.ts';
 import { copyLayer } from './layer-copy.ts';
 import { lookAhead, lookAheadZstd, readTrailers, settleBeforeLookahead } from './lookahead.ts';
@@ -54,23 +55,18 @@ export async function pull(
     // The same reference named twice is resolved once: manifests are fetched once per pull.
     const resolved = new Map<string, ResolvedImage>();
     // One client per registry: its tokens (one per scope) and what it showed about Range serve every image.
-    const clients = new Map<string, RegistryClient>();
-    const clientFor = (registry: string) => {
-      let client = clients.get(registry);
-      if (!client) clients.set(registry, (client = new RegistryClient(registry, options)));
-      return client;
-    };
+    const clients = new RegistryClients(options);
     for (const input of inputs) {
       if (isResolved(input)) {
         images.push(input);
         continue;
       }
       const key = typeof input === 'string' ? input : formatReference(input);
-      const image = resolved.get(key) ?? (await resolve(input, { clientFor, ...options }));
+      const image = resolved.get(key) ?? (await resolve(input, { ...options, clients }));
       resolved.set(key, image);
       images.push(image);
     }
-    const result = await new PullRun(images, writer, { ...options, parallel }).run();
+    const result = await new PullRun(images, clients, writer, { ...options, parallel }).run();
     await writer.close();
     return result;
   } catch (error) {
@@ -81,7 +77,7 @@ export async function pull(
 }
 
 function isResolved(input: unknown): input is ResolvedImage {
-  return typeof input === 'object' && input !== null && 'manifest' in input && 'client' in input;
+  return typeof input === 'object' && input !== null && 'manifest' in input && 'config' in input;
 }
 
 class PullRun {
@@ -100,6 +96,7 @@ class PullRun {
 
   constructor(
     private readonly images: ResolvedImage[],
+    private readonly clients: RegistryClients,
     writer: WritableStreamDefaultWriter<Uint8Array>,
     private readonly options: PullOptions & { parallel: number },
   ) {
@@ -123,13 +120,14 @@ class PullRun {
     this.plan.forEach((layer, index) => {
       this.firstRead.push(reads.length);
       const image = images[layer.image]!;
-      let range = rangeSupport.get(image.client);
-      if (!range) rangeSupport.set(image.client, (range = new RangeSupport()));
+      const client = clients.for(image.reference.registry);
+      let range = rangeSupport.get(client);
+      if (!range) rangeSupport.set(client, (range = new RangeSupport()));
       for (let n = blobReads(layer); n > 0; n--) {
         reads.push({
           size: layer.descriptor.size,
           what: `Layer ${layer.descriptor.digest}`,
-          open: layerOpener(image, layer.descriptor),
+          open: layerOpener(client, image.reference.repository, layer.descriptor),
           // Foreign URLs are read whole: nothing says the host behind them serves ranges.
           range: layer.foreign ? undefined : range,
           onBytes: (bytes) => this.progress.received(index, bytes),
@@ -153,7 +151,14 @@ class PullRun {
       this.progress.emit(true);
       this.scheduler.start();
       const [trailers] = await Promise.all([
-        readTrailers(this.plan, this.images, this.options.parallel, this.options.signal, () => this.trailerRequests++),
+        readTrailers(
+          this.plan,
+          this.images,
+          this.clients,
+          this.options.parallel,
+          this.options.signal,
+          () => this.trailerRequests++,
+        ),
         this.archive.start(),
       ]);
       const pulled: PulledImage[] = [];
@@ -198,10 +203,7 @@ class PullRun {
 
   /** The lowest quota left that any registry of this pull reported. */
   private rateLimit(): RateLimit | undefined {
-    return this.images.reduce<RateLimit | undefined>(
-      (low, image) => lowerRateLimit(low, image.client.rateLimit),
-      undefined,
-    );
+    return this.clients.rateLimit;
   }
 
   /** Writes one layer (or finds it already written) and returns how the archive holds it. */

@@ -5,7 +5,7 @@
 import { SkiffError, abortError } from '../errors.ts';
 import { isForeignLayer } from '../image/media-types.ts';
 import type { Descriptor } from '../image/manifest.ts';
-import type { ResolvedImage } from '../registry/resolve.ts';
+import type { RegistryClient } from '../registry/client.ts';
 import { discard } from '../registry/transport/fetcher.ts';
 import { StallWatch } from '../registry/transport/resume.ts';
 import { networkError } from '../registry/transport/retry.ts';
@@ -17,14 +17,14 @@ export type BlobOpener = (
   signal: AbortSignal | undefined,
 ) => Promise<Response>;
 
-export function layerOpener(image: Pick<ResolvedImage, 'client' | 'reference'>, descriptor: Descriptor): BlobOpener {
+export function layerOpener(client: RegistryClient, repository: string, descriptor: Descriptor): BlobOpener {
   const urls = isForeignLayer(descriptor.mediaType)
     ? (descriptor.urls ?? []).filter((u) => /^https?:\/\//i.test(u))
     : [];
   if (urls.length === 0) {
     return async (offset, last, signal) => {
       try {
-        return await image.client.openBlob(image.reference.repository, descriptor.digest, offset, signal, last);
+        return await client.openBlob(repository, descriptor.digest, offset, signal, last);
       } catch (error) {
         if (error instanceof SkiffError && error.code === 'not-found' && isForeignLayer(descriptor.mediaType)) {
           throw new SkiffError(
@@ -41,7 +41,7 @@ export function layerOpener(image: Pick<ResolvedImage, 'client' | 'reference'>, 
     for (const url of urls) {
       try {
         const ranged = offset > 0 || last !== undefined;
-        const response = await image.client.anonymousFetcher(url, {
+        const response = await client.anonymousFetcher(url, {
           headers: ranged ? { range: `bytes=${offset}-${last ?? ''}` } : {},
           ...(signal ? { signal } : {}),
         });

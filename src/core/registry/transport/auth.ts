@@ -10,6 +10,16 @@ export interface Credentials {
   password: string;
 }
 
+export interface RegistryAuthOptions {
+  credentials?: Credentials | undefined;
+  now?: () => number;
+  /** Tries of a token request whose answer breaks off or drips, and how long one may take. */
+  attempts?: number;
+  bodyDeadlineMs?: number;
+  /** Ask for push rights as well (`pull,push`), for a client that uploads. */
+  push?: boolean;
+}
+
 interface CachedToken {
   value: string;
   expiresAt: number;
@@ -48,16 +58,24 @@ export class RegistryAuth {
   /** Token requests under way, per scope: parallel requests that need the same token wait for one. */
   private readonly pending = new Map<string, Promise<CachedToken>>();
 
+  private readonly credentials: Credentials | undefined;
+  private readonly now: () => number;
+  private readonly bodies: { attempts?: number; bodyDeadlineMs?: number };
+  private readonly push: boolean;
+
   constructor(
     private readonly next: Fetcher,
     private readonly registryOrigin: string,
-    private readonly credentials: Credentials | undefined,
-    private readonly now: () => number = Date.now,
-    /** Tries of a token request whose answer breaks off or drips, and how long one may take. */
-    private readonly bodies: { attempts?: number; bodyDeadlineMs?: number } = {},
-    /** Ask for push rights as well (`pull,push`), for a client that uploads. */
-    private readonly push = false,
-  ) {}
+    options: RegistryAuthOptions = {},
+  ) {
+    this.credentials = options.credentials;
+    this.now = options.now ?? Date.now;
+    this.bodies = {
+      ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
+      ...(options.bodyDeadlineMs !== undefined ? { bodyDeadlineMs: options.bodyDeadlineMs } : {}),
+    };
+    this.push = options.push ?? false;
+  }
 
   readonly fetch: Fetcher = async (url, init) => {
     if (new URL(url).origin !== this.registryOrigin) return this.next(url, init);
