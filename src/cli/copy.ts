@@ -61,8 +61,9 @@ async function main(): Promise<number> {
       ...(values.relay ? { relay: values.relay } : {}),
       ...(values['plain-http'] ? { plainHttp: values['plain-http'] } : {}),
     });
+    const tagged = result.index ?? { reference: result.images[0]!.reference, digest: result.images[0]!.manifestDigest };
     console.error(
-      `copied ${source} → ${result.target} (${result.digest}): ${result.copied} blob(s) copied (${(result.bytes / 1e6).toFixed(1)} MB), ${result.existing} already there, ${result.mounted} mounted, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `copied ${source} → ${tagged.reference} (${tagged.digest}): ${result.copied} layer(s) copied (${(result.bytes / 1e6).toFixed(1)} MB), ${result.existing} already there, ${result.mounted} mounted, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     return 0;
   } catch (error) {

@@ -7,7 +7,7 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { SkiffError } from '../core/errors.ts';
 import { parsePlatform } from '../core/image/platform.ts';
-import { type LayerMode, type PullProgress, type RateLimit, pull } from '../core/pull.ts';
+import { type LayerMode, type TransferProgress, type RateLimit, pull } from '../core/pull.ts';
 import { startSha256Thread } from './sha256-thread.ts';
 import { parseCommandLine } from './args.ts';
 
@@ -79,7 +79,7 @@ async function main(): Promise<number> {
     const result = await pull(positionals, file.sink, {
       layers,
       signal: controller.signal,
-      layerSha256: hashThread.factory,
+      sha256: hashThread.factory,
       ...(values['skip-diff-ids'] ? { verifyDiffIds: false } : {}),
       ...(parallel !== undefined ? { parallel } : {}),
       ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
@@ -166,14 +166,14 @@ function fileSink(path: string) {
 }
 
 function progressPrinter(started: number) {
-  return (p: PullProgress) => {
-    const done = p.layers.filter((l) => l.state === 'done' || l.state === 'shared').length;
+  return (p: TransferProgress) => {
+    const done = p.blobs.filter((l) => l.state === 'done' || l.state === 'shared').length;
     const mb = (n: number) => (n / 1e6).toFixed(1);
-    const rate = p.received / 1e6 / Math.max(0.001, (Date.now() - started) / 1000);
+    const rate = p.bytes / 1e6 / Math.max(0.001, (Date.now() - started) / 1000);
     console.error(
-      `layers ${done}/${p.layers.length}  received ${mb(p.received)}/${mb(p.expected)} MB  written ${mb(p.written)} MB  ${rate.toFixed(1)} MB/s${p.rateLimit ? `  quota ${formatRateLimit(p.rateLimit)}` : ''}`,
+      `layers ${done}/${p.blobs.length}  received ${mb(p.bytes)}/${mb(p.totalBytes)} MB  written ${mb(p.written ?? 0)} MB  ${rate.toFixed(1)} MB/s${p.rateLimit ? `  quota ${formatRateLimit(p.rateLimit)}` : ''}`,
     );
-    for (const layer of p.layers) if (layer.stalled) console.error(`  ${layer.stalled}`);
+    for (const layer of p.blobs) if (layer.stalled) console.error(`  ${layer.stalled}`);
   };
 }
 

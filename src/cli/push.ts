@@ -9,7 +9,8 @@ import { readArchive } from '../core/archive/reader.ts';
 import { fromWebBlob } from '../core/archive/random-access.ts';
 import { SkiffError } from '../core/errors.ts';
 import { formatPlatform } from '../core/image/platform.ts';
-import { type PushProgress, pushArchive } from '../core/push.ts';
+import { pushArchive } from '../core/push.ts';
+import type { TransferProgress } from '../core/pull.ts';
 import { parseCommandLine } from './args.ts';
 
 const usage = `usage: npm run push -- FILE --to REGISTRY/REPO:TAG [options]
@@ -94,11 +95,13 @@ async function main(): Promise<number> {
       },
     );
     for (const image of result.images) {
-      console.error(`pushed ${image.target} (${image.platform}) → ${image.manifestDigest}, ID ${image.configDigest}`);
+      console.error(
+        `pushed ${image.reference} (${image.platform}) → ${image.manifestDigest}, ID ${image.configDigest}`,
+      );
       console.error(`  ${image.pullCommand}`);
     }
     console.error(
-      `${result.uploaded} blob(s) uploaded, ${result.existing} already there, ${result.mounted} mounted, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `${result.copied} blob(s) uploaded, ${result.existing} already there, ${result.mounted} mounted, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     return 0;
   } catch (error) {
@@ -111,11 +114,11 @@ async function main(): Promise<number> {
 }
 
 function progressPrinter(started: number) {
-  return (p: PushProgress) => {
-    const done = p.layers.filter((l) => ['done', 'exists', 'mounted', 'shared'].includes(l.state)).length;
+  return (p: TransferProgress) => {
+    const done = p.blobs.filter((l) => ['done', 'exists', 'mounted', 'shared'].includes(l.state)).length;
     const mb = (n: number) => (n / 1e6).toFixed(1);
-    const rate = p.read / 1e6 / Math.max(0.001, (Date.now() - started) / 1000);
-    console.error(`layers ${done}/${p.layers.length}  ${mb(p.read)}/${mb(p.expected)} MB  ${rate.toFixed(1)} MB/s`);
+    const rate = p.bytes / 1e6 / Math.max(0.001, (Date.now() - started) / 1000);
+    console.error(`layers ${done}/${p.blobs.length}  ${mb(p.bytes)}/${mb(p.totalBytes)} MB  ${rate.toFixed(1)} MB/s`);
   };
 }
 

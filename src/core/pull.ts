@@ -1,25 +1,74 @@
-/** The pull engine's entry: `pull()` and its shapes. The parts live in ./transfer/ (plan → scheduler → stages). */
+/**
+ * Pull: images from registries into one archive (`docker load` reads it) — or the .zip kit, one tar per
+ * image. The registry is the source, the archive being written the destination; the work is
+ * transfer/to-archive.ts (plan → scheduler → stages). Also the transfer's shapes, for every verb.
+ */
 import { type KitTar, writeZipKit } from './archive/zip-kit.ts';
 import type { Sha256Factory } from './codecs/sha256.ts';
-import type { ResolvedImage } from './registry/resolve.ts';
 import type { TransportOptions } from './registry/transport/options.ts';
-import { pull } from './transfer/run.ts';
-import type { LayerMode, PullProgress, PullResult } from './transfer/types.ts';
+import { SkiffError, abortError } from './errors.ts';
+import { type ImageReference, formatReference } from './image/reference.ts';
+import { RegistryClients } from './registry/pool.ts';
+import { type ResolvedImage, resolve } from './registry/resolve.ts';
+import { ArchiveTransfer, DEFAULT_PARALLEL } from './transfer/to-archive.ts';
+import type { LayerMode, PullOptions, PullResult, TransferProgress } from './transfer/types.ts';
 
-export { pull, DEFAULT_PARALLEL } from './transfer/run.ts';
+export { DEFAULT_PARALLEL } from './transfer/to-archive.ts';
 export { planPull, initialProgress, type LayerAction, type PlannedLayer } from './transfer/plan.ts';
 export type {
+  BlobProgress,
+  BlobState,
   LayerMode,
-  LayerProgress,
-  LayerState,
-  PulledImage,
   PullOptions,
-  PullProgress,
   PullResult,
+  TransferProgress,
+  TransferredImage,
+  TransferResult,
   TransferStats,
 } from './transfer/types.ts';
 export type { RateLimit } from './registry/transport/rate-limit.ts';
 export type { KitTar } from './archive/zip-kit.ts';
+
+/** Resolves every reference, then writes one archive holding all of them to `sink`. */
+export async function pull(
+  inputs: (string | ImageReference | ResolvedImage)[],
+  sink: WritableStream<Uint8Array>,
+  options: PullOptions = {},
+): Promise<PullResult> {
+  const writer = sink.getWriter();
+  try {
+    if (inputs.length === 0) throw new SkiffError('invalid-argument', 'Name at least one image to pull');
+    const parallel = options.parallel ?? DEFAULT_PARALLEL;
+    if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64)
+      throw new SkiffError('invalid-argument', `parallel must be a whole number from 1 to 64, not ${parallel}`);
+    const images: ResolvedImage[] = [];
+    // The same reference named twice is resolved once: manifests are fetched once per pull.
+    const resolved = new Map<string, ResolvedImage>();
+    // One client per registry: its tokens (one per scope) and what it showed about Range serve every image.
+    const clients = new RegistryClients(options);
+    for (const input of inputs) {
+      if (isResolved(input)) {
+        images.push(input);
+        continue;
+      }
+      const key = typeof input === 'string' ? input : formatReference(input);
+      const image = resolved.get(key) ?? (await resolve(input, { ...options, clients }));
+      resolved.set(key, image);
+      images.push(image);
+    }
+    const result = await new ArchiveTransfer(images, clients, writer, { ...options, parallel }).run();
+    await writer.close();
+    return result;
+  } catch (error) {
+    const failure = options.signal?.aborted ? abortError(options.signal) : error;
+    await writer.abort(failure).catch(() => {});
+    throw failure;
+  }
+}
+
+function isResolved(input: unknown): input is ResolvedImage {
+  return typeof input === 'object' && input !== null && 'manifest' in input && 'config' in input;
+}
 
 export interface KitItem {
   image: ResolvedImage;
@@ -35,7 +84,7 @@ export interface KitResult {
 export interface KitOptions extends TransportOptions {
   layers: LayerMode;
   signal: AbortSignal;
-  onProgress: (item: number, progress: PullProgress) => void;
+  onProgress: (item: number, progress: TransferProgress) => void;
   /** Started before each image's pull. */
   onItem?: (item: number) => void;
   /** Hashers for each tar and for the inflated layers (a worker's, ideally). */
@@ -63,7 +112,7 @@ export async function pullKit(
           layers,
           signal,
           progressIntervalMs: 200,
-          layerSha256: sha256,
+          sha256,
           ...(idleTimeoutMs ? { idleTimeoutMs } : {}),
           ...(parallel ? { parallel } : {}),
           onProgress: (p) => onProgress(index, p),

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { LayerMode, PullProgress } from '../../src/core/pull.ts';
+import type { LayerMode, TransferProgress } from '../../src/core/pull.ts';
 import { parsePlatform } from '../../src/core/image/platform.ts';
 import { type Dockerd, startDockerd } from '../support/dockerd.ts';
 import { type Fixtures, type PushedImage, pushFixtures } from '../support/images.ts';
@@ -148,7 +148,7 @@ describe('archive layout', () => {
 
   test('progress counts every blob byte once, only ever grows, and ends with each layer done or shared', async () => {
     const { a, b } = fixtures.shared;
-    const events: PullProgress[] = [];
+    const events: TransferProgress[] = [];
     await pullToFile([a.reference, b.reference], join(dir.path, 'progress.tar'), {
       onProgress: (p) => events.push(p),
       progressIntervalMs: 0,
@@ -156,16 +156,16 @@ describe('archive layout', () => {
     const last = events.at(-1)!;
     const unique = new Map([...a.layers, ...b.layers].map((l) => [l.digest, l.size]));
     assert.equal(
-      last.expected,
+      last.totalBytes,
       [...unique.values()].reduce((x, y) => x + y, 0),
     );
-    assert.equal(last.received, last.expected);
+    assert.equal(last.bytes, last.totalBytes);
     assert.deepEqual(
-      last.layers.map((l) => l.state),
+      last.blobs.map((l) => l.state),
       [...a.layers.map(() => 'done'), 'shared', 'shared', 'done'],
     );
-    for (let i = 1; i < events.length; i++) assert.ok(events[i]!.received >= events[i - 1]!.received);
-    assert.ok(last.written > 0);
+    for (let i = 1; i < events.length; i++) assert.ok(events[i]!.bytes >= events[i - 1]!.bytes);
+    assert.ok((last.written ?? 0) > 0);
   });
 
   test('a digest-only reference loads untagged, and the result says so', async () => {

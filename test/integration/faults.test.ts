@@ -219,7 +219,7 @@ describe('a registry that answers one byte a second', () => {
       layers: 'as-pulled',
       idleTimeoutMs: 1_000,
       progressIntervalMs: 0,
-      onProgress: (p) => stalls.push(...p.layers.flatMap((l) => (l.stalled ? [l.stalled] : []))),
+      onProgress: (p) => stalls.push(...p.blobs.flatMap((l) => (l.stalled ? [l.stalled] : []))),
     });
     assert.ok(bytes().equals(expected));
     assert.ok(

@@ -226,7 +226,7 @@ describe('archives from real tools push with the same image ID', () => {
       assert.equal(result.images.length, 1);
       const [image] = result.images;
       assert.equal(image!.configDigest, id);
-      assert.match(image!.pullCommand, /^docker pull 127\.0\.0\.1:\d+\/pushed\/.+@sha256:[a-f0-9]{64}$/);
+      assert.match(image!.pullCommand ?? '', /^docker pull 127\.0\.0\.1:\d+\/pushed\/.+@sha256:[a-f0-9]{64}$/);
       await assertInRegistry(target, reference, id, image!.manifestDigest);
     });
   }
@@ -465,7 +465,7 @@ describe('faults', () => {
         'a mount was tried',
       );
       assert.equal(result.mounted, 0);
-      assert.equal(result.uploaded, 2 * contents.images[0]!.layers.length);
+      assert.equal(result.copied, 2 * contents.images[0]!.layers.length);
       await assertInRegistry(
         target,
         `${target.host}/nomount/two:1`,
@@ -509,7 +509,7 @@ describe('faults', () => {
         signal: controller.signal,
         chunkBytes: 16 * 1024,
         onProgress: (p) => {
-          if (p.layers.some((l) => l.read > 0)) controller.abort();
+          if (p.blobs.some((l) => l.bytes > 0)) controller.abort();
         },
         progressIntervalMs: 0,
       }),
@@ -528,12 +528,12 @@ describe('copy, registry to registry', () => {
       platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
       credentials: (registry) => (registry === target.host ? creds.credentials : undefined),
     });
-    assert.equal(one.digest, armImage.manifestDigest);
+    assert.equal(one.images[0]!.manifestDigest, armImage.manifestDigest);
     const all = await copyImage(index.reference, `${target.host}/copied/multi:all`, {
       platform: 'all',
       credentials: (registry) => (registry === target.host ? creds.credentials : undefined),
     });
-    assert.equal(all.digest, index.digest);
+    assert.equal(all.index?.digest, index.digest);
     assert.ok(all.existing > 0, 'blobs copied before were not copied again');
     const { stdout } = await skopeo([
       'inspect',

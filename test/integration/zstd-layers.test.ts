@@ -79,7 +79,7 @@ async function pullCounting(image: PushedImage) {
     layers: 'uncompressed',
     parallel: 4,
     // Called once per pass that inflates a layer (to measure it or to write it).
-    layerSha256: () => (inflatePasses++, createSha256()),
+    sha256: () => (inflatePasses++, createSha256()),
   });
   const blobGets = image.layers.map(
     (layer) => proxy.requests.filter((r) => r.method === 'GET' && r.path.endsWith(`/blobs/${layer.digest}`)).length,

@@ -4,7 +4,14 @@
  * thread (engine.ts); both call this, so both write the same archive.
  */
 import type { Sha256Factory } from '../../core/codecs/sha256.ts';
-import { type KitResult, type LayerMode, type PullProgress, type PullResult, pull, pullKit } from '../../core/pull.ts';
+import {
+  type KitResult,
+  type LayerMode,
+  type TransferProgress,
+  type PullResult,
+  pull,
+  pullKit,
+} from '../../core/pull.ts';
 import type { TransportOptions } from '../../core/registry/transport/options.ts';
 import type { ResolvedImage } from '../../core/registry/resolve.ts';
 import { WRITE_CHUNK } from './sink.ts';
@@ -28,7 +35,7 @@ export type JobResult<J extends { kind: string }> = J extends { kind: 'zip' } ? 
 export interface JobHooks {
   signal: AbortSignal;
   /** Progress of image `item` of a kit (always 0 for a tar). */
-  onProgress: (item: number, progress: PullProgress) => void;
+  onProgress: (item: number, progress: TransferProgress) => void;
 }
 
 /** Writes the archive into `sink` and closes it; on failure aborts it and rejects, as `pull` does.
@@ -48,7 +55,7 @@ export function writeArchiveJob(
       layers: job.layers,
       signal: hooks.signal,
       progressIntervalMs: 200,
-      layerSha256: hooks.sha256,
+      sha256: hooks.sha256,
       writeChunkBytes: WRITE_CHUNK,
       onProgress: (p) => hooks.onProgress(0, p),
       ...idle,

@@ -5,7 +5,7 @@
  * has taken it.
  */
 import { SkiffError, type SkiffErrorCode } from '../../core/errors.ts';
-import type { KitResult, PullProgress, PullResult } from '../../core/pull.ts';
+import type { KitResult, TransferProgress, PullResult } from '../../core/pull.ts';
 import type { TransportOptions } from '../../core/registry/client.ts';
 import type { Credentials } from '../../core/registry/transport/auth.ts';
 import type { DownloadJob } from './archive-job.ts';
@@ -34,7 +34,7 @@ export interface PortableError {
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'data'; chunk: Uint8Array<ArrayBuffer> }
-  | { type: 'progress'; item: number; progress: PullProgress }
+  | { type: 'progress'; item: number; progress: TransferProgress }
   | { type: 'done'; result: PullResult | KitResult }
   | { type: 'error'; error: PortableError };
 

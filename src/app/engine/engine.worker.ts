@@ -6,7 +6,7 @@
  * also stops every request it has open (cancel).
  */
 import { type Sha256Factory, createSha256 } from '../../core/codecs/sha256.ts';
-import type { PullProgress } from '../../core/pull.ts';
+import type { TransferProgress } from '../../core/pull.ts';
 import { ChunkWriter } from '../../core/archive/chunks.ts';
 import { writeArchiveJob } from './archive-job.ts';
 import {
@@ -73,7 +73,7 @@ class Forwarder {
 async function run(portable: PortableJob, hashPort: MessagePort | undefined, forwarder: Forwarder): Promise<void> {
   const { job, transport } = revivedJob(portable);
   const sha256 = await layerHashing(hashPort);
-  const onProgress = (item: number, progress: PullProgress) => post({ type: 'progress', item, progress });
+  const onProgress = (item: number, progress: TransferProgress) => post({ type: 'progress', item, progress });
   // A tar's pull writes fresh WRITE_CHUNK pieces that can be transferred as they are.
   forwarder.owned = job.kind === 'tar';
   // Cancel ends this worker, so the signal here never fires.

@@ -6,9 +6,9 @@ import { SkiffError } from '../../core/errors.ts';
 import { formatPlatform } from '../../core/image/platform.ts';
 import {
   type LayerMode,
-  type LayerProgress,
-  type PulledImage,
-  type PullProgress,
+  type BlobProgress,
+  type TransferProgress,
+  type TransferredImage,
   initialProgress,
   planPull,
 } from '../../core/pull.ts';
@@ -38,7 +38,9 @@ import { settings } from './settings.svelte.ts';
 export type ArchiveKind = 'tar' | 'zip';
 
 /** A layer's progress as the table shows it; `image` is an index into the download's image list. */
-export interface LayerRow extends LayerProgress {
+export interface LayerRow extends Omit<BlobProgress, 'bytes'> {
+  /** Bytes of the layer received so far. */
+  received: number;
   key: string;
   item: number;
   speed?: number;
@@ -71,7 +73,7 @@ export interface Done {
   size: number;
   /** The whole file's sha256, when it was computed (the setting, or a zip kit). */
   sha256?: string;
-  images: PulledImage[];
+  images: TransferredImage[];
   notes: string[];
   tars?: KitTar[];
 }
@@ -294,7 +296,7 @@ class Download {
 
 /** Turns the engine's progress events into table rows with speeds and ETAs, for one archive or a kit. */
 export class ProgressTracker {
-  private readonly snapshots: PullProgress[];
+  private readonly snapshots: TransferProgress[];
   private readonly meters = new Map<string, SaneRate>();
   private readonly total = new SaneRate();
 
@@ -305,27 +307,27 @@ export class ProgressTracker {
   ) {
     // Before the engine reports, rows come from the engine's own plan: one tar holds every image (shared
     // layers once); a kit holds one tar per image.
-    const plan = (list: ResolvedImage[]): PullProgress => initialProgress(planPull(list, mode));
+    const plan = (list: ResolvedImage[]): TransferProgress => initialProgress(planPull(list, mode));
     this.snapshots = kind === 'zip' ? images.map((image) => plan([image])) : [plan(images)];
   }
 
-  update(index: number, progress: PullProgress): void {
+  update(index: number, progress: TransferProgress): void {
     this.snapshots[index] = progress;
   }
 
   view(now = performance.now()): Pick<Running, 'rows' | 'received' | 'expected' | 'speed' | 'eta'> {
     const rows: LayerRow[] = [];
     this.snapshots.forEach((snapshot, item) => {
-      snapshot.layers.forEach((layer, i) => {
+      snapshot.blobs.forEach((layer, i) => {
         const key = `${item}/${i}`;
         let speed: number | undefined;
         if (layer.state === 'downloading') {
           let meter = this.meters.get(key);
           if (!meter) this.meters.set(key, (meter = new SaneRate()));
-          meter.add(layer.received, now);
+          meter.add(layer.bytes, now);
           speed = meter.rate();
         }
-        const eta = speed !== undefined ? this.meters.get(key)!.eta(layer.size - layer.received, now) : undefined;
+        const eta = speed !== undefined ? this.meters.get(key)!.eta(layer.size - layer.bytes, now) : undefined;
         rows.push({
           key,
           item,
@@ -333,7 +335,7 @@ export class ProgressTracker {
           digest: layer.digest,
           mediaType: layer.mediaType,
           size: layer.size,
-          received: Math.min(layer.received, layer.size),
+          received: Math.min(layer.bytes, layer.size),
           state: layer.state,
           ...(layer.stalled ? { stalled: layer.stalled } : {}),
           ...(speed !== undefined ? { speed } : {}),
@@ -341,8 +343,8 @@ export class ProgressTracker {
         });
       });
     });
-    const received = this.snapshots.reduce((s, p) => s + p.received, 0);
-    const expected = this.snapshots.reduce((s, p) => s + p.expected, 0);
+    const received = this.snapshots.reduce((s, p) => s + p.bytes, 0);
+    const expected = this.snapshots.reduce((s, p) => s + p.totalBytes, 0);
     this.total.add(received, now);
     const speed = this.total.rate();
     return {

@@ -6,7 +6,8 @@
 import { type ArchiveContents, readArchive } from '../../core/archive/reader.ts';
 import { fromWebBlob } from '../../core/archive/random-access.ts';
 import { SkiffError } from '../../core/errors.ts';
-import { type PushProgress, type PushResult, parsePushTarget, pushArchive } from '../../core/push.ts';
+import { parsePushTarget, pushArchive } from '../../core/push.ts';
+import type { TransferProgress, TransferResult } from '../../core/pull.ts';
 import { parseReference } from '../../core/image/reference.ts';
 import type { TransportOptions } from '../../core/registry/client.ts';
 import { absoluteRelay } from '../lib/config.ts';
@@ -42,10 +43,10 @@ class PushState {
   targets = $state<string[]>([]);
   compress = $state(true);
   running = $state(false);
-  progress = $state.raw<PushProgress | undefined>(undefined);
+  progress = $state.raw<TransferProgress | undefined>(undefined);
   speed = $state<number | undefined>(undefined);
   eta = $state<number | undefined>(undefined);
-  result = $state.raw<PushResult | undefined>(undefined);
+  result = $state.raw<TransferResult | undefined>(undefined);
   failure = $state.raw<PushFailure | undefined>(undefined);
   cancelled = $state(false);
   private controller: AbortController | undefined;
@@ -125,9 +126,9 @@ class PushState {
         signal: controller.signal,
         progressIntervalMs: 250,
         onProgress: (progress) => {
-          meter.add(progress.read);
+          meter.add(progress.bytes);
           this.speed = meter.rate();
-          this.eta = etaSeconds(progress.expected - progress.read, this.speed);
+          this.eta = etaSeconds(progress.totalBytes - progress.bytes, this.speed);
           this.progress = progress;
         },
       });

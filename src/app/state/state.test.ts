@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LayerState, PullProgress } from '../../core/pull.ts';
+import type { BlobState, TransferProgress } from '../../core/pull.ts';
 import { parseReference } from '../../core/image/reference.ts';
 import type { ResolvedImage } from '../../core/registry/resolve.ts';
 import { credentials } from './credentials.svelte.ts';
@@ -99,10 +99,10 @@ describe('the download', () => {
 });
 
 describe('time left', () => {
-  const progress = (received: number, state: LayerState = 'downloading'): PullProgress => ({
-    layers: [{ image: 0, digest: 'sha256:a', mediaType: 'x', size: 10_000_000, received, state }],
-    received,
-    expected: 10_000_000,
+  const progress = (received: number, state: BlobState = 'downloading'): TransferProgress => ({
+    blobs: [{ image: 0, digest: 'sha256:a', mediaType: 'x', size: 10_000_000, bytes: received, state }],
+    bytes: received,
+    totalBytes: 10_000_000,
     written: received,
   });
 

@@ -29,7 +29,7 @@ export function subBlob(blob: RandomAccessBlob, start: number, size: number): Ra
 }
 
 /** Reads a small range whole (headers, JSON files); fewer bytes when the blob ends first. */
-export async function readRange(blob: RandomAccessBlob, start: number, end: number): Promise<Uint8Array> {
+export async function readBytes(blob: RandomAccessBlob, start: number, end: number): Promise<Uint8Array> {
   const out = new Uint8Array(Math.max(0, Math.min(end, blob.size) - start));
   let at = 0;
   const reader = blob.slice(start, end).getReader();

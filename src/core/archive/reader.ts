@@ -10,9 +10,8 @@ import { ZstdDecoder } from '../codecs/zstd.ts';
 import {
   type RandomAccessBlob,
   SequentialDecompressedBlob,
-  readRange,
+  readBytes,
   sniff,
-  subBlob,
   unsupportedCompression,
 } from './random-access.ts';
 import { checkDigest } from '../image/digest.ts';
@@ -26,8 +25,9 @@ import {
   runnableEntries,
 } from '../image/manifest.ts';
 import type { LayerCompression } from '../image/media-types.ts';
-import { type Platform, formatPlatform, normalizePlatform } from '../image/platform.ts';
+import { type Platform, normalizePlatform } from '../image/platform.ts';
 import { TarIndex, isTarHeader, walkTar } from './tar-read.ts';
+import { zipMembers } from './zip-read.ts';
 
 export interface ArchiveLayer {
   /** Path of the layer file in its tar. */
@@ -73,7 +73,7 @@ const KEEP_SMALL = 256 * 1024;
 
 /** Opens an archive file and lists its images. */
 export async function readArchive(file: RandomAccessBlob, signal?: AbortSignal): Promise<ArchiveContents> {
-  const head = await readRange(file, 0, 512);
+  const head = await readBytes(file, 0, 512);
   const kind = sniff(head);
   if (kind === 'bzip2' || kind === 'xz') throw unsupportedCompression(kind, 'This archive');
   if (kind === 'zip') {
@@ -169,7 +169,7 @@ class ImageReader {
   private async layer(path: string, diffId: string, known: { digest?: string; mediaType?: string }) {
     const entry = this.tar.require(path, `Layer ${diffId}`);
     const blob = this.tar.open(entry);
-    const kind = sniff(entry.data ?? entry.head ?? (await readRange(blob, 0, 8)));
+    const kind = sniff(entry.data ?? entry.head ?? (await readBytes(blob, 0, 8)));
     if (kind === 'bzip2' || kind === 'xz') throw unsupportedCompression(kind, `Layer ${path}`);
     const compression: LayerCompression = kind === 'gzip' ? 'gzip' : kind === 'zstd' ? 'zstd' : 'none';
     const digest = known.digest ?? digestFromName(path) ?? (compression === 'none' ? diffId : undefined);
@@ -307,44 +307,4 @@ class ImageReader {
 /** An OCI ref name is a full name (`docker.io/library/x:1`, podman's `localhost/x:1`) or a bare tag (`1`): only the first names an image. */
 function tagFromRefName(name: string): string[] {
   return name.includes(':') ? [name] : [];
-}
-
-export function describePlatform(image: ArchiveImageEntry): string {
-  return formatPlatform(image.platform);
-}
-
-/** The tars inside a .zip offline kit, each as a slice of the zip (Skiff stores them uncompressed). */
-async function zipMembers(file: RandomAccessBlob): Promise<{ name: string; blob: RandomAccessBlob }[]> {
-  const { ZipReader, Reader, configure } = await import('@zip.js/zip.js');
-  configure({ useWebWorkers: false });
-  class SourceReader extends Reader<RandomAccessBlob> {
-    constructor(private readonly source: RandomAccessBlob) {
-      super(source);
-      this.size = source.size;
-    }
-    override readUint8Array(index: number, length: number): Promise<Uint8Array> {
-      return readRange(this.source, index, index + length);
-    }
-  }
-  const zip = new ZipReader(new SourceReader(file));
-  const entries = await zip.getEntries();
-  const out: { name: string; blob: RandomAccessBlob }[] = [];
-  for (const entry of entries) {
-    if (entry.directory || !/\.tar$/i.test(entry.filename)) continue;
-    if (entry.compressionMethod !== 0 || entry.encrypted) {
-      throw new SkiffError(
-        'unsupported',
-        `${entry.filename} in the .zip is compressed or encrypted; Skiff reads the kits it writes (stored tars). Unzip it and choose the tar.`,
-      );
-    }
-    // The data follows the local header, whose name and extra field lengths may differ from the central one's.
-    const local = await readRange(file, entry.offset, entry.offset + 30);
-    const view = new DataView(local.buffer, local.byteOffset, local.byteLength);
-    if (local.byteLength < 30 || view.getUint32(0, true) !== 0x04034b50)
-      throw new SkiffError('bad-manifest', `The .zip's local header for ${entry.filename} is damaged`);
-    const dataStart = entry.offset + 30 + view.getUint16(26, true) + view.getUint16(28, true);
-    out.push({ name: entry.filename, blob: subBlob(file, dataStart, entry.uncompressedSize) });
-  }
-  await zip.close();
-  return out;
 }

@@ -4,12 +4,12 @@
  * service-worker download sends it as Content-Length), and a file cut short can never look finished.
  * Uncompressed mode has no such size: inflated layer sizes are only learned while pulling.
  *
- * It writes the same archive with the same ArchiveWriter, TarWriter, writeManifest and describeImage, blob
+ * It writes the same archive with the same ArchiveWriter, TarWriter, writeManifest and archiveEntryFor, blob
  * contents left out, so headers and index files are counted by the code that writes them; the order of
- * calls follows the pull's run (pull/run.ts), and archive-size.test.ts holds the two to the same bytes.
+ * calls follows the pull's run (transfer/to-archive.ts), and archive-size.test.ts holds the two to the same bytes.
  */
 import { ArchiveWriter } from './writer.ts';
-import { describeImage, writeManifest } from '../transfer/image-out.ts';
+import { archiveEntryFor, writeManifest } from './image-entry.ts';
 import type { ResolvedImage } from '../registry/resolve.ts';
 import { TarWriter } from './tar.ts';
 
@@ -30,7 +30,7 @@ export async function asPulledArchiveSize(images: ResolvedImage[]): Promise<numb
     }
     // as-pulled keeps every layer as served, so the registry's own manifest goes in.
     const layers = image.layers.map(({ descriptor }) => ({ descriptor, asServed: true }));
-    archive.addImage(describeImage(image, await writeManifest(archive, image, layers)).entry);
+    archive.addImage(archiveEntryFor(image, await writeManifest(archive, image, layers)).entry);
   }
   await archive.finish();
   return tar.bytesWritten;

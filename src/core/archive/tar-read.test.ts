@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { digestFromName } from './reader.ts';
-import { SequentialDecompressedBlob, fromWebBlob, readRange, sniff } from './random-access.ts';
+import { SequentialDecompressedBlob, fromWebBlob, readBytes, sniff } from './random-access.ts';
 import { GunzipDecoder } from '../codecs/gunzip.ts';
 import { SkiffError } from '../errors.ts';
 import { TarIndex, walkTar } from './tar-read.ts';
@@ -77,7 +77,7 @@ test('a compressed tar is read in order, and a slice behind the point reached st
   const plain = new Uint8Array(3 * 1024 * 1024);
   for (let i = 0; i < plain.length; i++) plain[i] = (i * 7) % 251;
   const view = new SequentialDecompressedBlob(blobOf(gzipSync(plain)), () => new GunzipDecoder('test'));
-  const at = (start: number, end: number) => readRange(view, start, end);
+  const at = (start: number, end: number) => readBytes(view, start, end);
   assert.deepEqual(await at(10, 20), plain.subarray(10, 20));
   assert.deepEqual(await at(2_000_000, 2_100_000), plain.subarray(2_000_000, 2_100_000));
   assert.equal(view.restarts, 0);

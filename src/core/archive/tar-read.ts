@@ -3,7 +3,7 @@
  * so a tar of many GB is indexed in a few reads. ustar, PAX (path, linkpath, size) and GNU long names and
  * base-256 sizes are understood. Entry data is read later, as a stream, through `openEntry`.
  */
-import { type RandomAccessBlob, readRange, subBlob } from './random-access.ts';
+import { type RandomAccessBlob, readBytes, subBlob } from './random-access.ts';
 import { SkiffError } from '../errors.ts';
 
 const BLOCK = 512;
@@ -103,7 +103,7 @@ export async function walkTar(blob: RandomAccessBlob, options: WalkOptions = {})
   let longLink: string | undefined;
   for (;;) {
     if (options.signal?.aborted) throw options.signal.reason;
-    const block = await readRange(blob, offset, offset + BLOCK);
+    const block = await readBytes(blob, offset, offset + BLOCK);
     if (block.byteLength === 0) {
       if (Object.keys(pax).length || longName !== undefined || longLink !== undefined)
         throw badTar('it ends after an extended header, before its entry');
@@ -118,7 +118,7 @@ export async function walkTar(blob: RandomAccessBlob, options: WalkOptions = {})
     const next = dataStart + Math.ceil(size / BLOCK) * BLOCK;
     if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
       if (size > 1024 * 1024) throw badTar(`an extended header of ${size} bytes`);
-      const data = await readRange(blob, dataStart, dataStart + size);
+      const data = await readBytes(blob, dataStart, dataStart + size);
       if (data.byteLength < size) throw badTar(`it ends inside an extended header at byte ${dataStart}`);
       if (typeflag === 'x') pax = { ...pax, ...parsePax(data) };
       else if (typeflag === 'L') longName = field(data, 0, data.byteLength);
@@ -150,8 +150,8 @@ export async function walkTar(blob: RandomAccessBlob, options: WalkOptions = {})
     const entry: TarIndexEntry = { name: cleanName(name), type, offset: dataStart, size };
     if (type === 'symlink' || type === 'hardlink') entry.linkname = linkname;
     if (type === 'file' && options.keepSmallFiles !== undefined) {
-      if (size <= options.keepSmallFiles) entry.data = await readRange(blob, dataStart, dataStart + size);
-      else entry.head = await readRange(blob, dataStart, dataStart + HEAD_BYTES);
+      if (size <= options.keepSmallFiles) entry.data = await readBytes(blob, dataStart, dataStart + size);
+      else entry.head = await readBytes(blob, dataStart, dataStart + HEAD_BYTES);
     }
     entries.push(entry);
     pax = {};
@@ -209,7 +209,7 @@ export class TarIndex {
     if (entry.size > limit)
       throw new SkiffError('too-large', `${what} is ${entry.size} bytes; refusing more than ${limit}`);
     if (entry.data) return entry.data;
-    return readRange(this.blob, entry.offset, entry.offset + entry.size);
+    return readBytes(this.blob, entry.offset, entry.offset + entry.size);
   }
 }
 

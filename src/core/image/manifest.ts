@@ -118,8 +118,14 @@ function parseDescriptor(value: unknown, what: string): Descriptor {
 /**
  * Parses a manifest or index. The Content-Type header decides the kind when it names one; otherwise the
  * document's own mediaType, and failing that its shape (OCI allows mediaType to be absent).
+ * `anyLayerTypes`: blobs of any media type are accepted as layers (a copy moves attestations too, whose
+ * "layers" are in-toto statements); otherwise a layer must be one Skiff can unpack.
  */
-export function parseManifest(bytes: Uint8Array, contentType?: string | null): ImageManifest | ImageIndex {
+export function parseManifest(
+  bytes: Uint8Array,
+  contentType?: string | null,
+  { anyLayerTypes = false }: { anyLayerTypes?: boolean } = {},
+): ImageManifest | ImageIndex {
   const json = decodeJson(bytes, 'The manifest');
   const headerType = contentType?.split(';')[0]?.trim().toLowerCase();
   const declared = typeof json.mediaType === 'string' ? json.mediaType : undefined;
@@ -178,7 +184,7 @@ export function parseManifest(bytes: Uint8Array, contentType?: string | null): I
   const config = parseDescriptor(json.config, 'The manifest config');
   const layers = json.layers.map((l, i) => parseDescriptor(l, `Layer ${i + 1}`));
   for (const [i, layer] of layers.entries()) {
-    if (!layerCompression(layer.mediaType)) {
+    if (!anyLayerTypes && !layerCompression(layer.mediaType)) {
       throw new SkiffError(
         'unsupported',
         `Layer ${i + 1} (${layer.digest}) has media type "${layer.mediaType.slice(0, 200)}", which is not a layer type Skiff knows`,

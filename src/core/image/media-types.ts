@@ -23,22 +23,51 @@ export const MANIFEST_ACCEPT = [
 
 export type LayerCompression = 'gzip' | 'zstd' | 'none';
 
-const LAYER_TYPES: Record<string, LayerCompression> = {
-  'application/vnd.docker.image.rootfs.diff.tar.gzip': 'gzip',
-  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'gzip',
-  'application/vnd.docker.image.rootfs.diff.tar.zstd': 'zstd',
-  'application/vnd.docker.image.rootfs.diff.tar': 'none',
-  'application/vnd.oci.image.layer.v1.tar': 'none',
-  'application/vnd.oci.image.layer.v1.tar+gzip': 'gzip',
-  'application/vnd.oci.image.layer.v1.tar+zstd': 'zstd',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar': 'none',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip': 'gzip',
-  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd': 'zstd',
-};
+type LayerFamily = 'docker' | 'oci';
+
+/** Every layer type we know: what compresses it, which family names it, whether it is foreign. One table,
+ *  read both ways (type → compression when reading a manifest; family + compression → type when writing one). */
+const LAYER_TYPES: { mediaType: string; compression: LayerCompression; family: LayerFamily; foreign?: true }[] = [
+  { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', compression: 'gzip', family: 'docker' },
+  { mediaType: 'application/vnd.docker.image.rootfs.diff.tar.zstd', compression: 'zstd', family: 'docker' },
+  { mediaType: 'application/vnd.docker.image.rootfs.diff.tar', compression: 'none', family: 'docker' },
+  { mediaType: MediaType.ociLayerGzip, compression: 'gzip', family: 'oci' },
+  { mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', compression: 'zstd', family: 'oci' },
+  { mediaType: MediaType.ociLayer, compression: 'none', family: 'oci' },
+  {
+    mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+    compression: 'gzip',
+    family: 'docker',
+    foreign: true,
+  },
+  {
+    mediaType: 'application/vnd.oci.image.layer.nondistributable.v1.tar',
+    compression: 'none',
+    family: 'oci',
+    foreign: true,
+  },
+  {
+    mediaType: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+    compression: 'gzip',
+    family: 'oci',
+    foreign: true,
+  },
+  {
+    mediaType: 'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
+    compression: 'zstd',
+    family: 'oci',
+    foreign: true,
+  },
+];
 
 /** How a layer of this media type is compressed, or undefined when it is not a layer type we know. */
 export function layerCompression(mediaType: string): LayerCompression | undefined {
-  return LAYER_TYPES[mediaType];
+  return LAYER_TYPES.find((t) => t.mediaType === mediaType)?.compression;
+}
+
+/** The (distributable) layer type a manifest of `family` names a layer compressed so. */
+export function layerMediaType(family: LayerFamily, compression: LayerCompression): string {
+  return LAYER_TYPES.find((t) => t.family === family && t.compression === compression && !t.foreign)!.mediaType;
 }
 
 export function isForeignLayer(mediaType: string): boolean {

@@ -2,15 +2,13 @@
  * A registry client for one registry host, over the transport stack (transport/stack.ts): speaks the distribution API
  * (manifests, blobs, tags), turning HTTP failures into SkiffErrors that say what to do.
  */
-import { readAtMost, readTextAtMost } from '../bytes.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { MAX_MANIFEST_BYTES } from '../image/manifest.ts';
 import { MANIFEST_ACCEPT } from '../image/media-types.ts';
-import { summarize } from './transport/auth.ts';
+import { httpError, readLimited } from './http.ts';
 import { type Fetcher, discard, sleep } from './transport/fetcher.ts';
 import type { TransportOptions } from './transport/options.ts';
 import { type RateLimit, parseRateLimit } from './transport/rate-limit.ts';
-import { relayRefusal } from './transport/relay.ts';
 import { networkError } from './transport/retry.ts';
 import { type ClientRole, registryTransport } from './transport/stack.ts';
 
@@ -22,15 +20,11 @@ export interface FetchedManifest {
   contentType: string | null;
 }
 
-/** Where an upload goes next; the registry says so in each answer's Location. */
-export interface UploadSession {
-  location: string;
-}
-
 export class RegistryClient {
   readonly baseUrl: string;
   private readonly fetcher: Fetcher;
-  private readonly relay: string | undefined;
+  /** The relay base URL, when requests go through one (upload Locations come back through it). */
+  readonly relay: string | undefined;
   private readonly attempts: number;
   private readonly bodyDeadlineMs: number | undefined;
   private readonly relayed: boolean;
@@ -96,7 +90,8 @@ export class RegistryClient {
     return this.requestUrl(`${this.baseUrl}${path}`, init, what);
   }
 
-  private async requestUrl(url: string, init: RequestInit, what: string): Promise<Response> {
+  /** A request to any URL of the registry (upload sessions name their own); HTTP failures become SkiffErrors. */
+  async requestUrl(url: string, init: RequestInit, what: string): Promise<Response> {
     let response: Response;
     try {
       response = await this.fetcher(url, init);
@@ -204,88 +199,6 @@ export class RegistryClient {
     throw await httpError(response, `Blob ${digest} in ${repository}`, this.relayed);
   }
 
-  /**
-   * Opens an upload (POST). With `mount`, asks the registry to link the blob from another repository
-   * instead: `mounted` when it did (201); otherwise (202) an ordinary upload session to use.
-   */
-  async startUpload(
-    repository: string,
-    mount: { digest: string; from: string } | undefined,
-    signal?: AbortSignal,
-  ): Promise<{ mounted: true } | { mounted: false; session: UploadSession }> {
-    const query = mount ? `?mount=${encodeURIComponent(mount.digest)}&from=${encodeURIComponent(mount.from)}` : '';
-    const response = await this.request(
-      `/v2/${repository}/blobs/uploads/${query}`,
-      { method: 'POST', headers: { 'content-length': '0' }, ...(signal ? { signal } : {}) },
-      `Starting an upload to ${repository}`,
-    );
-    discard(response);
-    if (mount && response.status === 201) return { mounted: true };
-    return { mounted: false, session: this.sessionFrom(response, `The upload to ${repository}`) };
-  }
-
-  /** PATCH one chunk at `start`; the answer's Location is where the next one goes. */
-  async sendChunk(
-    session: UploadSession,
-    bytes: Uint8Array,
-    start: number,
-    signal?: AbortSignal,
-  ): Promise<UploadSession> {
-    const response = await this.requestUrl(
-      session.location,
-      {
-        method: 'PATCH',
-        headers: {
-          'content-type': 'application/octet-stream',
-          'content-range': `${start}-${start + bytes.byteLength - 1}`,
-        },
-        body: bytes as Uint8Array<ArrayBuffer>,
-        ...(signal ? { signal } : {}),
-      },
-      'Uploading a chunk',
-    );
-    discard(response);
-    return this.sessionFrom(response, 'The upload');
-  }
-
-  /** How many bytes of an upload the registry holds (GET on the session: `Range: 0-<last>`), or undefined when it lost the session. */
-  async uploadedBytes(
-    session: UploadSession,
-    signal?: AbortSignal,
-  ): Promise<{ bytes: number; session: UploadSession } | undefined> {
-    let response: Response;
-    try {
-      response = await this.requestUrl(session.location, signal ? { signal } : {}, 'The upload status');
-    } catch (error) {
-      if (signal?.aborted) throw abortError(signal);
-      if (error instanceof SkiffError && (error.code === 'not-found' || error.code === 'http')) return undefined;
-      throw error;
-    }
-    discard(response);
-    const range = /^(?:bytes=)?0-(\d+)$/.exec(response.headers.get('range') ?? '');
-    const bytes = range ? Number(range[1]) + 1 : 0;
-    return { bytes, session: this.sessionFrom(response, 'The upload') };
-  }
-
-  /** PUT `?digest=`: the registry checks the digest of everything uploaded and commits the blob. */
-  async finishUpload(session: UploadSession, digest: string, signal?: AbortSignal): Promise<void> {
-    const url = new URL(session.location);
-    url.searchParams.set('digest', digest);
-    const response = await this.requestUrl(
-      url.href,
-      { method: 'PUT', headers: { 'content-length': '0' }, ...(signal ? { signal } : {}) },
-      `Committing blob ${digest}`,
-    );
-    discard(response);
-  }
-
-  /** Abandons an upload, so a refused blob is never committed (best effort: registries expire them anyway). */
-  async cancelUpload(session: UploadSession): Promise<void> {
-    await this.requestUrl(session.location, { method: 'DELETE' }, 'Cancelling an upload')
-      .then(discard)
-      .catch(() => {});
-  }
-
   /** PUT a manifest under a tag or digest; returns the digest the registry gives it. */
   async putManifest(
     repository: string,
@@ -308,22 +221,6 @@ export class RegistryClient {
     return response.headers.get('docker-content-digest') ?? undefined;
   }
 
-  /**
-   * The absolute registry URL an answer's Location names. Relative ones are the registry's; a relay's own
-   * URL (the relay rewrites Locations to pass through itself) is turned back into the registry's, so the
-   * auth layer still recognises it.
-   */
-  private sessionFrom(response: Response, what: string): UploadSession {
-    const location = response.headers.get('location');
-    if (!location) throw new SkiffError('http', `${what}: the registry answered ${response.status} without a Location`);
-    let absolute = new URL(location, this.baseUrl).href;
-    if (this.relay && absolute.startsWith(`${new URL(this.relay, this.baseUrl).href}/`)) {
-      const rest = absolute.slice(new URL(this.relay, this.baseUrl).href.length + 1);
-      absolute = `${new URL(this.baseUrl).protocol}//${rest}`;
-    }
-    return { location: absolute };
-  }
-
   async listTags(repository: string, signal?: AbortSignal): Promise<string[]> {
     const what = `Tags of ${repository}`;
     const bytes = await this.readWhole(`/v2/${repository}/tags/list?n=1000`, signal ? { signal } : {}, what, (r) =>
@@ -337,63 +234,4 @@ export class RegistryClient {
     }
     return Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
   }
-}
-
-async function httpError(response: Response, what: string, relayed: boolean): Promise<SkiffError> {
-  const text = await readTextAtMost(response, 64 * 1024, what).catch(() => '');
-  // The relay's own refusal: the registry may never have been contacted.
-  const refusal = relayed ? relayRefusal(response.status, text) : undefined;
-  if (refusal) return refusal;
-  let detail = summarize(text);
-  try {
-    const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-    if (Array.isArray(body.errors) && body.errors.length) {
-      detail = body.errors.map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
-    }
-  } catch {
-    // not JSON: keep the text summary
-  }
-  switch (response.status) {
-    case 401:
-      return new SkiffError(
-        'unauthorized',
-        `${what}: unauthorized. Check the username and password or access token. (${detail})`,
-      );
-    case 403:
-      return new SkiffError('denied', `${what}: access denied by the registry (${detail})`);
-    case 404:
-      return new SkiffError(
-        'not-found',
-        `${what} was not found: check the repository name and the tag or digest (${detail})`,
-      );
-    case 429:
-      return new SkiffError(
-        'rate-limited',
-        `${what}: the registry is rate-limiting requests (429); wait a while or log in (${detail})`,
-      );
-    default:
-      return new SkiffError('http', `${what}: the registry answered HTTP ${response.status} (${detail})`);
-  }
-}
-
-/** Reads a whole body, refusing more than `limit` bytes (declared or actual) so hostile answers cannot fill memory. */
-export async function readLimited(
-  response: Response,
-  limit: number,
-  what: string,
-  deadlineMs?: number,
-): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length'));
-  if (declared > limit) {
-    discard(response);
-    throw new SkiffError('too-large', `${what} is ${declared} bytes, more than the ${limit} allowed`);
-  }
-  if (!response.body) return new Uint8Array(0);
-  const bytes = await readAtMost(response.body, limit, { what, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
-  if (!bytes) throw new SkiffError('too-large', `${what} is larger than the ${limit} bytes allowed`);
-  // A body shorter than its Content-Length was cut, even where the runtime reports a clean end.
-  if (declared > 0 && bytes.byteLength < declared && !response.headers.has('content-encoding')) {
-    throw new SkiffError('network', `${what}: the connection ended after ${bytes.byteLength} of ${declared} bytes`);
-  }
-  return bytes;
 }

@@ -81,7 +81,7 @@ export async function resolve(input: string | ImageReference, options: ResolveOp
           `Indexes nest more than ${MAX_INDEX_DEPTH} deep; refusing to follow further`,
         );
       const entry = choosePlatform(parsed, options.platform);
-      index ??= describeIndex(parsed, digest);
+      index ??= indexSummary(parsed, digest);
       target = entry.digest;
       expected = entry.digest;
       continue;
@@ -123,7 +123,7 @@ export async function resolve(input: string | ImageReference, options: ResolveOp
   }
 }
 
-function describeIndex(index: ImageIndex, digest: string): ResolvedIndex {
+function indexSummary(index: ImageIndex, digest: string): ResolvedIndex {
   return {
     mediaType: index.mediaType,
     digest,

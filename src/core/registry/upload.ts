@@ -7,6 +7,7 @@
  */
 import { SkiffError, abortError } from '../errors.ts';
 import type { RegistryClient } from './client.ts';
+import { cancelUpload, finishUpload, sendChunk, startUpload, uploadedBytes } from './upload-session.ts';
 
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Times a chunk may fail and be resumed, and times a whole upload may start over. */
@@ -77,7 +78,7 @@ async function uploadOnce(
 ): Promise<{ digest: string; size: number }> {
   const { signal } = options;
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  const started = await client.startUpload(repository, undefined, signal);
+  const started = await startUpload(client, repository, undefined, signal);
   if (started.mounted) throw new SkiffError('http', 'The registry mounted a blob it was not asked to mount');
   let session = started.session;
   let committed = 0; // bytes the registry holds
@@ -90,14 +91,14 @@ async function uploadOnce(
     let offset = 0; // how much of `bytes` the registry holds
     while (offset < bytes.byteLength) {
       try {
-        session = await client.sendChunk(session, bytes.subarray(offset), start + offset, signal);
+        session = await sendChunk(client, session, bytes.subarray(offset), start + offset, signal);
         offset = bytes.byteLength;
       } catch (error) {
         if (signal?.aborted) throw abortError(signal);
         if (isFinal(error)) throw error;
         if (++failures > CHUNK_RETRIES) throw new SessionLost(error);
         // A cut PATCH may have landed in part: ask the registry what it holds and go on from there.
-        const status = await client.uploadedBytes(session, signal).catch((e) => {
+        const status = await uploadedBytes(client, session, signal).catch((e) => {
           if (isFinal(e)) throw e;
           return undefined;
         });
@@ -130,7 +131,7 @@ async function uploadOnce(
     if (committed !== result.size)
       throw new SkiffError('size-mismatch', `Uploaded ${committed} bytes of a ${result.size}-byte blob`);
     try {
-      await client.finishUpload(session, result.digest, signal);
+      await finishUpload(client, session, result.digest, signal);
     } catch (error) {
       if (signal?.aborted) throw abortError(signal);
       // The commit may have landed with its answer lost (a retried PUT then finds no session): ask.
@@ -143,7 +144,7 @@ async function uploadOnce(
     }
     return result;
   } catch (error) {
-    await client.cancelUpload(session);
+    await cancelUpload(client, session);
     throw error;
   }
 }
@@ -157,10 +158,10 @@ export async function tryMount(
   signal?: AbortSignal,
 ): Promise<boolean> {
   try {
-    const started = await client.startUpload(repository, { digest, from }, signal);
+    const started = await startUpload(client, repository, { digest, from }, signal);
     if (started.mounted) return true;
     // 202: the registry opened an ordinary upload instead; it is not used, so close it.
-    await client.cancelUpload(started.session);
+    await cancelUpload(client, started.session);
     return false;
   } catch (error) {
     if (signal?.aborted) throw abortError(signal);

@@ -76,7 +76,7 @@ test('a layer two images share is fetched once: by blob digest, or by diff_id wh
   );
   const progress = initialProgress(uncompressed);
   assert.deepEqual(
-    progress.layers.map((l) => [l.image, l.state]),
+    progress.blobs.map((l) => [l.image, l.state]),
     [
       [0, 'waiting'],
       [0, 'waiting'],
@@ -84,7 +84,7 @@ test('a layer two images share is fetched once: by blob digest, or by diff_id wh
       [1, 'shared'],
     ],
   );
-  assert.equal(progress.expected, 200, 'bytes to fetch count each blob once');
+  assert.equal(progress.totalBytes, 200, 'bytes to fetch count each blob once');
 });
 
 test('a non-distributable layer with URLs is marked foreign', () => {

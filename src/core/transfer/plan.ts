@@ -7,7 +7,8 @@ import { sizePlanWithoutTrailer } from '../image/layer-size.ts';
 import { type LayerCompression, isForeignLayer, layerCompression } from '../image/media-types.ts';
 import type { Descriptor } from '../image/manifest.ts';
 import type { ResolvedImage } from '../registry/resolve.ts';
-import type { LayerMode, LayerProgress, PullProgress } from './types.ts';
+import { startingProgress } from './progress.ts';
+import type { BlobProgress, LayerMode, TransferProgress } from './types.ts';
 
 export type LayerAction =
   /** Written as served; `verifyDiffId` says whether it is still inflated to check its diff_id. */
@@ -105,16 +106,19 @@ export function blobReads(layer: PlannedLayer): number {
   return layer.action.kind === 'measure-then-inflate' && !layer.action.fetchedOnce ? 2 : 1;
 }
 
-/** The progress a pull starts from: every layer waiting, shared ones marked, bytes to fetch counted once. */
-export function initialProgress(plan: PlannedLayer[]): PullProgress {
-  const layers: LayerProgress[] = plan.map((l) => ({
+/** The rows a pull starts from: every layer waiting, shared ones marked, bytes to fetch counted once. */
+export function pullRows(plan: PlannedLayer[]): BlobProgress[] {
+  return plan.map((l) => ({
     image: l.image,
     digest: l.descriptor.digest,
     mediaType: l.descriptor.mediaType,
     size: l.descriptor.size,
-    received: 0,
+    bytes: 0,
     state: l.sharedWith !== undefined ? 'shared' : 'waiting',
   }));
-  const expected = layers.filter((l) => l.state !== 'shared').reduce((s, l) => s + l.size, 0);
-  return { layers, received: 0, expected, written: 0 };
+}
+
+/** The progress a pull starts from (the page shows it before the engine reports). */
+export function initialProgress(plan: PlannedLayer[]): TransferProgress {
+  return { ...startingProgress(pullRows(plan)), written: 0 };
 }

@@ -1,43 +1,69 @@
 /**
- * The pull's progress as the caller sees it: per layer bytes received (counted where they arrive from the
- * network, so a look-ahead or a parallel fetch counts each byte once) and state; events throttled while
- * bytes flow, sent at once on every state change.
+ * A transfer's progress as the caller sees it (one shape for pull, push and copy): per blob bytes moved
+ * (counted where they arrive, so a look-ahead or a parallel fetch counts each byte once) and state; events
+ * throttled while bytes flow, sent at once on every state change.
  */
 import type { RateLimit } from '../registry/transport/rate-limit.ts';
-import { type PlannedLayer, initialProgress } from './plan.ts';
-import type { LayerState, PullProgress } from './types.ts';
+import type { BlobProgress, BlobState, TransferProgress } from './types.ts';
 
-export class ProgressTracker {
-  private readonly progress: PullProgress;
+/** Rows whose blob needs no move count as moved in full; shared ones (moved once elsewhere) not at all. */
+function movedBytes(rows: BlobProgress[]): number {
+  return rows.reduce(
+    (sum, row) =>
+      sum + (row.state === 'shared' ? 0 : row.state === 'exists' || row.state === 'mounted' ? row.size : row.bytes),
+    0,
+  );
+}
+
+export function startingProgress(blobs: BlobProgress[]): TransferProgress {
+  const totalBytes = blobs.filter((b) => b.state !== 'shared').reduce((s, b) => s + b.size, 0);
+  return { blobs, bytes: 0, totalBytes };
+}
+
+export class ProgressReporter {
+  private readonly progress: TransferProgress;
   private lastEmit = 0;
 
   constructor(
-    plan: PlannedLayer[],
-    private readonly written: () => number,
-    private readonly onProgress: ((progress: PullProgress) => void) | undefined,
+    blobs: BlobProgress[],
+    private readonly onProgress: ((progress: TransferProgress) => void) | undefined,
     private readonly intervalMs = 100,
+    /** Bytes written to the destination file, for archive destinations. */
+    private readonly written?: () => number,
   ) {
-    this.progress = initialProgress(plan);
+    this.progress = startingProgress(blobs);
   }
 
-  received(layer: number, bytes: number): void {
-    const row = this.progress.layers[layer]!;
-    row.received += bytes;
-    this.progress.received += bytes;
-    if (row.state === 'waiting') this.state(layer, 'downloading');
+  /** `n` more bytes of blob `index` moved. */
+  moved(index: number, n: number): void {
+    const row = this.progress.blobs[index]!;
+    row.bytes += n;
+    if (row.state === 'waiting') this.state(index, 'downloading');
     else this.emit(false);
   }
 
-  /** A layer's download stalled or broke off and is being picked up again (`undefined`: bytes flow again). */
-  stalled(layer: number, reason: string | undefined): void {
-    const row = this.progress.layers[layer]!;
+  /** The blob's move starts over (an upload begun again from the source). */
+  restart(index: number): void {
+    this.progress.blobs[index]!.bytes = 0;
+  }
+
+  /** The blob is moved whole and checked. */
+  completed(index: number): void {
+    const row = this.progress.blobs[index]!;
+    row.bytes = row.size;
+    this.state(index, 'done');
+  }
+
+  /** A blob's transfer stalled or broke off and is being picked up again (`undefined`: bytes flow again). */
+  stalled(index: number, reason: string | undefined): void {
+    const row = this.progress.blobs[index]!;
     if (reason === undefined) delete row.stalled;
     else row.stalled = reason;
     this.emit(true);
   }
 
-  state(layer: number, state: LayerState): void {
-    this.progress.layers[layer]!.state = state;
+  state(index: number, state: BlobState): void {
+    this.progress.blobs[index]!.state = state;
     this.emit(true);
   }
 
@@ -51,7 +77,8 @@ export class ProgressTracker {
     const now = Date.now();
     if (!force && now - this.lastEmit < this.intervalMs) return;
     this.lastEmit = now;
-    this.progress.written = this.written();
-    this.onProgress({ ...this.progress, layers: this.progress.layers.map((l) => ({ ...l })) });
+    this.progress.bytes = movedBytes(this.progress.blobs);
+    if (this.written) this.progress.written = this.written();
+    this.onProgress({ ...this.progress, blobs: this.progress.blobs.map((b) => ({ ...b })) });
   }
 }

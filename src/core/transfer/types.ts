@@ -1,4 +1,4 @@
-/** The pull's public shapes: what a caller passes in, sees while it runs, and gets back. */
+/** The transfer's one vocabulary — progress and result for pull, push and copy alike — and a pull's options. */
 import type { Sha256Factory } from '../codecs/sha256.ts';
 import type { ResolveOptions } from '../registry/resolve.ts';
 import type { RateLimit } from '../registry/transport/rate-limit.ts';
@@ -9,7 +9,7 @@ export interface PullOptions extends ResolveOptions {
   /** `uncompressed` (default): layers gunzipped and named by diff_id, as `docker save` writes them.
    *  `as-pulled`: blobs exactly as served, keeping the registry's manifest digest — smaller and faster. */
   layers?: LayerMode;
-  onProgress?: (progress: PullProgress) => void;
+  onProgress?: (progress: TransferProgress) => void;
   /** The most one layer may inflate to (default 64 GiB): bounds a gzip bomb without refusing zeros. */
   maxLayerBytes?: number;
   /** Milliseconds between progress events while bytes flow (state changes are always reported). */
@@ -20,7 +20,7 @@ export interface PullOptions extends ResolveOptions {
   minBytesPerSecond?: number;
   /** Where inflated layers are hashed: a hasher on another thread lets hashing and inflating use two cores.
    *  Its `update` must be done with the bytes when it settles: the engine reuses its buffers after that. */
-  layerSha256?: Sha256Factory;
+  sha256?: Sha256Factory;
   /** The sink receives the archive in writes of this many bytes (default 1 MiB), each a fresh buffer it
    *  may keep or transfer; smaller only at the end and when bytes were held for half a second. */
   writeChunkBytes?: number;
@@ -38,39 +38,53 @@ export interface PullOptions extends ResolveOptions {
   segmentBytes?: number;
 }
 
-export type LayerState = 'waiting' | 'downloading' | 'verifying' | 'done' | 'shared';
+/** Where one blob is: at the source, being moved, checked, or needing no move at all. */
+export type BlobState =
+  'waiting' | 'checking' | 'downloading' | 'uploading' | 'verifying' | 'exists' | 'mounted' | 'done' | 'shared';
 
-export interface LayerProgress {
+/** One blob's row in the progress of any transfer (pull, push, copy). */
+export interface BlobProgress {
+  /** Index of the image it belongs to (a push's target). */
   image: number;
+  /** Its digest at the source ('' when it is only known once moved: a layer gzipped on the way). */
   digest: string;
+  /** Its path in the archive it is read from (push). */
+  path?: string;
   mediaType: string;
-  /** Bytes of the blob as served. */
+  /** Bytes of the blob at the source. */
   size: number;
-  /** Bytes of the blob received so far (a measuring pass counts too, so it can exceed size). */
-  received: number;
-  state: LayerState;
-  /** While a stalled or cut download is being picked up again: why. */
+  /** Bytes of it moved so far (a measuring pass counts too, so it can exceed size). */
+  bytes: number;
+  state: BlobState;
+  /** While a stalled or cut transfer is being picked up again: why. */
   stalled?: string;
 }
 
-export interface PullProgress {
-  layers: LayerProgress[];
-  /** Blob bytes received / expected over the whole pull. */
-  received: number;
-  expected: number;
-  /** Bytes written to the archive so far. */
-  written: number;
+/** The one progress event every transfer sends. */
+export interface TransferProgress {
+  blobs: BlobProgress[];
+  /** Source bytes moved / to move over the whole transfer (blobs the destination has count as moved). */
+  bytes: number;
+  totalBytes: number;
+  /** Bytes written to the destination file so far (archive destinations). */
+  written?: number;
   /** The registry's pull quota as it last reported it (Docker Hub sends it with manifests). */
   rateLimit?: RateLimit;
 }
 
-export interface PulledImage {
+/** One image as it arrived at the destination. */
+export interface TransferredImage {
+  /** What it is called there: the pulled reference, or the registry target (`registry/repo:tag`). */
   reference: string;
+  /** `name:tag` as `docker load` tags it (archive destinations; empty when untagged). */
   repoTags: string[];
   /** The image ID docker shows: the config digest. */
   configDigest: string;
   manifestDigest: string;
+  mediaType: string;
   platform: string;
+  /** `docker pull registry/repo@sha256:…` (registry destinations). */
+  pullCommand?: string;
 }
 
 export interface TransferStats {
@@ -82,12 +96,24 @@ export interface TransferStats {
   singleStreamFallbacks: number;
 }
 
-export interface PullResult {
-  images: PulledImage[];
-  bytesWritten: number;
+/** The one result every transfer returns. */
+export interface TransferResult {
+  images: TransferredImage[];
+  /** Layers moved, found already at the destination, and mounted from another repository of it. */
+  copied: number;
+  existing: number;
+  mounted: number;
+  /** Source bytes moved. */
+  bytes: number;
+  /** Bytes of the file written (archive destinations). */
+  bytesWritten?: number;
   /** Things the user should know (an untagged image, a layer kept compressed and why). */
   notes: string[];
   /** The lowest pull quota left that a registry reported, when one did (`ratelimit-remaining`). */
   rateLimit?: RateLimit;
-  transfer: TransferStats;
+  /** How the blobs were fetched (registry sources). */
+  transfer?: TransferStats;
 }
+
+/** A pull's result: always an archive's, with its fetch statistics. */
+export type PullResult = TransferResult & { bytesWritten: number; transfer: TransferStats };

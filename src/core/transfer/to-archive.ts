@@ -1,28 +1,29 @@
 /**
- * One pull: resolve every reference first (so most errors come before any byte is written), plan each
- * layer's action, then fetch in parallel (scheduler.ts) while the archive is written in order, each layer
- * through its stages (layer-copy.ts), verifying every blob's digest and each layer's diff_id on the way.
- * Progress events and an AbortSignal throughout. A failure aborts the sink: never a finished file that is wrong.
+ * The transfer into an archive (a pull): with every image resolved first (pull.ts, so most errors come
+ * before any byte is written), plan each layer's action, then fetch in parallel from the registry
+ * (scheduler.ts over source.ts) while the archive is written in order, each layer through its stages
+ * (layer-copy.ts), verifying every blob's digest and each layer's diff_id on the way. Progress events and an
+ * AbortSignal throughout. A failure aborts the sink (pull.ts): never a finished file that is wrong.
  */
 import { ArchiveWriter } from '../archive/writer.ts';
 import { ChunkWriter } from '../archive/chunks.ts';
 import { createSha256 } from '../codecs/sha256.ts';
-import { SkiffError, abortError } from '../errors.ts';
 import { MediaType } from '../image/media-types.ts';
-import { type ImageReference, formatReference } from '../image/reference.ts';
+import { formatPlatform } from '../image/platform.ts';
+import { formatReference } from '../image/reference.ts';
 import type { RegistryClient } from '../registry/client.ts';
-import { RegistryClients } from '../registry/pool.ts';
-import { type ResolvedImage, resolve } from '../registry/resolve.ts';
+import type { RegistryClients } from '../registry/pool.ts';
+import type { ResolvedImage } from '../registry/resolve.ts';
 import { TarWriter } from '../archive/tar.ts';
 import type { RateLimit } from '../registry/transport/rate-limit.ts';
-import { type ArchivedLayer, describeImage, writeManifest } from './image-out.ts';
+import { type ArchivedLayer, archiveEntryFor, writeManifest } from '../archive/image-entry.ts';
 import { copyLayer } from './layer-copy.ts';
 import { lookAhead, lookAheadZstd, readTrailers, settleBeforeLookahead } from './lookahead.ts';
-import { type PlannedLayer, blobReads, planPull } from './plan.ts';
-import { ProgressTracker } from './progress.ts';
+import { type PlannedLayer, blobReads, planPull, pullRows } from './plan.ts';
+import { ProgressReporter } from './progress.ts';
 import { FetchScheduler, RangeSupport, type ScheduledRead } from './scheduler.ts';
 import { layerOpener } from './source.ts';
-import type { LayerMode, PulledImage, PullOptions, PullResult } from './types.ts';
+import type { LayerMode, PullOptions, PullResult, TransferredImage } from './types.ts';
 
 const DEFAULT_MAX_LAYER_BYTES = 64 * 2 ** 30;
 const DEFAULT_WRITE_CHUNK = 2 ** 20;
@@ -39,54 +40,14 @@ export const DEFAULT_PARALLEL = 4;
 const DEFAULT_MEMORY_BUDGET = 32 * 2 ** 20;
 const DEFAULT_SEGMENT = 4 * 2 ** 20;
 
-/** Resolves every reference, then writes one archive holding all of them to `sink`. */
-export async function pull(
-  inputs: (string | ImageReference | ResolvedImage)[],
-  sink: WritableStream<Uint8Array>,
-  options: PullOptions = {},
-): Promise<PullResult> {
-  const writer = sink.getWriter();
-  try {
-    if (inputs.length === 0) throw new SkiffError('invalid-argument', 'Name at least one image to pull');
-    const parallel = options.parallel ?? DEFAULT_PARALLEL;
-    if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64)
-      throw new SkiffError('invalid-argument', `parallel must be a whole number from 1 to 64, not ${parallel}`);
-    const images: ResolvedImage[] = [];
-    // The same reference named twice is resolved once: manifests are fetched once per pull.
-    const resolved = new Map<string, ResolvedImage>();
-    // One client per registry: its tokens (one per scope) and what it showed about Range serve every image.
-    const clients = new RegistryClients(options);
-    for (const input of inputs) {
-      if (isResolved(input)) {
-        images.push(input);
-        continue;
-      }
-      const key = typeof input === 'string' ? input : formatReference(input);
-      const image = resolved.get(key) ?? (await resolve(input, { ...options, clients }));
-      resolved.set(key, image);
-      images.push(image);
-    }
-    const result = await new PullRun(images, clients, writer, { ...options, parallel }).run();
-    await writer.close();
-    return result;
-  } catch (error) {
-    const failure = options.signal?.aborted ? abortError(options.signal) : error;
-    await writer.abort(failure).catch(() => {});
-    throw failure;
-  }
-}
-
-function isResolved(input: unknown): input is ResolvedImage {
-  return typeof input === 'object' && input !== null && 'manifest' in input && 'config' in input;
-}
-
-class PullRun {
+/** One pull's run: its images resolved, its clients, the sink's writer (pull.ts opens and closes it). */
+export class ArchiveTransfer {
   private readonly mode: LayerMode;
   private readonly tar: TarWriter;
   private readonly chunks: ChunkWriter;
   private readonly archive: ArchiveWriter;
   private readonly plan: PlannedLayer[];
-  private readonly progress: ProgressTracker;
+  private readonly progress: ProgressReporter;
   private readonly scheduler: FetchScheduler;
   /** Index of each layer's first blob read in the scheduler. */
   private readonly firstRead: number[] = [];
@@ -109,11 +70,11 @@ class PullRun {
     this.tar = new TarWriter({ write: (chunk) => this.chunks.write(chunk) });
     this.archive = new ArchiveWriter(this.tar);
     this.plan = planPull(images, this.mode, { verifyDiffIds: options.verifyDiffIds !== false });
-    this.progress = new ProgressTracker(
-      this.plan,
-      () => this.tar.bytesWritten,
+    this.progress = new ProgressReporter(
+      pullRows(this.plan),
       options.onProgress,
       options.progressIntervalMs ?? 100,
+      () => this.tar.bytesWritten,
     );
     const rangeSupport = new Map<RegistryClient, RangeSupport>();
     const reads: ScheduledRead[] = [];
@@ -130,7 +91,7 @@ class PullRun {
           open: layerOpener(client, image.reference.repository, layer.descriptor),
           // Foreign URLs are read whole: nothing says the host behind them serves ranges.
           range: layer.foreign ? undefined : range,
-          onBytes: (bytes) => this.progress.received(index, bytes),
+          onBytes: (bytes) => this.progress.moved(index, bytes),
           onStall: (reason) => this.progress.stalled(index, reason),
         });
       }
@@ -161,7 +122,7 @@ class PullRun {
         ),
         this.archive.start(),
       ]);
-      const pulled: PulledImage[] = [];
+      const pulled: TransferredImage[] = [];
       let index = 0;
       for (const image of this.images) {
         await this.archive.addBlob(image.config.digest, image.config.bytes);
@@ -169,7 +130,7 @@ class PullRun {
         for (let n = 0; n < image.layers.length; n++, index++)
           layers.push(await this.layer(index, trailers.get(index)));
         const manifest = await writeManifest(this.archive, image, layers);
-        const { entry, note } = describeImage(image, manifest);
+        const { entry, note } = archiveEntryFor(image, manifest);
         if (note) this.notes.push(note);
         this.archive.addImage(entry);
         pulled.push({
@@ -177,7 +138,8 @@ class PullRun {
           repoTags: entry.repoTags,
           configDigest: image.config.digest,
           manifestDigest: image.manifest.digest,
-          platform: [image.platform.os, image.platform.architecture, image.platform.variant].filter(Boolean).join('/'),
+          mediaType: image.manifest.mediaType,
+          platform: formatPlatform(image.platform),
         });
       }
       await this.archive.finish();
@@ -185,8 +147,13 @@ class PullRun {
       const rateLimit = this.rateLimit();
       this.progress.rateLimit = rateLimit;
       this.progress.emit(true);
+      const written = this.plan.filter((l) => l.sharedWith === undefined);
       return {
         images: pulled,
+        copied: written.length,
+        existing: 0,
+        mounted: 0,
+        bytes: this.plan.reduce((sum, l) => sum + (l.sharedWith === undefined ? l.descriptor.size : 0), 0),
         bytesWritten: this.tar.bytesWritten,
         notes: this.notes,
         ...(rateLimit ? { rateLimit } : {}),
@@ -311,7 +278,7 @@ class PullRun {
       compression: layer.compression,
       diffId: layer.diffId,
       // For a layer kept as served both digests cover mostly the same bytes; the inflated side is the big one.
-      hash: await (this.options.layerSha256 ?? createSha256)(),
+      hash: await (this.options.sha256 ?? createSha256)(),
       maxBytes: this.maxLayerBytes,
     };
   }

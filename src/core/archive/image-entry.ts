@@ -2,10 +2,10 @@
  * What the archive says about each image: the manifest blob index.json points at, and the names it loads
  * under (`docker load` tags, the OCI ref name).
  */
-import type { ArchiveImage, ArchiveWriter } from '../archive/writer.ts';
+import type { ArchiveImage, ArchiveWriter } from './writer.ts';
 import { sha256Of } from '../codecs/sha256.ts';
 import type { Descriptor } from '../image/manifest.ts';
-import { MediaType, layerCompression } from '../image/media-types.ts';
+import { MediaType, layerCompression, layerMediaType } from '../image/media-types.ts';
 import { familiarName, formatReference } from '../image/reference.ts';
 import type { ResolvedImage } from '../registry/resolve.ts';
 
@@ -55,7 +55,10 @@ export async function writeManifest(
 }
 
 /** The image's entry in manifest.json / index.json, and a note when it loads untagged. */
-export function describeImage(image: ResolvedImage, manifest: WrittenManifest): { entry: ArchiveImage; note?: string } {
+export function archiveEntryFor(
+  image: ResolvedImage,
+  manifest: WrittenManifest,
+): { entry: ArchiveImage; note?: string } {
   const { reference } = image;
   const tagged = reference.tag !== undefined;
   const entry: ArchiveImage = {
@@ -76,9 +79,6 @@ export function describeImage(image: ResolvedImage, manifest: WrittenManifest): 
 
 /** The OCI name for a layer type, for a manifest we write (Docker's names are not valid in an OCI manifest). */
 function ociLayerType(mediaType: string): string {
-  const compression = layerCompression(mediaType);
   if (mediaType.startsWith('application/vnd.oci.')) return mediaType;
-  if (compression === 'gzip') return MediaType.ociLayerGzip;
-  if (compression === 'zstd') return `${MediaType.ociLayer}+zstd`;
-  return MediaType.ociLayer;
+  return layerMediaType('oci', layerCompression(mediaType) ?? 'none');
 }
