@@ -3,6 +3,7 @@
  * image. The registry is the source, the archive being written the destination; the work is
  * transfer/to-archive.ts (plan → scheduler → stages). Also the transfer's shapes, for every verb.
  */
+import { type ArchiveDestination, dockerArchive } from './archive/writer.ts';
 import { type KitTar, writeZipKit } from './archive/zip-kit.ts';
 import type { Sha256Factory } from './codecs/sha256.ts';
 import type { TransportOptions } from './registry/transport/options.ts';
@@ -29,13 +30,23 @@ export type {
 export type { RateLimit } from './registry/transport/rate-limit.ts';
 export type { KitTar } from './archive/zip-kit.ts';
 
-/** Resolves every reference, then writes one archive holding all of them to `sink`. */
+const DEFAULT_WRITE_CHUNK = 2 ** 20;
+/** Written bytes go out at least this often, so the first bytes reach the file at once. */
+const WRITE_HOLD_MS = 500;
+
+/**
+ * Resolves every reference, then writes one archive holding all of them: a docker-archive tar into `into`
+ * when it is a stream, or into any other `ArchiveDestination` (archive/writer.ts) given instead.
+ */
 export async function pull(
   inputs: (string | ImageReference | ResolvedImage)[],
-  sink: WritableStream<Uint8Array>,
+  into: WritableStream<Uint8Array> | ArchiveDestination,
   options: PullOptions = {},
 ): Promise<PullResult> {
-  const writer = sink.getWriter();
+  const destination =
+    'getWriter' in into
+      ? dockerArchive(into, { writeChunkBytes: options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK, holdMs: WRITE_HOLD_MS })
+      : into;
   try {
     if (inputs.length === 0) throw new SkiffError('invalid-argument', 'Name at least one image to pull');
     const parallel = options.parallel ?? DEFAULT_PARALLEL;
@@ -56,12 +67,10 @@ export async function pull(
       resolved.set(key, image);
       images.push(image);
     }
-    const result = await new ArchiveTransfer(images, clients, writer, { ...options, parallel }).run();
-    await writer.close();
-    return result;
+    return await new ArchiveTransfer(images, clients, destination, { ...options, parallel }).run();
   } catch (error) {
     const failure = options.signal?.aborted ? abortError(options.signal) : error;
-    await writer.abort(failure).catch(() => {});
+    await destination.abort(failure);
     throw failure;
   }
 }

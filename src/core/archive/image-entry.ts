@@ -2,7 +2,7 @@
  * What the archive says about each image: the manifest blob index.json points at, and the names it loads
  * under (`docker load` tags, the OCI ref name).
  */
-import type { ArchiveImage, ArchiveWriter } from './writer.ts';
+import type { ArchiveDestination, ArchiveImage } from './writer.ts';
 import { sha256Of } from '../codecs/sha256.ts';
 import type { Descriptor } from '../image/manifest.ts';
 import { MediaType, layerCompression, layerMediaType } from '../image/media-types.ts';
@@ -24,7 +24,7 @@ export interface WrittenManifest {
 
 /** The registry's own manifest when every layer is kept as served, else one naming the archive's layers. */
 export async function writeManifest(
-  archive: ArchiveWriter,
+  archive: Pick<ArchiveDestination, 'addBlob'>,
   image: ResolvedImage,
   layers: ArchivedLayer[],
 ): Promise<WrittenManifest> {

@@ -5,7 +5,29 @@
  */
 import { digestHex } from '../image/digest.ts';
 import { MediaType } from '../image/media-types.ts';
-import type { EntryWriter, TarWriter } from './tar.ts';
+import { ChunkWriter } from './chunks.ts';
+import { type EntryWriter, TarWriter } from './tar.ts';
+
+/**
+ * Where a pull writes its images: blobs by digest, then the indexes that name the images. The docker-archive
+ * tar stream (`dockerArchive`, below) is one; an OCI layout in a folder would be another, in a file of its
+ * own, handed to `pull()` in place of the stream.
+ */
+export interface ArchiveDestination {
+  start(): Promise<void>;
+  /** True when a blob is already written: layers shared by images are stored once. */
+  has(digest: string): boolean;
+  addBlob(digest: string, bytes: Uint8Array): Promise<void>;
+  /** Starts a streamed blob of a known size; the caller writes exactly `size` bytes and ends it. */
+  beginBlob(digest: string, size: number): Promise<EntryWriter>;
+  addImage(image: ArchiveImage): void;
+  /** Writes the indexes that name the images and closes the destination: only now is it complete. */
+  finish(): Promise<void>;
+  /** Gives up: nothing written may look finished. */
+  abort(reason: unknown): Promise<void>;
+  /** Bytes written so far. */
+  readonly bytesWritten: number;
+}
 
 export interface ArchiveImage {
   /** `name:tag` as docker shows it (`nginx:1.27`, `ghcr.io/x/y:v1`); empty for an image pulled by digest only. */
@@ -26,6 +48,7 @@ export function blobPath(digest: string): string {
 
 const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
+/** The layout itself, over any tar writer (size.ts counts it without writing). */
 export class ArchiveWriter {
   private readonly written = new Set<string>();
   private readonly images: ArchiveImage[] = [];
@@ -99,4 +122,35 @@ export class ArchiveWriter {
     if (Object.keys(repositories).length) await this.tar.addFile('repositories', json(repositories));
     await this.tar.finish();
   }
+}
+
+export interface DockerArchiveOptions {
+  /** The stream receives writes of this many bytes, each a fresh buffer it may keep or transfer. */
+  writeChunkBytes: number;
+  /** Bytes held longer than this go out with the next write, so the first bytes reach the file at once. */
+  holdMs: number;
+}
+
+/** The docker-archive tar (with its OCI layout) written into a stream, in fresh pieces of `writeChunkBytes`. */
+export function dockerArchive(sink: WritableStream<Uint8Array>, options: DockerArchiveOptions): ArchiveDestination {
+  const writer = sink.getWriter();
+  const chunks = new ChunkWriter((chunk) => writer.write(chunk), options.writeChunkBytes, options.holdMs);
+  const tar = new TarWriter({ write: (chunk) => chunks.write(chunk) });
+  const archive = new ArchiveWriter(tar);
+  return {
+    start: () => archive.start(),
+    has: (digest) => archive.has(digest),
+    addBlob: (digest, bytes) => archive.addBlob(digest, bytes),
+    beginBlob: (digest, size) => archive.beginBlob(digest, size),
+    addImage: (image) => archive.addImage(image),
+    finish: async () => {
+      await archive.finish();
+      await chunks.flush();
+      await writer.close();
+    },
+    abort: (reason) => writer.abort(reason).catch(() => {}),
+    get bytesWritten() {
+      return tar.bytesWritten;
+    },
+  };
 }

@@ -13,7 +13,7 @@ import { ZstdDecoder } from '../codecs/zstd.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { formatPlatform } from '../image/platform.ts';
 import type { BlobStream } from '../registry/upload.ts';
-import type { SourceImage } from './sources.ts';
+import type { SourceImage } from './source.ts';
 
 export interface ArchiveSourceOptions {
   signal?: AbortSignal;

@@ -12,7 +12,7 @@ import type { ImageReference } from '../image/reference.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { resumableBody } from '../registry/transport/resume.ts';
 import type { BlobStream } from '../registry/upload.ts';
-import type { SourceImage } from './sources.ts';
+import type { SourceImage } from './source.ts';
 
 export interface RegistrySource {
   images: SourceImage[];

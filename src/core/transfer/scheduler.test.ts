@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fakeBlobServer } from '../../../test/support/fake-blob-server.ts';
 import { FetchScheduler, RangeSupport, type ScheduledRead } from './scheduler.ts';
-import type { BlobOpener } from './source.ts';
+import type { BlobOpener } from './blob-fetch.ts';
 
 const KiB = 1024;
 

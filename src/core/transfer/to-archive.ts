@@ -5,8 +5,7 @@
  * (layer-copy.ts), verifying every blob's digest and each layer's diff_id on the way. Progress events and an
  * AbortSignal throughout. A failure aborts the sink (pull.ts): never a finished file that is wrong.
  */
-import { ArchiveWriter } from '../archive/writer.ts';
-import { ChunkWriter } from '../archive/chunks.ts';
+import type { ArchiveDestination } from '../archive/writer.ts';
 import { createSha256 } from '../codecs/sha256.ts';
 import { MediaType } from '../image/media-types.ts';
 import { formatPlatform } from '../image/platform.ts';
@@ -14,7 +13,6 @@ import { formatReference } from '../image/reference.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import type { RegistryClients } from '../registry/pool.ts';
 import type { ResolvedImage } from '../registry/resolve.ts';
-import { TarWriter } from '../archive/tar.ts';
 import type { RateLimit } from '../registry/transport/rate-limit.ts';
 import { type ArchivedLayer, archiveEntryFor, writeManifest } from '../archive/image-entry.ts';
 import { copyLayer } from './layer-copy.ts';
@@ -22,13 +20,10 @@ import { lookAhead, lookAheadZstd, readTrailers, settleBeforeLookahead } from '.
 import { type PlannedLayer, blobReads, planPull, pullRows } from './plan.ts';
 import { ProgressReporter } from './progress.ts';
 import { FetchScheduler, RangeSupport, type ScheduledRead } from './scheduler.ts';
-import { layerOpener } from './source.ts';
+import { layerOpener } from './blob-fetch.ts';
 import type { LayerMode, PullOptions, PullResult, TransferredImage } from './types.ts';
 
 const DEFAULT_MAX_LAYER_BYTES = 64 * 2 ** 30;
-const DEFAULT_WRITE_CHUNK = 2 ** 20;
-/** Written bytes go out at least this often, so the first bytes reach the file at once. */
-const WRITE_HOLD_MS = 500;
 export const DEFAULT_PARALLEL = 4;
 /**
  * Measured with the CLI (README, Parallel downloads): each MiB of budget costs about 1.3 MiB of RSS where
@@ -40,12 +35,9 @@ export const DEFAULT_PARALLEL = 4;
 const DEFAULT_MEMORY_BUDGET = 32 * 2 ** 20;
 const DEFAULT_SEGMENT = 4 * 2 ** 20;
 
-/** One pull's run: its images resolved, its clients, the sink's writer (pull.ts opens and closes it). */
+/** One pull's run: its images resolved, its clients, where it writes (pull.ts finishes or aborts it). */
 export class ArchiveTransfer {
   private readonly mode: LayerMode;
-  private readonly tar: TarWriter;
-  private readonly chunks: ChunkWriter;
-  private readonly archive: ArchiveWriter;
   private readonly plan: PlannedLayer[];
   private readonly progress: ProgressReporter;
   private readonly scheduler: FetchScheduler;
@@ -58,23 +50,16 @@ export class ArchiveTransfer {
   constructor(
     private readonly images: ResolvedImage[],
     private readonly clients: RegistryClients,
-    writer: WritableStreamDefaultWriter<Uint8Array>,
+    private readonly archive: ArchiveDestination,
     private readonly options: PullOptions & { parallel: number },
   ) {
     this.mode = options.layers ?? 'uncompressed';
-    this.chunks = new ChunkWriter(
-      (chunk) => writer.write(chunk),
-      options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK,
-      WRITE_HOLD_MS,
-    );
-    this.tar = new TarWriter({ write: (chunk) => this.chunks.write(chunk) });
-    this.archive = new ArchiveWriter(this.tar);
     this.plan = planPull(images, this.mode, { verifyDiffIds: options.verifyDiffIds !== false });
     this.progress = new ProgressReporter(
       pullRows(this.plan),
       options.onProgress,
       options.progressIntervalMs ?? 100,
-      () => this.tar.bytesWritten,
+      () => this.archive.bytesWritten,
     );
     const rangeSupport = new Map<RegistryClient, RangeSupport>();
     const reads: ScheduledRead[] = [];
@@ -143,7 +128,6 @@ export class ArchiveTransfer {
         });
       }
       await this.archive.finish();
-      await this.chunks.flush();
       const rateLimit = this.rateLimit();
       this.progress.rateLimit = rateLimit;
       this.progress.emit(true);
@@ -154,7 +138,7 @@ export class ArchiveTransfer {
         existing: 0,
         mounted: 0,
         bytes: this.plan.reduce((sum, l) => sum + (l.sharedWith === undefined ? l.descriptor.size : 0), 0),
-        bytesWritten: this.tar.bytesWritten,
+        bytesWritten: this.archive.bytesWritten,
         notes: this.notes,
         ...(rateLimit ? { rateLimit } : {}),
         transfer: {

@@ -4,14 +4,14 @@
  * manifest is put (nothing is tagged) — then each image's config and manifest. A blob the registry holds
  * is skipped, one another repository got in this run is mounted; the same source blob for the same
  * repository moves once. Like regclient's ImageCopy over one BlobCopy: the source decides how bytes are
- * read and checked (sources.ts), the destination how they are stored (registry-destination.ts).
+ * read and checked (source.ts), the destination how they are stored (registry-destination.ts).
  */
 import { sha256Of } from '../codecs/sha256.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { familiarName, formatReference } from '../image/reference.ts';
 import { ProgressReporter } from './progress.ts';
 import type { RegistryDestination } from './registry-destination.ts';
-import { type MovedLayer, type SourceImage, type SourceLayer, manifestFor } from './sources.ts';
+import { type MovedLayer, type SourceImage, type SourceLayer, manifestFor } from './source.ts';
 import type { BlobProgress, TransferProgress, TransferredImage, TransferResult } from './types.ts';
 import type { ImageReference } from '../image/reference.ts';
 
