@@ -1,5 +1,5 @@
 /**
- * The size an as-pulled tar is announced with before the download starts (src/core/archive-size.ts) is the
+ * The size an as-pulled tar is announced with before the download starts (src/core/archive/size.ts) is the
  * size the pull then writes, byte for byte: a wrong one would make the browser cut or fail every download.
  */
 import assert from 'node:assert/strict';

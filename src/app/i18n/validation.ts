@@ -1,5 +1,5 @@
 /**
- * The engine says why a name is not a reference in English (src/core/reference.ts, as docker's rules read).
+ * The engine says why a name is not a reference in English (src/core/image/reference.ts, as docker's rules read).
  * Here each of its sentences is matched and told again in Chinese, with the quoted parts kept as typed.
  */
 import type { Locale } from './index.svelte.ts';

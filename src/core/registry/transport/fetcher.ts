@@ -1,6 +1,6 @@
 /**
  * The registry transport is a stack of small `Fetcher` layers, each doing one job (relay mapping, redirects,
- * retries, auth), composed in registry.ts — the shape of go-containerregistry's transport package.
+ * retries, auth), composed in stack.ts — the shape of go-containerregistry's transport package.
  */
 export type Fetcher = (url: string, init: RequestInit) => Promise<Response>;
 
