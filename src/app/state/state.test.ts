@@ -9,7 +9,8 @@ import type { BlobState, TransferProgress } from '../../core/pull.ts';
 import { parseReference } from '../../core/image/reference.ts';
 import type { ResolvedImage } from '../../core/registry/resolve.ts';
 import { credentials } from './credentials.svelte.ts';
-import { ETA_AFTER_MS, ProgressTracker, download } from './download.svelte.ts';
+import { ETA_AFTER_MS, ProgressTracker } from './download-progress.ts';
+import { download } from './download.svelte.ts';
 import { type QueueItem, queue } from './queue.svelte.ts';
 import { looksComplete, resolver } from './resolve.svelte.ts';
 
