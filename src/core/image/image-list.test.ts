@@ -33,7 +33,7 @@ test('the same image twice is taken once, with the line it came from and a note 
       ['nginx:1.26', 3],
     ],
   );
-  assert.deepEqual(list.repeated, [{ text: 'docker.io/library/nginx:1.27', line: 2 }]);
+  assert.deepEqual(list.repeated, [{ text: 'docker.io/library/nginx:1.27', line: 2, firstLine: 1, platforms: [] }]);
 });
 
 test('a typo stays in the list as its own entry with the reason, so its row can say it', () => {

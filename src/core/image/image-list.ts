@@ -25,8 +25,9 @@ export interface ListEntry {
 
 export interface ImageList {
   entries: ListEntry[];
-  /** References named again (taken once): what was written and the line it was on. */
-  repeated: { text: string; line: number }[];
+  /** References named again (taken once): what was written, the line it was on, the line that named it
+   *  first, and the platforms this line added (empty: a plain repeat). */
+  repeated: { text: string; line: number; firstLine: number; platforms: PlatformSelection }[];
   /** Problems that are not about one reference (a `--platform` without a value, …), with their line. */
   problems: { line: number; message: string }[];
 }
@@ -76,7 +77,7 @@ export function parseImageList(text: string): ImageList {
       const earlier = byName.get(key);
       if (earlier) {
         earlier.platforms = mergePlatforms(earlier.platforms, platforms);
-        repeated.push({ text: name, line });
+        repeated.push({ text: name, line, firstLine: earlier.line, platforms });
         continue;
       }
       const entry: ListEntry = { text: name, line, platforms, ...(reference ? { reference } : { error: error! }) };
