@@ -11,6 +11,18 @@ import { RegistryClients } from '../core/registry/pool.ts';
 import type { ResolveOptions } from '../core/registry/resolve.ts';
 import { type ResolvedSet, resolveSet } from '../core/registry/resolve-set.ts';
 
+/** A problem with one name (or line) of what was asked for, and where it was written. */
+export interface Problem {
+  /** Line of the combined input (arguments first), for order. */
+  line: number;
+  /** `images.txt line 3`, `argument 1`. */
+  where: string;
+  code: string;
+  /** The name it is about, when it is about one. */
+  name?: string;
+  message: string;
+}
+
 export interface ListSource {
   /** The list file's name (for messages) and text. */
   file?: { name: string; text: string };
@@ -22,22 +34,39 @@ export interface ListSource {
 export async function resolveRequested(
   source: ListSource,
   options: ResolveOptions,
-): Promise<{ sets: ResolvedSet[]; problems: string[] }> {
+): Promise<{ sets: ResolvedSet[]; problems: Problem[] }> {
   const lines = [...source.positionals.map((p) => `${p}`), ...(source.file ? source.file.text.split(/\r?\n/) : [])];
+  const lineOnly = (line: number) =>
+    line <= source.positionals.length ? `argument ${line}` : `line ${line - source.positionals.length}`;
   const where = (line: number) =>
-    line <= source.positionals.length
-      ? `argument ${line}`
-      : `${source.file!.name} line ${line - source.positionals.length}`;
+    line <= source.positionals.length ? lineOnly(line) : `${source.file!.name} ${lineOnly(line)}`;
   const list = parseImageList(lines.join('\n'));
-  const problems = list.problems.map((p) => `${where(p.line)}: ${p.message}`);
+  const problems: Problem[] = list.problems.map((p) => ({
+    line: p.line,
+    where: where(p.line),
+    code: 'invalid-argument',
+    message: p.message,
+  }));
   for (const repeat of list.repeated)
     if (repeat.platforms !== 'all' && repeat.platforms.length === 0)
-      problems.push(`${where(repeat.line)}: ${repeat.text} is already named (${where(repeat.firstLine)})`);
+      problems.push({
+        line: repeat.line,
+        where: where(repeat.line),
+        code: 'duplicate',
+        name: repeat.text,
+        message: `already named on ${lineOnly(repeat.firstLine)}`,
+      });
   const clients = new RegistryClients(options);
   const sets: ResolvedSet[] = [];
   for (const entry of list.entries) {
     if (!entry.reference) {
-      problems.push(`${where(entry.line)}: ${entry.text}: ${entry.error}`);
+      problems.push({
+        line: entry.line,
+        where: where(entry.line),
+        code: 'invalid-reference',
+        name: entry.text,
+        message: entry.error!,
+      });
       continue;
     }
     const selection = entry.platforms === 'all' || entry.platforms.length ? entry.platforms : source.platforms;
@@ -45,10 +74,14 @@ export async function resolveRequested(
       sets.push(await resolveSet(entry.reference, selection, { ...options, clients }));
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      const code = error instanceof SkiffError ? ` (${error.code})` : '';
-      const message = error instanceof Error ? error.message : String(error);
-      problems.push(`${where(entry.line)}: ${formatReference(entry.reference)}${code}: ${message}`);
+      problems.push({
+        line: entry.line,
+        where: where(entry.line),
+        code: error instanceof SkiffError ? error.code : 'unexpected',
+        name: formatReference(entry.reference),
+        message: error instanceof Error ? error.message : String(error),
+      });
     }
   }
-  return { sets, problems };
+  return { sets, problems: problems.sort((a, b) => a.line - b.line) };
 }

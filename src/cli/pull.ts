@@ -9,7 +9,7 @@ import { SkiffError } from '../core/errors.ts';
 import { parsePlatform } from '../core/image/platform.ts';
 import { parsePlatformSelection } from '../core/image/image-list.ts';
 import { LAYER_MODES, type LayerMode, type TransferProgress, type RateLimit, pull } from '../core/pull.ts';
-import { resolveRequested } from './pull-list.ts';
+import { type Problem, resolveRequested } from './pull-list.ts';
 import { startSha256Thread } from './sha256-thread.ts';
 import { parseCommandLine } from './args.ts';
 
@@ -107,8 +107,15 @@ async function main(): Promise<number> {
   };
   // Every name is resolved before the file is opened: a typo stops the run with every problem named.
   const requested = await resolveRequested({ positionals, platforms, ...(list ? { file: list } : {}) }, transport);
+  if (requested.problems.length && !list) {
+    // Names on the command line only: the first failure, as a pull of them always said it.
+    const [{ code, message }] = requested.problems as [Problem];
+    console.error(`error (${code}): ${message}`);
+    return 1;
+  }
   if (requested.problems.length) {
-    for (const problem of requested.problems) console.error(`error: ${problem}`);
+    for (const { where, code, name, message } of requested.problems)
+      console.error(`error (${code}) at ${where}: ${name ? `${name}: ` : ''}${message}`);
     console.error(`Nothing was pulled: ${requested.problems.length} problem(s) in the list. Fix them and run again.`);
     return 2;
   }

@@ -4,12 +4,12 @@
  * transfer/to-archive.ts (plan → scheduler → stages). Also the transfer's shapes, for every verb.
  */
 import { type ArchiveDestination, dockerArchive } from './archive/writer.ts';
-import { type KitTar, writeZipKit } from './archive/zip-kit.ts';
+import { type KitImage, type KitTar, writeZipKit } from './archive/zip-kit.ts';
 import type { Sha256Factory } from './codecs/sha256.ts';
 import type { TransportOptions } from './registry/transport/options.ts';
 import { SkiffError, abortError } from './errors.ts';
-import { type ImageReference, formatReference, parseReference } from './image/reference.ts';
-import { type PlatformSelection, mergePlatforms } from './image/image-list.ts';
+import { type ImageReference, familiarName, formatReference, parseReference } from './image/reference.ts';
+import { type PlatformSelection, formatImageList, mergePlatforms } from './image/image-list.ts';
 import { RegistryClients } from './registry/pool.ts';
 import type { ResolvedImage } from './registry/resolve.ts';
 import { type PullInput, type ResolvedSet, isResolvedSet, resolveSet } from './registry/resolve-set.ts';
@@ -107,7 +107,7 @@ function mergeInputs(inputs: PullInputs, fallback: PlatformSelection = []): Want
 }
 
 export interface KitItem {
-  image: ResolvedImage;
+  image: ResolvedImage | ResolvedSet;
   /** File name inside the zip (`app_v1.tar`): letters, digits, `.`, `_`, `-` only. */
   tarName: string;
 }
@@ -142,6 +142,7 @@ export async function pullKit(
   const tars = await writeZipKit(
     items.map((item, index) => ({
       name: item.tarName,
+      images: [kitImage(item.image)],
       write: async (sink) => {
         const result = await pull([item.image], sink, {
           ...transport,
@@ -164,4 +165,19 @@ export async function pullKit(
     { signal, sha256, ...(onItem ? { onEntry: onItem } : {}) },
   );
   return { results, tars };
+}
+
+/** The kit's list line and push path for an image (zip-kit.ts writes them into images.txt and the scripts). */
+function kitImage(image: ResolvedImage | ResolvedSet): KitImage {
+  const { reference } = image;
+  const platforms =
+    !isResolvedSet(image) || (image.selection !== 'all' && image.selection.length === 0)
+      ? (isResolvedSet(image) ? image.images : [image]).map((i) => i.platform)
+      : image.selection;
+  const line = formatImageList([{ text: formatReference(reference), reference, platforms }]).trim();
+  if (reference.tag === undefined) return { line };
+  return {
+    line,
+    push: { tag: `${familiarName(reference)}:${reference.tag}`, path: `${reference.repository}:${reference.tag}` },
+  };
 }
