@@ -103,6 +103,9 @@ describe('kept layers (the default)', () => {
     for (const layers of ['uncompressed', 'as-pulled', 'kept'] as const) {
       const tar = join(dir.path, `gzip-${layers}.tar`);
       await pullToFile([gzip.reference], tar, { layers });
+      const index = await readJsonFromTar(tar, 'index.json');
+      // Only uncompressed mode writes a manifest of its own (naming the inflated layers).
+      assert.equal(index.manifests[0].digest === gzip.manifestDigest, layers !== 'uncompressed', layers);
       await dockerd.docker(['rmi', '-f', gzip.reference]).catch(() => {});
       await dockerd.load(tar);
       assert.equal((await dockerd.inspect(gzip.reference)).Id, gzip.configDigest, layers);
