@@ -137,7 +137,7 @@ async function main(): Promise<number> {
     const seconds = (Date.now() - started) / 1000;
     for (const image of result.images) {
       console.error(
-        `${image.reference} (${image.platform}) → ID ${image.configDigest}${image.repoTags.length ? `, tag ${image.repoTags.join(' ')}` : ', untagged'}`,
+        `${image.reference} (${image.platform}) → ID ${image.configDigest}${image.repoTags.length ? `, tag ${image.repoTags.join(' ')}` : image.indexDigest ? `, in index ${image.indexDigest}` : ', untagged'}`,
       );
     }
     for (const note of result.notes) console.error(`note: ${note}`);

@@ -2,8 +2,9 @@
  * The transfer into an archive (a pull): with every image resolved first (pull.ts, so most errors come
  * before any byte is written), plan each layer's action, then fetch in parallel from the registry
  * (scheduler.ts over source.ts) while the archive is written in order, each layer through its stages
- * (layer-copy.ts), verifying every blob's digest and each layer's diff_id on the way. Progress events and an
- * AbortSignal throughout. A failure aborts the sink (pull.ts): never a finished file that is wrong.
+ * (layer-copy.ts), verifying every blob's digest (and each inflated layer's diff_id) on the way. Each image
+ * comes with its platforms (registry/resolve-set.ts): their blobs, then the index that names them. Progress
+ * events and an AbortSignal throughout. A failure aborts the sink (pull.ts): never a finished file that is wrong.
  */
 import type { ArchiveDestination } from '../archive/writer.ts';
 import { createSha256 } from '../codecs/sha256.ts';
