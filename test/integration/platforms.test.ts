@@ -63,6 +63,12 @@ describe('a multi-platform image into one archive', () => {
       assert.match(statement.toString('utf8'), /in-toto\.io\/Statement/);
     }
 
+    const base = index.byPlatform['linux/amd64']!.layers[0]!.digest;
+    assert.equal(index.byPlatform['linux/arm64']!.layers[0]!.digest, base, 'the platforms share their base layer');
+    const listing = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n');
+    assert.equal(listing.filter((name) => name === `blobs/sha256/${base.slice(7)}`).length, 1, 'stored once');
+    assert.equal(result.transfer.requests, 4, 'each of the 4 distinct layer blobs fetched once');
+
     const manifestJson = await readJsonFromTar(tar, 'manifest.json');
     assert.equal(manifestJson.length, 1, 'manifest.json lists the one platform docker load loads');
     assert.equal(manifestJson[0].Config, `blobs/sha256/${index.byPlatform['linux/amd64']!.configDigest.slice(7)}`);
