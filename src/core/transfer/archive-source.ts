@@ -1,14 +1,18 @@
 /**
  * An archive (archive/reader.ts) as a transfer's source, for a push: each layer is read as a stream from
  * the file and checked as it is read — its uncompressed sha256 against the config's diff_id, and the
- * file's own sha256 where the archive names it — and uncompressed layers are gzipped on the way by default,
- * as `docker push` does. The config goes byte for byte, so the image ID stays the one in the archive.
+ * file's own sha256 where the archive names it. Where the archive holds the image's manifest and the files it
+ * names (as pulled, skopeo and podman OCI archives, Docker ≥ 25), they go as they are and that manifest byte
+ * for byte: same digest. Otherwise uncompressed layers are gzipped on the way by default, as `docker push`
+ * does, under a new manifest. The config goes byte for byte, so the image ID stays the one in the archive.
  */
+import type { ArchiveRawManifest } from '../archive/oci-index.ts';
+import { readBytes } from '../archive/random-access.ts';
 import type { ArchiveImageEntry, ArchiveLayer } from '../archive/reader.ts';
 import type { Decoder } from '../codecs/decoder.ts';
 import { gzipChunks } from '../codecs/gzip.ts';
 import { GunzipDecoder } from '../codecs/gunzip.ts';
-import { type Sha256Factory, createSha256, verifyDigest } from '../codecs/sha256.ts';
+import { type Sha256Factory, createSha256, sha256Of, verifyDigest } from '../codecs/sha256.ts';
 import { ZstdDecoder } from '../codecs/zstd.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { formatPlatform } from '../image/platform.ts';
@@ -25,8 +29,14 @@ export interface ArchiveSourceOptions {
   sha256?: Sha256Factory;
 }
 
+/** Whether the push keeps the archive's own manifest (and so its digest): it holds it and the files it names. */
+export function keepsManifest(image: ArchiveImageEntry): boolean {
+  return !!image.manifest;
+}
+
 export function archiveImage(image: ArchiveImageEntry, options: ArchiveSourceOptions = {}): SourceImage {
-  const compress = options.compress ?? true;
+  // The archive's own manifest names the files as they are: gzipping one would change its digest.
+  const compress = (options.compress ?? true) && !image.manifest;
   return {
     platform: formatPlatform(image.platform),
     config: { digest: image.config.digest, bytes: image.config.bytes },
@@ -114,5 +124,38 @@ function layerStream(
       if (layer.digest) verifyDigest(digests.file, layer.digest, what);
       return { digest: digests.upload, size: digests.uploadSize };
     },
+  };
+}
+
+/** A manifest an index names that is no runnable image (an attestation): its blobs and it, byte for byte. */
+export async function archiveRawImage(
+  raw: ArchiveRawManifest,
+  source: string,
+  options: ArchiveSourceOptions = {},
+): Promise<SourceImage> {
+  const [config, ...blobs] = raw.blobs;
+  if (!config) throw new SkiffError('bad-manifest', `Manifest ${raw.digest} has no config in the archive`);
+  const what = `The config of ${raw.digest}`;
+  const bytes = await readBytes(config.blob, 0, config.size);
+  verifyDigest(await sha256Of(bytes), config.digest, what);
+  return {
+    platform: '',
+    config: { digest: config.digest, bytes },
+    manifest: { bytes: raw.bytes, digest: raw.digest, mediaType: raw.mediaType },
+    keepManifest: true,
+    layers: blobs.map((blob) => {
+      // Checked as an uncompressed file named by its digest: the whole file against that digest.
+      const layer: ArchiveLayer = { ...blob, diffId: blob.digest, compression: 'none' };
+      return {
+        key: `${source}|${blob.path}`,
+        digest: blob.digest,
+        size: blob.size,
+        mediaType: blob.mediaType,
+        compression: 'none',
+        path: blob.path,
+        offset: blob.offset,
+        open: (onBytes) => layerStream(layer, false, onBytes, options),
+      };
+    }),
   };
 }
