@@ -68,7 +68,7 @@ async function main(): Promise<number> {
       return 1;
     }
     const contents = await readArchive(blob, controller.signal);
-    const units = pushUnits(contents);
+    const units = pushUnits(contents, { compress: !values['as-is'] });
     const targets = values.to ?? [];
     const prefix = values['to-prefix'];
     if (values.list || (!prefix && targets.length !== units.length)) {

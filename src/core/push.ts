@@ -13,7 +13,7 @@ import { parsePushTarget, planTargets } from './transfer/targets.ts';
 import { formatPlatform } from './image/platform.ts';
 import { RegistryClients } from './registry/pool.ts';
 import type { TransportOptions } from './registry/transport/options.ts';
-import { archiveImage, archiveRawImage } from './transfer/archive-source.ts';
+import { archiveImage, archiveRawImage, keepsManifest } from './transfer/archive-source.ts';
 import { type SetOptions, type SetResult, type SetUnit, setToRegistry } from './transfer/set-to-registry.ts';
 import { RegistryDestination } from './transfer/registry-destination.ts';
 import { toRegistry } from './transfer/to-registry.ts';
@@ -84,11 +84,13 @@ export interface PushUnitInfo {
   note?: string;
 }
 
-const CHANGED =
-  'the archive holds no manifest naming its layers as they are, so a new one is made: the digest will differ; the image ID stays';
+const CHANGED = {
+  gzip: 'its layers are uncompressed in the archive and are gzipped on the way: the digest will differ; the image ID stays',
+  made: 'the archive holds no manifest naming its layers as they are, so one is made: the digest will differ; the image ID stays',
+};
 
 /** The archive as push units: each complete index as one, every other image on its own. */
-export function pushUnits(contents: ArchiveContents): PushUnitInfo[] {
+export function pushUnits(contents: ArchiveContents, options: Pick<PushOptions, 'compress'> = {}): PushUnitInfo[] {
   const units: PushUnitInfo[] = [];
   const inIndex = new Set<number>();
   contents.indexes.forEach((index, n) => {
@@ -114,7 +116,14 @@ export function pushUnits(contents: ArchiveContents): PushUnitInfo[] {
       label: `Image ${units.length + 1} (${name || 'untagged'})`,
       platforms: [formatPlatform(image.platform)],
       images: [i],
-      ...(image.manifest ? { digest: image.manifest.digest } : { note: CHANGED }),
+      ...(keepsManifest(image)
+        ? { digest: image.manifest!.digest }
+        : {
+            note:
+              options.compress !== false && image.layers.some((l) => l.compression === 'none')
+                ? CHANGED.gzip
+                : CHANGED.made,
+          }),
     });
   });
   return units;
@@ -131,13 +140,16 @@ export async function pushSet(
   choice: { prefix?: string; targets?: readonly (string | undefined)[] },
   options: PushSetOptions = {},
 ): Promise<SetResult> {
-  const infos = pushUnits(contents);
+  const infos = pushUnits(contents, options);
   const targets = planTargets(infos, choice);
   const units: SetUnit[] = [];
   for (const [n, info] of infos.entries()) {
-    const images = info.images.map((i) => archiveImage(contents.images[i]!, options));
-    const target = parsePushTarget(targets[n]!);
     const index = info.index === undefined ? undefined : contents.indexes[info.index]!;
+    // An index goes up byte for byte only with its manifests as they are: their layers go as the archive holds them.
+    const images = info.images.map((i) =>
+      archiveImage(contents.images[i]!, index ? { ...options, compress: false } : options),
+    );
+    const target = parsePushTarget(targets[n]!);
     if (index) {
       for (const other of index.others) images.push(await archiveRawImage(other, index.source, options));
       const { bytes, digest, mediaType } = index;
@@ -150,7 +162,7 @@ export async function pushSet(
       });
       continue;
     }
-    const own = contents.images[info.images[0]!]!.manifest;
+    const own = info.digest ? contents.images[info.images[0]!]!.manifest : undefined;
     const keeps = own ? { bytes: own.bytes, digest: own.digest, mediaType: own.mediaType } : undefined;
     units.push({
       name: info.name,

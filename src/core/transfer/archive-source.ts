@@ -2,9 +2,10 @@
  * An archive (archive/reader.ts) as a transfer's source, for a push: each layer is read as a stream from
  * the file and checked as it is read — its uncompressed sha256 against the config's diff_id, and the
  * file's own sha256 where the archive names it. Where the archive holds the image's manifest and the files it
- * names (as pulled, skopeo and podman OCI archives, Docker ≥ 25), they go as they are and that manifest byte
- * for byte: same digest. Otherwise uncompressed layers are gzipped on the way by default, as `docker push`
- * does, under a new manifest. The config goes byte for byte, so the image ID stays the one in the archive.
+ * names (as pulled, skopeo and podman OCI archives, Docker ≥ 25), they go as they are — uncompressed ones too,
+ * when the manifest names them so — and that manifest byte for byte: same digest. Otherwise uncompressed
+ * layers are gzipped on the way by default, as `docker push` does, under a new manifest (the digest changes).
+ * The config goes byte for byte, so the image ID stays the one in the archive.
  */
 import type { ArchiveRawManifest } from '../archive/oci-index.ts';
 import { readBytes } from '../archive/random-access.ts';
@@ -29,14 +30,14 @@ export interface ArchiveSourceOptions {
   sha256?: Sha256Factory;
 }
 
-/** Whether the push keeps the archive's own manifest (and so its digest): it holds it and the files it names. */
+/** Whether the push keeps the archive's own manifest (and so its digest): the archive holds it and its files. */
 export function keepsManifest(image: ArchiveImageEntry): boolean {
   return !!image.manifest;
 }
 
 export function archiveImage(image: ArchiveImageEntry, options: ArchiveSourceOptions = {}): SourceImage {
   // The archive's own manifest names the files as they are: gzipping one would change its digest.
-  const compress = (options.compress ?? true) && !image.manifest;
+  const compress = (options.compress ?? true) && !keepsManifest(image);
   return {
     platform: formatPlatform(image.platform),
     config: { digest: image.config.digest, bytes: image.config.bytes },
