@@ -116,7 +116,7 @@ export function pushUnits(contents: ArchiveContents, options: Pick<PushOptions, 
       label: `Image ${units.length + 1} (${name || 'untagged'})`,
       platforms: [formatPlatform(image.platform)],
       images: [i],
-      ...(keepsManifest(image)
+      ...(keepsManifest(image, options)
         ? { digest: image.manifest!.digest }
         : {
             note:

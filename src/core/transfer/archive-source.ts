@@ -2,10 +2,10 @@
  * An archive (archive/reader.ts) as a transfer's source, for a push: each layer is read as a stream from
  * the file and checked as it is read — its uncompressed sha256 against the config's diff_id, and the
  * file's own sha256 where the archive names it. Where the archive holds the image's manifest and the files it
- * names (as pulled, skopeo and podman OCI archives, Docker ≥ 25), they go as they are — uncompressed ones too,
- * when the manifest names them so — and that manifest byte for byte: same digest. Otherwise uncompressed
- * layers are gzipped on the way by default, as `docker push` does, under a new manifest (the digest changes).
- * The config goes byte for byte, so the image ID stays the one in the archive.
+ * names, compressed as it names them (as pulled, skopeo OCI archives, Docker ≥ 25 with the containerd store),
+ * they go as they are and that manifest byte for byte: same digest. Uncompressed layers are gzipped on the
+ * way by default, as `docker push`, skopeo and crane do, under a new manifest (the digest changes; `compress:
+ * false` keeps them and the manifest as they are). The config goes byte for byte: the image ID stays.
  */
 import type { ArchiveRawManifest } from '../archive/oci-index.ts';
 import { readBytes } from '../archive/random-access.ts';
@@ -30,14 +30,13 @@ export interface ArchiveSourceOptions {
   sha256?: Sha256Factory;
 }
 
-/** Whether the push keeps the archive's own manifest (and so its digest): the archive holds it and its files. */
-export function keepsManifest(image: ArchiveImageEntry): boolean {
-  return !!image.manifest;
+/** Whether the push keeps the archive's own manifest (and so its digest): it holds it, and no layer is gzipped. */
+export function keepsManifest(image: ArchiveImageEntry, options: Pick<ArchiveSourceOptions, 'compress'> = {}): boolean {
+  return !!image.manifest && (options.compress === false || image.layers.every((l) => l.compression !== 'none'));
 }
 
 export function archiveImage(image: ArchiveImageEntry, options: ArchiveSourceOptions = {}): SourceImage {
-  // The archive's own manifest names the files as they are: gzipping one would change its digest.
-  const compress = (options.compress ?? true) && !keepsManifest(image);
+  const compress = options.compress ?? true;
   return {
     platform: formatPlatform(image.platform),
     config: { digest: image.config.digest, bytes: image.config.bytes },
