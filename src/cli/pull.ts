@@ -1,23 +1,34 @@
 /**
- * `npm run pull -- REF [REF…] -o FILE [--platform os/arch[/variant]] [--user U --password P]
- *   [--layers uncompressed|as-pulled] [--parallel N] [--relay URL] [--mirror HOST] [--plain-http HOST]…`
+ * `npm run pull -- [REF…] [-f LIST] -o FILE [--platform all|os/arch[,…]] [--user U --password P]
+ *   [--layers kept|uncompressed|as-pulled] [--parallel N] [--relay URL] [--mirror HOST] [--plain-http HOST]…`
  * The engine from Node: for tests, benchmarks and anyone with Node. Writes FILE.partial and renames it
  * only when the archive is complete and verified.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import { SkiffError } from '../core/errors.ts';
 import { parsePlatform } from '../core/image/platform.ts';
-import { type LayerMode, type TransferProgress, type RateLimit, pull } from '../core/pull.ts';
+import { parsePlatformSelection } from '../core/image/image-list.ts';
+import { LAYER_MODES, type LayerMode, type TransferProgress, type RateLimit, pull } from '../core/pull.ts';
+import { type Problem, resolveRequested } from './pull-list.ts';
 import { startSha256Thread } from './sha256-thread.ts';
 import { parseCommandLine } from './args.ts';
 
-const usage = `usage: npm run pull -- REF [REF…] -o FILE [options]
+const usage = `usage: npm run pull -- [REF…] [-f LIST] -o FILE [options]
   -o, --output FILE          archive to write (required)
-  --platform os/arch[/var]   image of a multi-platform index to take (default linux/amd64)
+  -f, --file LIST            images to pull, one per line (or separated by spaces or commas; # comments);
+                             a line may add --platform all or --platform linux/amd64,linux/arm64
+  --platform P               platforms of a multi-platform image, for every image that names none:
+                             os/arch[/variant] (default linux/amd64), several with commas, or all
+                             (the archive then holds the image's index in its OCI part)
+  --load-platform os/arch    of several platforms, the one docker load loads (default linux/amd64)
   --user U --password P      credentials for the registry (or SKIFF_USER / SKIFF_PASSWORD)
-  --layers MODE              uncompressed (default, like docker save) or as-pulled (smaller, faster)
-  --skip-diff-ids            as-pulled only: do not inflate layers to check their diff_ids (blob
-                             digests are still checked; docker load checks diff_ids itself)
+  --layers MODE              kept (default): layers as the registry served them, digests kept; only
+                             zstd layers (Docker before 23 cannot load them) are inflated.
+                             uncompressed: every layer inflated, like docker save.
+                             as-pulled: every layer as served, zstd too.
+  --check-diff-ids           also inflate layers kept as served to check their diff_ids (blob digests
+                             are always checked; docker load checks diff_ids itself)
+  --skip-diff-ids            as-pulled only: do not inflate layers to check their diff_ids
   --parallel N               blob requests at once (default 4; 1 = one connection)
   --relay URL                send requests through a Skiff CORS relay
   --mirror HOST              Docker Hub mirror host
@@ -30,6 +41,9 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: {
       output: { type: 'string', short: 'o' },
+      file: { type: 'string', short: 'f' },
+      'load-platform': { type: 'string' },
+      'check-diff-ids': { type: 'boolean' },
       platform: { type: 'string' },
       user: { type: 'string' },
       password: { type: 'string' },
@@ -46,17 +60,29 @@ async function main(): Promise<number> {
   });
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (!values.output || positionals.length === 0) {
+  if (!values.output || (positionals.length === 0 && !values.file)) {
     console.error(usage);
     return 2;
   }
-  const layers = (values.layers ?? 'uncompressed') as LayerMode;
-  if (layers !== 'uncompressed' && layers !== 'as-pulled') {
-    console.error(`--layers must be uncompressed or as-pulled, not "${values.layers}"`);
+  const layers = (values.layers ?? 'kept') as LayerMode;
+  if (!LAYER_MODES.includes(layers)) {
+    console.error(`--layers must be ${LAYER_MODES.join(', ')}, not "${values.layers}"`);
     return 2;
   }
   if (values['skip-diff-ids'] && layers !== 'as-pulled') {
-    console.error('--skip-diff-ids needs --layers as-pulled: uncompressed layers are named by their checked diff_id');
+    console.error(
+      '--skip-diff-ids needs --layers as-pulled (kept layers are not inflated unless --check-diff-ids; uncompressed layers are named by their checked diff_id)',
+    );
+    return 2;
+  }
+  let platforms, loadPlatform;
+  let list: { name: string; text: string } | undefined;
+  try {
+    platforms = values.platform ? parsePlatformSelection(values.platform) : [];
+    loadPlatform = values['load-platform'] ? parsePlatform(values['load-platform']) : undefined;
+    if (values.file) list = { name: values.file, text: await readFile(values.file, 'utf8') };
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
     return 2;
   }
   const parallel = values.parallel === undefined ? undefined : Number(values.parallel);
@@ -72,28 +98,46 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => controller.abort());
   const started = Date.now();
   const progress = values.quiet ? undefined : progressPrinter(started);
+  const transport = {
+    signal: controller.signal,
+    ...(username !== undefined && password !== undefined ? { credentials: { username, password } } : {}),
+    ...(values.relay ? { relay: values.relay } : {}),
+    ...(values.mirror ? { dockerHubMirror: values.mirror } : {}),
+    ...(values['plain-http'] ? { plainHttp: values['plain-http'] } : {}),
+  };
+  // Every name is resolved before the file is opened: a typo stops the run with every problem named.
+  const requested = await resolveRequested({ positionals, platforms, ...(list ? { file: list } : {}) }, transport);
+  if (requested.problems.length && !list) {
+    // Names on the command line only: the first failure, as a pull of them always said it.
+    const [{ code, message }] = requested.problems as [Problem];
+    console.error(`error (${code}): ${message}`);
+    return 1;
+  }
+  if (requested.problems.length) {
+    for (const { where, code, name, message } of requested.problems)
+      console.error(`error (${code}) at ${where}: ${name ? `${name}: ` : ''}${message}`);
+    console.error(`Nothing was pulled: ${requested.problems.length} problem(s) in the list. Fix them and run again.`);
+    return 2;
+  }
   // Inflated layers are hashed on a second thread while this one inflates.
   const hashThread = startSha256Thread();
   const file = fileSink(partial);
   try {
-    const result = await pull(positionals, file.sink, {
+    const result = await pull(requested.sets, file.sink, {
+      ...transport,
       layers,
-      signal: controller.signal,
       sha256: hashThread.factory,
       ...(values['skip-diff-ids'] ? { verifyDiffIds: false } : {}),
+      ...(values['check-diff-ids'] ? { checkDiffIds: true } : {}),
+      ...(loadPlatform ? { loadPlatform } : {}),
       ...(parallel !== undefined ? { parallel } : {}),
-      ...(values.platform ? { platform: parsePlatform(values.platform) } : {}),
-      ...(username !== undefined && password !== undefined ? { credentials: { username, password } } : {}),
-      ...(values.relay ? { relay: values.relay } : {}),
-      ...(values.mirror ? { dockerHubMirror: values.mirror } : {}),
-      ...(values['plain-http'] ? { plainHttp: values['plain-http'] } : {}),
       ...(progress ? { onProgress: progress, progressIntervalMs: 1000 } : {}),
     });
     await rename(partial, output);
     const seconds = (Date.now() - started) / 1000;
     for (const image of result.images) {
       console.error(
-        `${image.reference} (${image.platform}) → ID ${image.configDigest}${image.repoTags.length ? `, tag ${image.repoTags.join(' ')}` : ', untagged'}`,
+        `${image.reference} (${image.platform}) → ID ${image.configDigest}${image.repoTags.length ? `, tag ${image.repoTags.join(' ')}` : image.indexDigest ? `, in index ${image.indexDigest}` : ', untagged'}`,
       );
     }
     for (const note of result.notes) console.error(`note: ${note}`);

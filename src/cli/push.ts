@@ -1,19 +1,21 @@
 /**
- * `npm run push -- FILE --to REGISTRY/REPO:TAG [--to …] [--user U --password P] [--relay URL] [--as-is]`
+ * `npm run push -- FILE (--to-prefix REGISTRY/PATH | --to REGISTRY/REPO:TAG [--to …]) [--user U --password P]`
  * Puts the images of a saved archive (docker save, podman save, skopeo, crane, Skiff's tars and .zip kit,
- * gzip- or zstd-compressed tars) into a registry, on the same engine as the web page. `--list` shows
- * what the archive holds.
+ * gzip- or zstd-compressed tars) into a registry, on the same engine as the web page: each image, or each
+ * multi-platform index with all it names, byte for byte where the archive allows. `--list` shows what the
+ * archive holds; at the end a table of what went where, and the pushed references on stdout, one a line.
  */
 import { openAsBlob } from 'node:fs';
 import { readArchive } from '../core/archive/reader.ts';
 import { fromWebBlob } from '../core/archive/random-access.ts';
 import { SkiffError } from '../core/errors.ts';
-import { formatPlatform } from '../core/image/platform.ts';
-import { pushArchive } from '../core/push.ts';
-import type { TransferProgress } from '../core/pull.ts';
+import { pushSet, pushUnits } from '../core/push.ts';
 import { parseCommandLine } from './args.ts';
+import { printSetResult, setProgressPrinter } from './set-output.ts';
 
-const usage = `usage: npm run push -- FILE --to REGISTRY/REPO:TAG [options]
+const usage = `usage: npm run push -- FILE (--to-prefix REGISTRY/PATH | --to REGISTRY/REPO:TAG …) [options]
+  --to-prefix P              every image under P: P + its repository path + its tag
+                             (harbor.corp/mirror + docker.io/library/nginx:1.27 → harbor.corp/mirror/library/nginx:1.27)
   --to REF                   where the image goes; repeat it, in order, for an archive of several images
   --list                     only show the images in FILE
   --user U --password P      credentials for the target registry (or SKIFF_USER / SKIFF_PASSWORD)
@@ -28,6 +30,7 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: {
       to: { type: 'string', multiple: true },
+      'to-prefix': { type: 'string' },
       list: { type: 'boolean' },
       user: { type: 'string' },
       password: { type: 'string' },
@@ -65,25 +68,34 @@ async function main(): Promise<number> {
       return 1;
     }
     const contents = await readArchive(blob, controller.signal);
+    const units = pushUnits(contents, { compress: !values['as-is'] });
     const targets = values.to ?? [];
-    if (values.list || targets.length !== contents.images.length) {
-      console.error(`${file} (${contents.format}) holds ${contents.images.length} image(s):`);
-      contents.images.forEach((image, i) => {
+    const prefix = values['to-prefix'];
+    if (values.list || (!prefix && targets.length !== units.length)) {
+      console.error(`${file} (${contents.format}) holds ${units.length} image(s):`);
+      units.forEach((unit, n) => {
+        const images = unit.images.map((i) => contents.images[i]!);
+        const size = images.reduce((sum, image) => sum + image.size, 0);
+        const what =
+          unit.kind === 'index'
+            ? `index ${unit.digest} of ${images.length} images`
+            : `${images[0]!.layers.length} layers, ID ${images[0]!.config.digest}`;
         console.error(
-          `  ${i + 1}. ${image.repoTags.join(' ') || '(untagged)'}  ${formatPlatform(image.platform)}  ${image.layers.length} layers, ${(image.size / 1e6).toFixed(1)} MB  ID ${image.config.digest}${image.source ? `  (${image.source})` : ''}`,
+          `  ${n + 1}. ${unit.name || '(untagged)'}  ${unit.platforms.join(',')}  ${what}, ${(size / 1e6).toFixed(1)} MB${images[0]!.source ? `  (${images[0]!.source})` : ''}`,
         );
+        if (unit.note) console.error(`     ${unit.note}`);
       });
       if (values.list) return 0;
       console.error(
         targets.length === 0
-          ? 'Say where each goes with --to REGISTRY/REPO:TAG (once per image, in this order).'
-          : `Give one --to per image, in this order: ${targets.length} given for ${contents.images.length}.`,
+          ? 'Say where they go with --to-prefix REGISTRY/PATH, or --to REGISTRY/REPO:TAG once per image, in this order.'
+          : `Give one --to per image, in this order: ${targets.length} given for ${units.length}.`,
       );
       return 2;
     }
-    const result = await pushArchive(
+    const result = await pushSet(
       contents,
-      targets.map((reference, image) => ({ image, reference })),
+      { ...(prefix ? { prefix } : {}), targets },
       {
         signal: controller.signal,
         compress: !values['as-is'],
@@ -91,18 +103,10 @@ async function main(): Promise<number> {
         ...(username !== undefined && password !== undefined ? { credentials: { username, password } } : {}),
         ...(values.relay ? { relay: values.relay } : {}),
         ...(values['plain-http'] ? { plainHttp: values['plain-http'] } : {}),
-        ...(values.quiet ? {} : { onProgress: progressPrinter(started), progressIntervalMs: 1000 }),
+        ...(values.quiet ? {} : { onProgress: setProgressPrinter(started), progressIntervalMs: 1000 }),
       },
     );
-    for (const image of result.images) {
-      console.error(
-        `pushed ${image.reference} (${image.platform}) → ${image.manifestDigest}, ID ${image.configDigest}`,
-      );
-      console.error(`  ${image.pullCommand}`);
-    }
-    console.error(
-      `${result.copied} blob(s) uploaded, ${result.existing} already there, ${result.mounted} mounted, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
+    printSetResult(result, 'pushed', started);
     return 0;
   } catch (error) {
     if (error instanceof SkiffError) {
@@ -111,15 +115,6 @@ async function main(): Promise<number> {
     }
     throw error;
   }
-}
-
-function progressPrinter(started: number) {
-  return (p: TransferProgress) => {
-    const done = p.blobs.filter((l) => ['done', 'exists', 'mounted', 'shared'].includes(l.state)).length;
-    const mb = (n: number) => (n / 1e6).toFixed(1);
-    const rate = p.bytes / 1e6 / Math.max(0.001, (Date.now() - started) / 1000);
-    console.error(`layers ${done}/${p.blobs.length}  ${mb(p.bytes)}/${mb(p.totalBytes)} MB  ${rate.toFixed(1)} MB/s`);
-  };
 }
 
 process.exitCode = await main();

@@ -4,13 +4,15 @@
  * transfer/to-archive.ts (plan → scheduler → stages). Also the transfer's shapes, for every verb.
  */
 import { type ArchiveDestination, dockerArchive } from './archive/writer.ts';
-import { type KitTar, writeZipKit } from './archive/zip-kit.ts';
+import { type KitImage, type KitTar, writeZipKit } from './archive/zip-kit.ts';
 import type { Sha256Factory } from './codecs/sha256.ts';
 import type { TransportOptions } from './registry/transport/options.ts';
 import { SkiffError, abortError } from './errors.ts';
-import { type ImageReference, formatReference } from './image/reference.ts';
+import { type ImageReference, familiarName, formatReference, parseReference } from './image/reference.ts';
+import { type PlatformSelection, formatImageList, mergePlatforms } from './image/image-list.ts';
 import { RegistryClients } from './registry/pool.ts';
-import { type ResolvedImage, resolve } from './registry/resolve.ts';
+import type { ResolvedImage } from './registry/resolve.ts';
+import { type PullInput, type ResolvedSet, isResolvedSet, resolveSet } from './registry/resolve-set.ts';
 import { ArchiveTransfer, DEFAULT_PARALLEL } from './transfer/to-archive.ts';
 import type { LayerMode, PullOptions, PullResult, TransferProgress } from './transfer/types.ts';
 
@@ -28,18 +30,24 @@ export type {
   TransferStats,
 } from './transfer/types.ts';
 export type { RateLimit } from './registry/transport/rate-limit.ts';
+export type { PullInput, ResolvedSet } from './registry/resolve-set.ts';
+export { resolveSet } from './registry/resolve-set.ts';
+export { LAYER_MODES } from './transfer/types.ts';
 export type { KitTar } from './archive/zip-kit.ts';
 
 const DEFAULT_WRITE_CHUNK = 2 ** 20;
 /** Written bytes go out at least this often, so the first bytes reach the file at once. */
 const WRITE_HOLD_MS = 500;
 
+export type PullInputs = (string | ImageReference | PullInput | ResolvedImage | ResolvedSet)[];
+
 /**
- * Resolves every reference, then writes one archive holding all of them: a docker-archive tar into `into`
- * when it is a stream, or into any other `ArchiveDestination` (archive/writer.ts) given instead.
+ * Resolves every reference (each with its platforms: `PullInput`, or `options.platforms`), then writes one
+ * archive holding all of them: a docker-archive tar into `into` when it is a stream, or into any other
+ * `ArchiveDestination` (archive/writer.ts) given instead.
  */
 export async function pull(
-  inputs: (string | ImageReference | ResolvedImage)[],
+  inputs: PullInputs,
   into: WritableStream<Uint8Array> | ArchiveDestination,
   options: PullOptions = {},
 ): Promise<PullResult> {
@@ -52,22 +60,14 @@ export async function pull(
     const parallel = options.parallel ?? DEFAULT_PARALLEL;
     if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64)
       throw new SkiffError('invalid-argument', `parallel must be a whole number from 1 to 64, not ${parallel}`);
-    const images: ResolvedImage[] = [];
-    // The same reference named twice is resolved once: manifests are fetched once per pull.
-    const resolved = new Map<string, ResolvedImage>();
     // One client per registry: its tokens (one per scope) and what it showed about Range serve every image.
     const clients = new RegistryClients(options);
-    for (const input of inputs) {
-      if (isResolved(input)) {
-        images.push(input);
-        continue;
-      }
-      const key = typeof input === 'string' ? input : formatReference(input);
-      const image = resolved.get(key) ?? (await resolve(input, { ...options, clients }));
-      resolved.set(key, image);
-      images.push(image);
+    const sets: ResolvedSet[] = [];
+    for (const wanted of mergeInputs(inputs, options.platforms)) {
+      if (isResolvedSet(wanted)) sets.push(wanted);
+      else sets.push(await resolveSet(wanted.reference, wanted.selection, { ...options, clients }));
     }
-    return await new ArchiveTransfer(images, clients, destination, { ...options, parallel }).run();
+    return await new ArchiveTransfer(sets, clients, destination, { ...options, parallel }).run();
   } catch (error) {
     const failure = options.signal?.aborted ? abortError(options.signal) : error;
     await destination.abort(failure);
@@ -79,8 +79,35 @@ function isResolved(input: unknown): input is ResolvedImage {
   return typeof input === 'object' && input !== null && 'manifest' in input && 'config' in input;
 }
 
+type Wanted = ResolvedSet | { reference: ImageReference; selection: PlatformSelection };
+
+/** The same name asked for twice is one image whose platforms are the union (resolved once). */
+function mergeInputs(inputs: PullInputs, fallback: PlatformSelection = []): Wanted[] {
+  const out: Wanted[] = [];
+  const byName = new Map<string, { reference: ImageReference; selection: PlatformSelection }>();
+  for (const input of inputs) {
+    if (isResolvedSet(input)) out.push(input);
+    else if (isResolved(input))
+      out.push({ reference: input.reference, selection: [input.platform], images: [input], artifacts: [] });
+    else {
+      const named = typeof input === 'object' && 'reference' in input ? input : { reference: input };
+      const reference = typeof named.reference === 'string' ? parseReference(named.reference) : named.reference;
+      const asked = 'platforms' in named && named.platforms?.length !== 0 ? named.platforms! : fallback;
+      const key = formatReference(reference);
+      const earlier = byName.get(key);
+      if (earlier) earlier.selection = mergePlatforms(earlier.selection, asked);
+      else {
+        const entry = { reference, selection: asked };
+        byName.set(key, entry);
+        out.push(entry);
+      }
+    }
+  }
+  return out;
+}
+
 export interface KitItem {
-  image: ResolvedImage;
+  image: ResolvedImage | ResolvedSet;
   /** File name inside the zip (`app_v1.tar`): letters, digits, `.`, `_`, `-` only. */
   tarName: string;
 }
@@ -115,6 +142,7 @@ export async function pullKit(
   const tars = await writeZipKit(
     items.map((item, index) => ({
       name: item.tarName,
+      images: [kitImage(item.image)],
       write: async (sink) => {
         const result = await pull([item.image], sink, {
           ...transport,
@@ -137,4 +165,19 @@ export async function pullKit(
     { signal, sha256, ...(onItem ? { onEntry: onItem } : {}) },
   );
   return { results, tars };
+}
+
+/** The kit's list line and push path for an image (zip-kit.ts writes them into images.txt and the scripts). */
+function kitImage(image: ResolvedImage | ResolvedSet): KitImage {
+  const { reference } = image;
+  const platforms =
+    !isResolvedSet(image) || (image.selection !== 'all' && image.selection.length === 0)
+      ? (isResolvedSet(image) ? image.images : [image]).map((i) => i.platform)
+      : image.selection;
+  const line = formatImageList([{ text: formatReference(reference), reference, platforms }]).trim();
+  if (reference.tag === undefined) return { line };
+  return {
+    line,
+    push: { tag: `${familiarName(reference)}:${reference.tag}`, path: `${reference.repository}:${reference.tag}` },
+  };
 }

@@ -413,7 +413,12 @@ describe('web app', () => {
       await runCommand('unzip', ['-q', zip, '-d', dir]);
       const port = registry.host.split(':')[1];
       const tars = [`127.0.0.1_${port}_small_docker_v1.tar`, `127.0.0.1_${port}_multi_list_v1.tar`];
-      assert.deepEqual(readdirSync(dir).sort(), [...tars, 'README.txt', 'SHA256SUMS', 'load.ps1', 'load.sh'].sort());
+      assert.deepEqual(
+        readdirSync(dir).sort(),
+        [...tars, 'README.txt', 'SHA256SUMS', 'images.txt', 'load.ps1', 'load.sh'].sort(),
+      );
+      // The list the kit holds, as `npm run pull -- -f` reads it.
+      assert.match(readFileSync(join(dir, 'images.txt'), 'utf8'), /\/small\/docker:v1 --platform linux\/amd64\n/);
       assert.ok(statSync(join(dir, 'load.sh')).mode & 0o100, 'load.sh is executable');
       const sums = readFileSync(join(dir, 'SHA256SUMS'), 'utf8');
       assert.equal(sums, tars.map((t) => `${sha256File(join(dir, t))}  ${t}\n`).join(''));

@@ -33,7 +33,18 @@ test('a 1.1 GiB layer streams through in flat memory and loads with the right ID
   const out = join(dir.path, 'big.tar');
   const run = spawnSync(
     process.execPath,
-    ['--import', 'tsx', join(root, 'src/cli/pull.ts'), image.reference, '-o', out, '--quiet', '--stats'],
+    [
+      '--import',
+      'tsx',
+      join(root, 'src/cli/pull.ts'),
+      image.reference,
+      '-o',
+      out,
+      '--quiet',
+      '--stats',
+      '--layers',
+      'uncompressed',
+    ],
     { cwd: root, encoding: 'utf8' },
   );
   assert.equal(run.status, 0, run.stderr);

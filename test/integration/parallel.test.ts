@@ -124,7 +124,7 @@ describe('parallel downloads', () => {
         fault.cut(1000),
       ),
     );
-    const { result, bytes } = await pullBytes({ parallel: 4 });
+    const { result, bytes } = await pullBytes({ layers: 'uncompressed', parallel: 4 });
     proxy.setPlan(undefined);
     assert.ok(bytes.equals(one));
     assert.ok(
@@ -146,7 +146,7 @@ describe('parallel downloads', () => {
         fault.shiftRange(5),
       ),
     );
-    const { result, bytes } = await pullBytes({ parallel: 4 });
+    const { result, bytes } = await pullBytes({ layers: 'uncompressed', parallel: 4 });
     proxy.setPlan(undefined);
     assert.ok(bytes.equals(one));
     assert.equal(result.transfer.singleStreamFallbacks, 1);
@@ -261,7 +261,12 @@ describe('through the relay (Node)', () => {
       // Latency per request, as on a far link, so that requests overlap whenever the relay lets them.
       proxy.setPlan(always('/blobs/', fault.delay(50)));
       // A budget that holds `parallel` segments at once: only the relay could keep fewer in flight.
-      const { result, bytes } = await pullBytes({ parallel, memoryBudgetBytes: parallel * SEGMENT, relay: relay.base });
+      const { result, bytes } = await pullBytes({
+        layers: 'uncompressed',
+        parallel,
+        memoryBudgetBytes: parallel * SEGMENT,
+        relay: relay.base,
+      });
       proxy.setPlan(undefined);
       assert.ok(bytes.equals(one), 'byte-identical to the one-connection pull without the relay');
       assert.ok(

@@ -161,9 +161,12 @@ export const en = {
   plainHttpHint:
     'Hosts to reach with http:// instead of https://, separated by spaces or commas (localhost always is).',
   layerMode: 'Layers',
+  layerModeKept: 'Kept as served — digests stay (default)',
+  layerModeKeptHint:
+    'Layers stay as the registry served them, so pushing the file back gives the same digests; only zstd layers, which Docker before 23 cannot load, are inflated.',
   layerModeUncompressed: 'Uncompressed, like docker save',
   layerModeUncompressedHint: 'The file docker save would make: layers inflated, so it is bigger.',
-  layerModeAsPulled: 'As pulled — smaller and faster',
+  layerModeAsPulled: 'As pulled, zstd layers too',
   layerModeAsPulledHint:
     'Layers kept compressed as the registry serves them. docker load and podman load read them (zstd layers need Docker 25 or newer).',
   outputName: 'File name',

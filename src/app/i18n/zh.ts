@@ -174,9 +174,11 @@ export const zh: Messages = {
   plainHttp: '使用纯 HTTP 的镜像仓库',
   plainHttpHint: '用 http:// 而不是 https:// 访问的主机，用空格或逗号分隔（localhost 始终使用 HTTP）。',
   layerMode: '镜像层',
+  layerModeKept: '保持原样——摘要不变（默认）',
+  layerModeKeptHint: '层保持仓库提供的原样，推送回仓库后摘要不变；只有 Docker 23 以前版本无法加载的 zstd 层会被解压。',
   layerModeUncompressed: '解压（与 docker save 相同）',
   layerModeUncompressedHint: '生成与 docker save 相同的文件：层已解压，因此体积更大。',
-  layerModeAsPulled: '保持原样压缩——更小更快',
+  layerModeAsPulled: '全部保持原样（含 zstd 层）',
   layerModeAsPulledHint:
     '层保持镜像仓库提供的压缩格式。docker load 和 podman load 都能读取（zstd 层需要 Docker 25 或更新版本）。',
   outputName: '文件名',

@@ -3,7 +3,7 @@
  * index.html (so whoever hosts the page sets them once for everyone), overridden by what the user saved
  * in this browser. Everything read from outside is checked field by field; unknown keys are ignored.
  */
-import { DEFAULT_PARALLEL, type LayerMode } from '../../core/pull.ts';
+import { DEFAULT_PARALLEL, LAYER_MODES, type LayerMode } from '../../core/pull.ts';
 import { isRecord } from '../../core/json.ts';
 
 export type SaveMethodChoice = 'auto' | 'stream' | 'blob';
@@ -42,7 +42,7 @@ export const BUILT_IN: Settings = {
   relay: '',
   dockerHubMirror: '',
   plainHttp: [],
-  layers: 'uncompressed',
+  layers: 'kept',
   outputName: '',
   saveMethod: 'auto',
   parallel: DEFAULT_PARALLEL,
@@ -60,7 +60,7 @@ export function sanitizeSettings(value: unknown): Partial<Settings> {
   }
   if (Array.isArray(value.plainHttp))
     out.plainHttp = value.plainHttp.filter((h): h is string => typeof h === 'string' && isHost(h));
-  if (value.layers === 'uncompressed' || value.layers === 'as-pulled') out.layers = value.layers;
+  if (LAYER_MODES.includes(value.layers as LayerMode)) out.layers = value.layers as LayerMode;
   if (typeof value.outputName === 'string') out.outputName = value.outputName.trim().slice(0, 200);
   if (value.saveMethod === 'auto' || value.saveMethod === 'stream' || value.saveMethod === 'blob')
     out.saveMethod = value.saveMethod;

@@ -14,18 +14,11 @@ import {
   sniff,
   unsupportedCompression,
 } from './random-access.ts';
-import { checkDigest } from '../image/digest.ts';
 import { SkiffError } from '../errors.ts';
-import {
-  type ImageConfig,
-  type ImageManifest,
-  MAX_MANIFEST_BYTES,
-  parseConfig,
-  parseManifest,
-  runnableEntries,
-} from '../image/manifest.ts';
+import { type ImageConfig, type ImageManifest, MAX_MANIFEST_BYTES, parseConfig } from '../image/manifest.ts';
 import type { LayerCompression } from '../image/media-types.ts';
 import { type Platform, normalizePlatform } from '../image/platform.ts';
+import { type ArchiveIndex, type OciManifest, readOciManifests, tagFromRefName } from './oci-index.ts';
 import { TarIndex, isTarHeader, walkTar } from './tar-read.ts';
 import { zipMembers } from './zip-read.ts';
 
@@ -65,7 +58,11 @@ export interface ArchiveContents {
   format: string;
   /** A compressed tar is read in order: each layer push decompresses up to it (Skiff keeps the order). */
   sequential: boolean;
+  /** The image indexes its OCI part holds (multi-platform images), each naming some of `images`. */
+  indexes: ArchiveIndex[];
 }
+
+type TarImages = Pick<ArchiveContents, 'images' | 'indexes'>;
 
 const JSON_LIMIT = MAX_MANIFEST_BYTES;
 /** Small files kept during the walk of a sequential tar: configs and manifests are far smaller. */
@@ -79,19 +76,22 @@ export async function readArchive(file: RandomAccessBlob, signal?: AbortSignal):
   if (kind === 'zip') {
     const members = await zipMembers(file);
     const images: ArchiveImageEntry[] = [];
+    const indexes: ArchiveIndex[] = [];
     for (const member of members) {
       const contents = await readTar(member.blob, member.name, signal);
-      images.push(...contents);
+      const first = images.length;
+      indexes.push(...contents.indexes.map((index) => ({ ...index, images: index.images.map((i) => i + first) })));
+      images.push(...contents.images);
     }
     if (!images.length) throw new SkiffError('bad-manifest', 'The .zip holds no image tars');
-    return { images, format: 'zip', sequential: false };
+    return { images, indexes, format: 'zip', sequential: false };
   }
   if (kind === 'gzip' || kind === 'zstd') {
     const what = 'The compressed archive';
     const view = new SequentialDecompressedBlob(file, () =>
       kind === 'gzip' ? new GunzipDecoder(what) : new ZstdDecoder(what),
     );
-    return { images: await readTar(view, '', signal, true), format: `tar+${kind}`, sequential: true };
+    return { ...(await readTar(view, '', signal, true)), format: `tar+${kind}`, sequential: true };
   }
   if (!isTarHeader(head)) {
     throw new SkiffError(
@@ -99,7 +99,7 @@ export async function readArchive(file: RandomAccessBlob, signal?: AbortSignal):
       'This file is not a tar archive (nor a gzip- or zstd-compressed tar, nor a .zip): choose the file `docker save`, `podman save`, skopeo or Skiff wrote',
     );
   }
-  return { images: await readTar(file, '', signal), format: 'tar', sequential: false };
+  return { ...(await readTar(file, '', signal)), format: 'tar', sequential: false };
 }
 
 async function readTar(
@@ -107,7 +107,7 @@ async function readTar(
   source: string,
   signal?: AbortSignal,
   sequential = false,
-): Promise<ArchiveImageEntry[]> {
+): Promise<TarImages> {
   const entries = await walkTar(blob, {
     ...(sequential ? { keepSmallFiles: KEEP_SMALL } : {}),
     ...(signal ? { signal } : {}),
@@ -115,7 +115,8 @@ async function readTar(
   const tar = new TarIndex(blob, entries);
   const reader = new ImageReader(tar, source);
   let images: ArchiveImageEntry[];
-  if (tar.has('manifest.json')) images = await reader.fromManifestJson();
+  // An OCI part holding an index (every platform) is read through index.json: manifest.json lists one platform.
+  if (tar.has('manifest.json') && !(await reader.holdsIndex())) images = await reader.fromManifestJson();
   else if (tar.has('index.json')) images = await reader.fromOciIndex();
   else
     throw new SkiffError(
@@ -123,7 +124,7 @@ async function readTar(
       `${source || 'The archive'} is a tar but holds neither manifest.json nor an OCI index.json: it is not a saved image`,
     );
   if (!images.length) throw new SkiffError('bad-manifest', `${source || 'The archive'} lists no images`);
-  return images;
+  return { images, indexes: reader.indexes };
 }
 
 type Json = Record<string, unknown>;
@@ -146,6 +147,10 @@ export function digestFromName(path: string): string | undefined {
 }
 
 class ImageReader {
+  /** The indexes index.json names at its top level, filled by `ociImageManifests`. */
+  readonly indexes: ArchiveIndex[] = [];
+  private manifests?: Promise<OciManifest[]>;
+
   constructor(
     private readonly tar: TarIndex,
     private readonly source: string,
@@ -215,36 +220,23 @@ class ImageReader {
     return out;
   }
 
+  /** Whether index.json names an image index the archive holds. */
+  async holdsIndex(): Promise<boolean> {
+    if (!this.tar.has('index.json')) return false;
+    await this.ociImageManifests().catch(() => []);
+    return this.indexes.length > 0;
+  }
+
   /** Every image manifest index.json leads to (through nested indexes), each checked against its digest. */
-  private async ociImageManifests(): Promise<(NonNullable<ArchiveImageEntry['manifest']> & { refName?: string })[]> {
-    const index = (await this.json('index.json', 'index.json')) as Json;
-    if (!Array.isArray(index.manifests)) throw new SkiffError('bad-manifest', 'index.json has no manifests array');
-    const out: (NonNullable<ArchiveImageEntry['manifest']> & { refName?: string })[] = [];
-    const visit = async (descriptor: unknown, refName: string | undefined, depth: number) => {
-      const d = descriptor as Json;
-      const digest = checkDigest(d.digest, 'An index.json entry');
-      const annotations = (typeof d.annotations === 'object' && d.annotations ? d.annotations : {}) as Json;
-      const name =
-        typeof annotations['io.containerd.image.name'] === 'string'
-          ? (annotations['io.containerd.image.name'] as string)
-          : typeof annotations['org.opencontainers.image.ref.name'] === 'string'
-            ? (annotations['org.opencontainers.image.ref.name'] as string)
-            : refName;
-      const path = `blobs/sha256/${digest.slice(7)}`;
-      const entry = this.tar.find(path);
-      if (!entry) return; // layouts may name manifests they do not hold (other platforms): skip those
-      const bytes = await this.tar.read(entry, JSON_LIMIT, `Manifest ${digest}`);
-      verifyDigest(await sha256Of(bytes), digest, `Manifest ${digest}`);
-      const parsed = parseManifest(bytes, typeof d.mediaType === 'string' ? d.mediaType : undefined);
-      if (parsed.kind === 'index') {
-        if (depth >= 2) throw new SkiffError('bad-manifest', 'Indexes nest too deep in index.json');
-        for (const child of runnableEntries(parsed)) await visit(child, name, depth + 1);
-        return;
-      }
-      out.push({ bytes, digest, mediaType: parsed.mediaType, value: parsed, ...(name ? { refName: name } : {}) });
-    };
-    for (const descriptor of index.manifests) await visit(descriptor, undefined, 0);
-    return out;
+  private ociImageManifests(): Promise<OciManifest[]> {
+    return (this.manifests ??= this.readOciImageManifests());
+  }
+
+  private async readOciImageManifests(): Promise<OciManifest[]> {
+    const index = await this.json('index.json', 'index.json');
+    const { manifests, indexes } = await readOciManifests(this.tar, this.source, index);
+    this.indexes.push(...indexes);
+    return manifests;
   }
 
   async fromManifestJson(): Promise<ArchiveImageEntry[]> {
@@ -302,9 +294,4 @@ class ImageReader {
     }
     return images;
   }
-}
-
-/** An OCI ref name is a full name (`docker.io/library/x:1`, podman's `localhost/x:1`) or a bare tag (`1`): only the first names an image. */
-function tagFromRefName(name: string): string[] {
-  return name.includes(':') ? [name] : [];
 }

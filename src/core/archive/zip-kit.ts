@@ -1,15 +1,26 @@
 /**
  * The offline kit: one .zip (zip64, stored — tars of gzip layers do not shrink, and stored entries stream
  * at disk speed) holding each image's tar, SHA256SUMS, load.sh and load.ps1 that verify every tar and then
- * `docker load` it, and a README.txt. Everything streams: each tar is written straight into its zip entry
+ * `docker load` it (and, asked to, `docker tag` + `docker push` each image under a prefix), images.txt (the
+ * list, as `npm run pull -- -f` and the page read it) and a README.txt. Everything streams: each tar is written straight into its zip entry
  * and hashed on the way; nothing is held whole. What writes each tar is the caller's (pull.ts: `pullKit`).
  */
 import type { Sha256Factory } from '../codecs/sha256.ts';
 import { shellWord } from './shell-word.ts';
 
+/** One image of the kit as the list and the scripts name it. */
+export interface KitImage {
+  /** Its line in images.txt (`nginx:1.27 --platform linux/amd64`). */
+  line: string;
+  /** What `docker load` tags it (`nginx:1.27`) and its path under a push prefix (`library/nginx:1.27`);
+   *  absent for an image pulled by digest only (it loads untagged). */
+  push?: { tag: string; path: string };
+}
+
 export interface KitEntry {
   /** File name inside the zip (`app_v1.tar`): letters, digits, `.`, `_`, `-` only. */
   name: string;
+  images: KitImage[];
   /** Writes the tar into `sink` (and closes it); returns its lines for README.txt (one per image). */
   write(sink: WritableStream<Uint8Array>): Promise<string[]>;
 }
@@ -67,8 +78,11 @@ export async function writeZipKit(
     }
     const text = (value: string) => new TextReader(value);
     await zip.add('SHA256SUMS', text(sha256sums(tars)), { level: 0 });
-    await zip.add('load.sh', text(loadSh(tars)), { level: 0, executable: true });
-    await zip.add('load.ps1', text(loadPs1(tars)), { level: 0 });
+    const images = entries.flatMap((entry) => entry.images);
+    const pushes = images.flatMap((image) => (image.push ? [image.push] : []));
+    await zip.add('images.txt', text(images.map((image) => `${image.line}\n`).join('')), { level: 0 });
+    await zip.add('load.sh', text(loadSh(tars, pushes)), { level: 0, executable: true });
+    await zip.add('load.ps1', text(loadPs1(tars, pushes)), { level: 0 });
     await zip.add('README.txt', text(readme(lines)), { level: 0 });
     await zip.close();
     return tars;
@@ -85,13 +99,22 @@ export function sha256sums(tars: KitTar[]): string {
 
 const psQuote = (name: string) => `'${name.replace(/'/g, "''")}'`;
 
-export function loadSh(tars: KitTar[]): string {
+export function loadSh(tars: KitTar[], pushes: NonNullable<KitImage['push']>[] = []): string {
   return `#!/bin/sh
 # Skiff offline kit: checks every tar against SHA256SUMS, then loads the images.
-#   sh load.sh                  (Docker)
-#   DOCKER=podman sh load.sh    (Podman)
+#   sh load.sh                             (Docker)
+#   DOCKER=podman sh load.sh               (Podman)
+#   sh load.sh --push harbor.corp/mirror   (then docker tag + docker push each image under that prefix)
 set -eu
 cd "$(dirname "$0")"
+prefix=""
+if [ "\${1:-}" = "--push" ]; then
+  prefix="\${2:?load.sh --push needs a registry prefix, e.g. harbor.corp/mirror}"
+  prefix="\${prefix%/}"
+elif [ $# -gt 0 ]; then
+  echo "usage: sh load.sh [--push REGISTRY/PATH]" >&2
+  exit 2
+fi
 if command -v sha256sum >/dev/null 2>&1; then
   sha256sum -c SHA256SUMS
 elif command -v shasum >/dev/null 2>&1; then
@@ -104,13 +127,23 @@ for file in ${tars.map((t) => shellWord(t.name)).join(' ')}; do
   echo "Loading $file"
   "\${DOCKER:-docker}" load -i "$file"
 done
+if [ -n "$prefix" ]; then
+  for pair in ${pushes.map((p) => shellWord(`${p.tag}=${p.path}`)).join(' ')}; do
+    target="$prefix/\${pair#*=}"
+    echo "Pushing \${pair%%=*} as $target"
+    "\${DOCKER:-docker}" tag "\${pair%%=*}" "$target"
+    "\${DOCKER:-docker}" push "$target"
+  done
+fi
 `;
 }
 
-export function loadPs1(tars: KitTar[]): string {
+export function loadPs1(tars: KitTar[], pushes: NonNullable<KitImage['push']>[] = []): string {
   return `# Skiff offline kit: checks every tar against SHA256SUMS, then loads the images.
 #   powershell -ExecutionPolicy Bypass -File load.ps1          (Docker)
 #   $env:DOCKER = 'podman'; powershell -ExecutionPolicy Bypass -File load.ps1
+#   powershell -ExecutionPolicy Bypass -File load.ps1 -Push harbor.corp/mirror   (then tag + push each image)
+param([string]$Push = '')
 $ErrorActionPreference = 'Stop'
 Set-Location -LiteralPath $PSScriptRoot
 $docker = if ($env:DOCKER) { $env:DOCKER } else { 'docker' }
@@ -126,6 +159,18 @@ foreach ($name in @(${tars.map((t) => psQuote(t.name)).join(', ')})) {
   & $docker load -i $name
   if ($LASTEXITCODE -ne 0) { throw "$docker load failed for $name" }
 }
+if ($Push) {
+  $prefix = $Push.TrimEnd('/')
+  foreach ($pair in @(${pushes.map((p) => psQuote(`${p.tag}=${p.path}`)).join(', ')})) {
+    $image, $path = $pair -split '=', 2
+    $target = "$prefix/$path"
+    Write-Host "Pushing $image as $target"
+    & $docker tag $image $target
+    if ($LASTEXITCODE -ne 0) { throw "$docker tag failed for $image" }
+    & $docker push $target
+    if ($LASTEXITCODE -ne 0) { throw "$docker push failed for $target" }
+  }
+}
 `;
 }
 
@@ -136,6 +181,14 @@ function readme(images: string[]): string {
     'Load them (each tar is checked against SHA256SUMS first):',
     '  Linux, macOS:  sh load.sh            (Podman: DOCKER=podman sh load.sh)',
     '  Windows:       powershell -ExecutionPolicy Bypass -File load.ps1',
+    '',
+    'Load and push them into a registry under a prefix (docker tag + docker push; e.g. nginx:1.27 becomes',
+    "harbor.corp/mirror/library/nginx:1.27). docker push sends the platform docker load loaded; Skiff's Push",
+    'keeps whole multi-platform indexes and every digest:',
+    '  sh load.sh --push harbor.corp/mirror',
+    '  powershell -ExecutionPolicy Bypass -File load.ps1 -Push harbor.corp/mirror',
+    '',
+    'images.txt lists the images; pull them again with: npm run pull -- -f images.txt -o images.tar',
     '',
     'Or one by one:  docker load -i FILE.tar   /   podman load -i FILE.tar',
     '',

@@ -199,6 +199,27 @@ export class RegistryClient {
     throw await httpError(response, `Blob ${digest} in ${repository}`, this.relayed);
   }
 
+  /** The digest the registry holds under a tag or digest (a HEAD), or undefined when it holds none there. */
+  async manifestDigest(repository: string, reference: string, signal?: AbortSignal): Promise<string | undefined> {
+    const url = `${this.baseUrl}/v2/${repository}/manifests/${reference}`;
+    let response: Response;
+    try {
+      response = await this.fetcher(url, {
+        method: 'HEAD',
+        headers: { accept: MANIFEST_ACCEPT },
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      if (signal?.aborted) throw abortError(signal);
+      if (error instanceof SkiffError) throw error;
+      throw networkError(url, error);
+    }
+    discard(response);
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw await httpError(response, `Manifest ${repository}:${reference}`, this.relayed);
+    return response.headers.get('docker-content-digest') ?? (reference.startsWith('sha256:') ? reference : '');
+  }
+
   /** PUT a manifest under a tag or digest; returns the digest the registry gives it. */
   async putManifest(
     repository: string,

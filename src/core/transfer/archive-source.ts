@@ -1,14 +1,19 @@
 /**
  * An archive (archive/reader.ts) as a transfer's source, for a push: each layer is read as a stream from
  * the file and checked as it is read — its uncompressed sha256 against the config's diff_id, and the
- * file's own sha256 where the archive names it — and uncompressed layers are gzipped on the way by default,
- * as `docker push` does. The config goes byte for byte, so the image ID stays the one in the archive.
+ * file's own sha256 where the archive names it. Where the archive holds the image's manifest and the files it
+ * names, compressed as it names them (as pulled, skopeo OCI archives, Docker ≥ 25 with the containerd store),
+ * they go as they are and that manifest byte for byte: same digest. Uncompressed layers are gzipped on the
+ * way by default, as `docker push`, skopeo and crane do, under a new manifest (the digest changes; `compress:
+ * false` keeps them and the manifest as they are). The config goes byte for byte: the image ID stays.
  */
+import type { ArchiveRawManifest } from '../archive/oci-index.ts';
+import { readBytes } from '../archive/random-access.ts';
 import type { ArchiveImageEntry, ArchiveLayer } from '../archive/reader.ts';
 import type { Decoder } from '../codecs/decoder.ts';
 import { gzipChunks } from '../codecs/gzip.ts';
 import { GunzipDecoder } from '../codecs/gunzip.ts';
-import { type Sha256Factory, createSha256, verifyDigest } from '../codecs/sha256.ts';
+import { type Sha256Factory, createSha256, sha256Of, verifyDigest } from '../codecs/sha256.ts';
 import { ZstdDecoder } from '../codecs/zstd.ts';
 import { SkiffError, abortError } from '../errors.ts';
 import { formatPlatform } from '../image/platform.ts';
@@ -23,6 +28,11 @@ export interface ArchiveSourceOptions {
   gzipLevel?: number;
   /** Where the layers are hashed (a hasher on another thread, ideally). */
   sha256?: Sha256Factory;
+}
+
+/** Whether the push keeps the archive's own manifest (and so its digest): it holds it, and no layer is gzipped. */
+export function keepsManifest(image: ArchiveImageEntry, options: Pick<ArchiveSourceOptions, 'compress'> = {}): boolean {
+  return !!image.manifest && (options.compress === false || image.layers.every((l) => l.compression !== 'none'));
 }
 
 export function archiveImage(image: ArchiveImageEntry, options: ArchiveSourceOptions = {}): SourceImage {
@@ -114,5 +124,38 @@ function layerStream(
       if (layer.digest) verifyDigest(digests.file, layer.digest, what);
       return { digest: digests.upload, size: digests.uploadSize };
     },
+  };
+}
+
+/** A manifest an index names that is no runnable image (an attestation): its blobs and it, byte for byte. */
+export async function archiveRawImage(
+  raw: ArchiveRawManifest,
+  source: string,
+  options: ArchiveSourceOptions = {},
+): Promise<SourceImage> {
+  const [config, ...blobs] = raw.blobs;
+  if (!config) throw new SkiffError('bad-manifest', `Manifest ${raw.digest} has no config in the archive`);
+  const what = `The config of ${raw.digest}`;
+  const bytes = await readBytes(config.blob, 0, config.size);
+  verifyDigest(await sha256Of(bytes), config.digest, what);
+  return {
+    platform: '',
+    config: { digest: config.digest, bytes },
+    manifest: { bytes: raw.bytes, digest: raw.digest, mediaType: raw.mediaType },
+    keepManifest: true,
+    layers: blobs.map((blob) => {
+      // Checked as an uncompressed file named by its digest: the whole file against that digest.
+      const layer: ArchiveLayer = { ...blob, diffId: blob.digest, compression: 'none' };
+      return {
+        key: `${source}|${blob.path}`,
+        digest: blob.digest,
+        size: blob.size,
+        mediaType: blob.mediaType,
+        compression: 'none',
+        path: blob.path,
+        offset: blob.offset,
+        open: (onBytes) => layerStream(layer, false, onBytes, options),
+      };
+    }),
   };
 }

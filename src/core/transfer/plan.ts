@@ -43,6 +43,8 @@ export interface PlannedLayer {
 export interface PlanOptions {
   /** as-pulled only: false skips inflating to check diff_ids. Default true. */
   verifyDiffIds?: boolean;
+  /** Layers kept as served are inflated to check their diff_ids in every mode. */
+  checkDiffIds?: boolean;
 }
 
 /** zstd blobs up to this size are held whole while their frame headers are read, so they are fetched once. */
@@ -86,8 +88,15 @@ function actionFor(
   options: PlanOptions,
 ): LayerAction {
   if (mode === 'as-pulled')
-    return { kind: 'as-served', verifyDiffId: options.verifyDiffIds !== false, reason: 'as-pulled mode' };
+    return {
+      kind: 'as-served',
+      verifyDiffId: options.checkDiffIds === true || options.verifyDiffIds !== false,
+      reason: 'as-pulled mode',
+    };
   if (compression === 'none') return { kind: 'as-served', verifyDiffId: true, reason: 'the blob is uncompressed' };
+  // Every docker load reads gzip; the diff_id check is docker load's own unless asked for here.
+  if (mode === 'kept' && compression === 'gzip')
+    return { kind: 'as-served', verifyDiffId: options.checkDiffIds === true, reason: 'docker load reads gzip' };
   const known = sizePlanWithoutTrailer(descriptor, compression);
   if (!known) return { kind: 'inflate', size: undefined, sizeFrom: 'gzip-trailer' };
   if (known.kind === 'exact') return { kind: 'inflate', size: known.size, sizeFrom: 'annotation' };

@@ -65,6 +65,14 @@ export class RegistryDestination {
     });
   }
 
+  /** What the registry holds of a manifest: `tagged` (the tag names it), `held` (by digest only), or undefined. */
+  async manifestState(target: ImageReference, tag: string, digest: string): Promise<'tagged' | 'held' | undefined> {
+    const client = this.client(target);
+    const { signal } = this.options;
+    if (!(await client.manifestDigest(target.repository, digest, signal))) return undefined;
+    return (await client.manifestDigest(target.repository, tag, signal)) === digest ? 'tagged' : 'held';
+  }
+
   /** PUT a manifest under `reference` (a tag, or a digest for an index's images); it must keep `digest`. */
   async putManifest(
     target: ImageReference,

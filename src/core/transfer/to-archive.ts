@@ -2,19 +2,20 @@
  * The transfer into an archive (a pull): with every image resolved first (pull.ts, so most errors come
  * before any byte is written), plan each layer's action, then fetch in parallel from the registry
  * (scheduler.ts over source.ts) while the archive is written in order, each layer through its stages
- * (layer-copy.ts), verifying every blob's digest and each layer's diff_id on the way. Progress events and an
- * AbortSignal throughout. A failure aborts the sink (pull.ts): never a finished file that is wrong.
+ * (layer-copy.ts), verifying every blob's digest (and each inflated layer's diff_id) on the way. Each image
+ * comes with its platforms (registry/resolve-set.ts): their blobs, then the index that names them. Progress
+ * events and an AbortSignal throughout. A failure aborts the sink (pull.ts): never a finished file that is wrong.
  */
 import type { ArchiveDestination } from '../archive/writer.ts';
 import { createSha256 } from '../codecs/sha256.ts';
 import { MediaType } from '../image/media-types.ts';
-import { formatPlatform } from '../image/platform.ts';
-import { formatReference } from '../image/reference.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import type { RegistryClients } from '../registry/pool.ts';
 import type { ResolvedImage } from '../registry/resolve.ts';
+import type { ResolvedSet } from '../registry/resolve-set.ts';
+import { addSet } from '../archive/index-entry.ts';
 import type { RateLimit } from '../registry/transport/rate-limit.ts';
-import { type ArchivedLayer, archiveEntryFor, writeManifest } from '../archive/image-entry.ts';
+import { type ArchivedLayer, type WrittenManifest, writeManifest } from '../archive/image-entry.ts';
 import { copyLayer } from './layer-copy.ts';
 import { lookAhead, lookAheadZstd, readTrailers, settleBeforeLookahead } from './lookahead.ts';
 import { type PlannedLayer, blobReads, planPull, pullRows } from './plan.ts';
@@ -46,15 +47,21 @@ export class ArchiveTransfer {
   private readonly archived: ArchivedLayer[] = [];
   private readonly notes: string[] = [];
   private trailerRequests = 0;
+  /** Every platform's image of every set, in archive order. */
+  private readonly images: ResolvedImage[];
 
   constructor(
-    private readonly images: ResolvedImage[],
+    private readonly sets: ResolvedSet[],
     private readonly clients: RegistryClients,
     private readonly archive: ArchiveDestination,
     private readonly options: PullOptions & { parallel: number },
   ) {
-    this.mode = options.layers ?? 'uncompressed';
-    this.plan = planPull(images, this.mode, { verifyDiffIds: options.verifyDiffIds !== false });
+    const images = (this.images = sets.flatMap((set) => set.images));
+    this.mode = options.layers ?? 'kept';
+    this.plan = planPull(images, this.mode, {
+      verifyDiffIds: options.verifyDiffIds !== false,
+      ...(options.checkDiffIds ? { checkDiffIds: true } : {}),
+    });
     this.progress = new ProgressReporter(
       pullRows(this.plan),
       options.onProgress,
@@ -109,23 +116,20 @@ export class ArchiveTransfer {
       ]);
       const pulled: TransferredImage[] = [];
       let index = 0;
-      for (const image of this.images) {
-        await this.archive.addBlob(image.config.digest, image.config.bytes);
-        const layers: ArchivedLayer[] = [];
-        for (let n = 0; n < image.layers.length; n++, index++)
-          layers.push(await this.layer(index, trailers.get(index)));
-        const manifest = await writeManifest(this.archive, image, layers);
-        const { entry, note } = archiveEntryFor(image, manifest);
-        if (note) this.notes.push(note);
-        this.archive.addImage(entry);
-        pulled.push({
-          reference: formatReference(image.reference),
-          repoTags: entry.repoTags,
-          configDigest: image.config.digest,
-          manifestDigest: image.manifest.digest,
-          mediaType: image.manifest.mediaType,
-          platform: formatPlatform(image.platform),
-        });
+      for (const set of this.sets) {
+        const written = new Map<string, WrittenManifest>();
+        for (const image of set.images) {
+          await this.archive.addBlob(image.config.digest, image.config.bytes);
+          const layers: ArchivedLayer[] = [];
+          for (let n = 0; n < image.layers.length; n++, index++)
+            layers.push(await this.layer(index, trailers.get(index)));
+          written.set(image.manifest.digest, await writeManifest(this.archive, image, layers));
+        }
+        for (const artifact of set.artifacts) {
+          for (const blob of artifact.blobs) await this.archive.addBlob(blob.digest, blob.bytes);
+          await this.archive.addBlob(artifact.descriptor.digest, artifact.bytes);
+        }
+        pulled.push(...(await addSet(this.archive, set, written, this.notes, this.options.loadPlatform)));
       }
       await this.archive.finish();
       const rateLimit = this.rateLimit();
@@ -190,6 +194,7 @@ export class ArchiveTransfer {
       const source = action.fetchedOnce ? look.again!() : this.scheduler.stream(read + 1);
       const sizeFrom = look.size === undefined ? 'the pass that measured it' : 'its zstd frame headers';
       archived = await this.inflated(index, source, size, sizeFrom);
+      if (this.mode === 'kept') this.notes.push(zstdNote(what));
     } else {
       let settled = settleBeforeLookahead(layer, action, trailer);
       let source: AsyncIterable<Uint8Array> = this.scheduler.stream(read);
@@ -203,6 +208,7 @@ export class ArchiveTransfer {
       } else {
         if (settled.size === undefined) throw new Error(`${what}: no size settled for an inflated layer`);
         archived = await this.inflated(index, source, settled.size);
+        if (this.mode === 'kept' && layer.compression === 'zstd') this.notes.push(zstdNote(what));
       }
     }
     this.archived[index] = archived;
@@ -277,4 +283,8 @@ export class ArchiveTransfer {
   private get maxLayerBytes(): number {
     return this.options.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES;
   }
+}
+
+function zstdNote(what: string): string {
+  return `${what} is zstd-compressed, which Docker before 23 cannot load: it is stored uncompressed, so this image's manifest in the archive is new (its image ID stays).`;
 }

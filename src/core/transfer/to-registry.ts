@@ -15,11 +15,16 @@ import { type MovedLayer, type SourceImage, type SourceLayer, manifestFor } from
 import type { BlobProgress, TransferProgress, TransferredImage, TransferResult } from './types.ts';
 import type { ImageReference } from '../image/reference.ts';
 
+type ManifestBytes = { bytes: Uint8Array; digest: string; mediaType: string };
+type PutIndex = { reference: string; digest: string; mediaType: string };
+
 export interface RegistryTransfer {
-  /** Each image with the reference it goes to (`registry/repo:tag`). */
-  images: { image: SourceImage; target: ImageReference }[];
+  /** Each image with the reference it goes to (`registry/repo:tag`); `byDigest`: an index's image, put by digest. */
+  images: { image: SourceImage; target: ImageReference; byDigest?: boolean }[];
   /** An index to put under the tag once its images are in by digest (a copy of every platform). */
-  index?: { bytes: Uint8Array; digest: string; mediaType: string };
+  index?: ManifestBytes;
+  /** Indexes to put under their targets' tags, byte for byte, once every image is in. */
+  indexes?: (ManifestBytes & { target: ImageReference })[];
   /** A sequential source (a compressed tar): its layers are read in `offset` order. */
   sequential?: boolean;
 }
@@ -45,7 +50,7 @@ export async function toRegistry(
   transfer: RegistryTransfer,
   destination: RegistryDestination,
   options: ToRegistryOptions = {},
-): Promise<TransferResult & { index?: { reference: string; digest: string; mediaType: string } }> {
+): Promise<TransferResult & { index?: PutIndex; indexes: PutIndex[] }> {
   const { signal } = options;
   const checkAbort = () => {
     if (signal?.aborted) throw abortError(signal);
@@ -115,8 +120,8 @@ export async function toRegistry(
   }
   for (const job of jobs) if (job.sameAs) job.result = job.sameAs.result;
 
-  const images: TransferredImage[] = [];
-  for (const [i, { image, target }] of transfer.images.entries()) {
+  // Every config before any manifest: a manifest is only put once everything it names is in.
+  for (const { image, target } of transfer.images) {
     checkAbort();
     const { config } = image;
     if (!(await destination.reuse(target, config.digest, mountSource(target, config)))) {
@@ -129,39 +134,46 @@ export async function toRegistry(
       }));
     }
     destination.stored(target, config.digest);
+  }
+  const whole = transfer.index;
+  const images: TransferredImage[] = [];
+  for (const [i, { image, target, byDigest }] of transfer.images.entries()) {
+    checkAbort();
     const manifest = await manifestFor(
       image,
       jobs.filter((j) => j.image === i).map((j) => j.result!),
     );
     // The images of an index go in by digest before the index names them; a single image goes under the tag.
     const tag = target.tag ?? 'latest';
-    await destination.putManifest(target, transfer.index ? manifest.digest : tag, manifest);
+    const inIndex = byDigest || !!whole;
+    await destination.putManifest(target, inIndex ? manifest.digest : tag, manifest);
     images.push({
-      reference: transfer.index
+      reference: inIndex
         ? `${target.registry}/${target.repository}@${manifest.digest}`
         : formatReference({ ...target, tag }),
       repoTags: [],
-      configDigest: config.digest,
+      configDigest: image.config.digest,
       manifestDigest: manifest.digest,
       mediaType: manifest.mediaType,
       platform: image.platform,
       pullCommand: `docker pull ${familiarName(target)}@${manifest.digest}`,
     });
   }
-  let index: { reference: string; digest: string; mediaType: string } | undefined;
-  if (transfer.index) {
-    const target = transfer.images[0]?.target;
-    if (!target) throw new SkiffError('bad-manifest', 'The index lists no images to copy');
-    const tag = target.tag ?? 'latest';
-    await destination.putManifest(target, tag, transfer.index);
-    index = {
-      reference: formatReference({ ...target, tag }),
-      digest: transfer.index.digest,
-      mediaType: transfer.index.mediaType,
-    };
+  const first = transfer.images[0]?.target;
+  if (whole && !first) throw new SkiffError('bad-manifest', 'The index lists no images to copy');
+  const indexes: PutIndex[] = [];
+  for (const index of [...(whole && first ? [{ ...whole, target: first }] : []), ...(transfer.indexes ?? [])]) {
+    checkAbort();
+    const tag = index.target.tag ?? 'latest';
+    await destination.putManifest(index.target, tag, index);
+    indexes.push({
+      reference: formatReference({ ...index.target, tag }),
+      digest: index.digest,
+      mediaType: index.mediaType,
+    });
   }
   progress.emit(true);
-  return { images, ...counts, notes: [], ...(index ? { index } : {}) };
+  return { images, ...counts, notes: [], indexes, ...(whole ? { index: indexes[0]! } : {}) };
 }
 
 /** The source's own repository when it is on the target's registry: a copy there is a mount. */

@@ -1,14 +1,28 @@
 /** The transfer's one vocabulary — progress and result for pull, push and copy alike — and a pull's options. */
 import type { Sha256Factory } from '../codecs/sha256.ts';
+import type { PlatformSelection } from '../image/image-list.ts';
+import type { Platform } from '../image/platform.ts';
 import type { ResolveOptions } from '../registry/resolve.ts';
 import type { RateLimit } from '../registry/transport/rate-limit.ts';
 
-export type LayerMode = 'uncompressed' | 'as-pulled';
+/** `kept` (default): layers as the registry served them wherever every `docker load` reads them (gzip,
+ *  tar), zstd ones inflated; digests kept. `uncompressed`: every layer inflated, as `docker save` writes.
+ *  `as-pulled`: every layer as served, zstd too (Docker before 23 cannot load zstd). */
+export type LayerMode = 'kept' | 'uncompressed' | 'as-pulled';
+
+export const LAYER_MODES: readonly LayerMode[] = ['kept', 'uncompressed', 'as-pulled'];
 
 export interface PullOptions extends ResolveOptions {
-  /** `uncompressed` (default): layers gunzipped and named by diff_id, as `docker save` writes them.
-   *  `as-pulled`: blobs exactly as served, keeping the registry's manifest digest — smaller and faster. */
+  /** How layers are stored (see LayerMode; default `kept`). */
   layers?: LayerMode;
+  /** Platforms of a multi-platform image for inputs that name none: `all`, or a list (default: one,
+   *  `platform` or linux/amd64). */
+  platforms?: PlatformSelection;
+  /** Of several platforms, the one `manifest.json` names (what `docker load` tags); default linux/amd64,
+   *  else the first selected. */
+  loadPlatform?: Platform;
+  /** Inflate layers kept as served to check their diff_ids too (kept mode leaves that to `docker load`). */
+  checkDiffIds?: boolean;
   onProgress?: (progress: TransferProgress) => void;
   /** The most one layer may inflate to (default 64 GiB): bounds a gzip bomb without refusing zeros. */
   maxLayerBytes?: number;
@@ -83,6 +97,8 @@ export interface TransferredImage {
   manifestDigest: string;
   mediaType: string;
   platform: string;
+  /** The index the archive holds for this image's platforms, when it holds one. */
+  indexDigest?: string;
   /** `docker pull registry/repo@sha256:…` (registry destinations). */
   pullCommand?: string;
 }
