@@ -76,14 +76,7 @@ export async function writeZipKit(
       tars.push({ name: entry.name, size, sha256: (await hash.digest()).slice('sha256:'.length) });
       lines.push(...written.map((line) => `  ${entry.name}: ${line}`));
     }
-    const text = (value: string) => new TextReader(value);
-    await zip.add('SHA256SUMS', text(sha256sums(tars)), { level: 0 });
-    const images = entries.flatMap((entry) => entry.images);
-    const pushes = images.flatMap((image) => (image.push ? [image.push] : []));
-    await zip.add('images.txt', text(images.map((image) => `${image.line}\n`).join('')), { level: 0 });
-    await zip.add('load.sh', text(loadSh(tars, pushes)), { level: 0, executable: true });
-    await zip.add('load.ps1', text(loadPs1(tars, pushes)), { level: 0 });
-    await zip.add('README.txt', text(readme(lines)), { level: 0 });
+    await addKitFiles(zip, TextReader, tars, entries, lines);
     await zip.close();
     return tars;
   } catch (error) {
@@ -91,6 +84,49 @@ export async function writeZipKit(
     await target.abort(error).catch(() => {});
     throw error;
   }
+}
+
+type ZipJs = typeof import('@zip.js/zip.js');
+
+/** SHA256SUMS, images.txt, load.sh, load.ps1 and README.txt: what the kit holds besides its tars. */
+async function addKitFiles(
+  zip: InstanceType<ZipJs['ZipWriter']>,
+  TextReader: ZipJs['TextReader'],
+  tars: KitTar[],
+  entries: Pick<KitEntry, 'images'>[],
+  lines: string[],
+): Promise<void> {
+  const text = (value: string) => new TextReader(value);
+  await zip.add('SHA256SUMS', text(sha256sums(tars)), { level: 0 });
+  const images = entries.flatMap((entry) => entry.images);
+  const pushes = images.flatMap((image) => (image.push ? [image.push] : []));
+  await zip.add('images.txt', text(images.map((image) => `${image.line}\n`).join('')), { level: 0 });
+  await zip.add('load.sh', text(loadSh(tars, pushes)), { level: 0, executable: true });
+  await zip.add('load.ps1', text(loadPs1(tars, pushes)), { level: 0 });
+  await zip.add('README.txt', text(readme(lines)), { level: 0 });
+}
+
+/**
+ * What the zip adds around its tars, before they are written: the same zip with the same options, the tars
+ * as empty entries (stored zip64 entries have headers of a fixed size) and the same files, whose only
+ * unknowns (checksums) have a fixed length. `lines`: each tar's README.txt lines, as its `write` returns them.
+ */
+export async function zipKitOverhead(
+  entries: (Pick<KitEntry, 'name' | 'images'> & { lines: string[] })[],
+): Promise<number> {
+  const { ZipWriter, TextReader, configure } = await import('@zip.js/zip.js');
+  configure({ useWebWorkers: false, useCompressionStream: false });
+  let bytes = 0;
+  const counter = new WritableStream<Uint8Array>({ write: (chunk) => void (bytes += chunk.byteLength) });
+  const zip = new ZipWriter(counter, { zip64: true, level: 0, bufferedWrite: false, keepOrder: true });
+  const tars = entries.map((entry) => ({ name: entry.name, size: 0, sha256: '0'.repeat(64) }));
+  // A stream of unknown length, as the real tars are (so each gets its data descriptor).
+  const empty = () => new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+  for (const tar of tars) await zip.add(tar.name, empty(), { level: 0 });
+  const lines = entries.flatMap((entry) => entry.lines.map((line) => `  ${entry.name}: ${line}`));
+  await addKitFiles(zip, TextReader, tars, entries, lines);
+  await zip.close();
+  return bytes;
 }
 
 export function sha256sums(tars: KitTar[]): string {
