@@ -65,6 +65,11 @@ export const en = {
   credentialsKeptMemory: 'Kept in this tab only; gone when you close it.',
   credentialsKeptDevice: 'Saved in this browser on this device (local storage). Untick to forget them.',
   credentialsNever: 'Never part of a shared link.',
+  signedInAs: (registry: string, user: string) => `Signed in to ${registry} as ${user}`,
+  signOut: 'Sign out',
+  signOutHint: 'Sign out forgets the username and password for this registry, here and on this device.',
+  signInRefused: (registry: string, user: string) =>
+    `${registry} refused the password or token for ${user}. Correct it and press Sign in.`,
 
   details: 'About this image',
   configuration: 'Configuration',

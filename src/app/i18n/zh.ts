@@ -83,6 +83,10 @@ export const zh: Messages = {
   credentialsKeptMemory: '仅保存在此标签页中，关闭即消失。',
   credentialsKeptDevice: '已保存在此设备的浏览器中（本地存储）。取消勾选即可删除。',
   credentialsNever: '分享链接中永远不会包含凭据。',
+  signedInAs: (registry: string, user: string) => `已以 ${user} 身份登录 ${registry}`,
+  signOut: '退出登录',
+  signOutHint: '退出登录会忘掉此镜像仓库的用户名和密码，包括保存在此设备上的。',
+  signInRefused: (registry: string, user: string) => `${registry} 拒绝了 ${user} 的密码或令牌。请改正后点击“登录”。`,
 
   details: '镜像信息',
   configuration: '运行配置',

@@ -254,6 +254,7 @@ class Download {
     } catch (error) {
       this.running = undefined;
       const registry = queue.items[0]?.resolved.reference.registry ?? resolver.parsed.reference?.registry ?? '';
+      credentials.noteFailure(registry, error);
       alerts.failure = adviceAbout(signal.aborted ? signal.reason : error, undefined, {
         saving,
         registry,

@@ -125,6 +125,8 @@ class ImageResolver {
   private resolveController: AbortController | undefined;
   private resolveSeq = 0;
   private pendingResolve: Promise<ResolvedImage | undefined> | undefined;
+  /** The transport the resolve in flight was started with. */
+  private pendingKey: string | undefined;
 
   /** Reads `?image=…&platform=…` of a shared link. */
   init(): void {
@@ -207,13 +209,34 @@ class ImageResolver {
       : undefined;
   }
 
-  /** The current image resolved with the current settings (reusing a resolve in flight or done). */
-  ensureResolved(): Promise<ResolvedImage | undefined> {
+  /**
+   * Settings or credentials changed: look the name up again, unless what is shown or in flight already
+   * uses them (Download signs in and resolves at once; a second resolve would cancel that one).
+   */
+  transportChanged(): void {
+    if (!this.parsed.reference) return;
     const state = this.resolveState;
-    if (state.status === 'resolved' && state.key === this.transportKey) return Promise.resolve(state.image);
-    if (this.pendingResolve) return this.pendingResolve;
-    clearTimeout(this.resolveTimer);
-    return this.resolveNow(false);
+    const key = this.transportKey;
+    if (state.status === 'resolved' && state.key === key) return;
+    if (this.pendingResolve && this.pendingKey === key) return;
+    this.scheduleResolve(0);
+  }
+
+  /**
+   * The current image resolved with the current settings (reusing a resolve in flight or done). A resolve
+   * replaced by a newer one (settings changed meanwhile) hands over to that one; undefined only when the
+   * name failed (the alert says why) or the field no longer holds a name.
+   */
+  async ensureResolved(): Promise<ResolvedImage | undefined> {
+    for (let handovers = 0; handovers < 5; handovers++) {
+      const state = this.resolveState;
+      if (state.status === 'resolved' && state.key === this.transportKey) return state.image;
+      if (!this.pendingResolve) clearTimeout(this.resolveTimer);
+      const image = await (this.pendingResolve ?? this.resolveNow(false));
+      if (image) return image;
+      if (this.resolveState.status !== 'resolving') return undefined;
+    }
+    return undefined;
   }
 
   /** `typed`: started by a pause in typing rather than an action, so a name that does not exist costs only a HEAD. */
@@ -228,6 +251,7 @@ class ImageResolver {
     const platform = this.platformChoice;
     const input = this.input;
     this.resolveState = { status: 'resolving' };
+    this.pendingKey = key;
     const run = async (): Promise<ResolvedImage | undefined> => {
       try {
         if (typed && reference.registry === 'docker.io') await checkExists(reference, controller.signal);
@@ -250,6 +274,7 @@ class ImageResolver {
         return image;
       } catch (error) {
         if (seq !== this.resolveSeq || isSkiffError(error, 'aborted')) return undefined;
+        credentials.noteFailure(reference.registry, error);
         const advice = adviceAbout(error, reference);
         this.resolveState = { status: 'error', advice };
         this.shown = undefined;
