@@ -103,6 +103,7 @@ export const en = {
     shown < total ? `${shown} of ${total} tags` : total === 1 ? '1 tag' : `${total} tags`,
   tagsUnavailable: 'This registry does not list the tags of this repository.',
   tagsLoading: 'Loading tags…',
+  tagsNearest: (tag: string) => `This repository has no tag “${tag}”. The tags it has that are closest to it:`,
   useTag: (tag: string) => `Use tag ${tag}`,
 
   queue: 'Archive',

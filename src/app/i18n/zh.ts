@@ -120,6 +120,7 @@ export const zh: Messages = {
     shown < total ? `共 ${total} 个标签，显示 ${shown} 个` : `共 ${total} 个标签`,
   tagsUnavailable: '该镜像仓库不公开这个仓库的标签列表。',
   tagsLoading: '正在加载标签…',
+  tagsNearest: (tag: string) => `这个仓库没有标签“${tag}”。它已有的标签中与之最接近的是：`,
   useTag: (tag: string) => `使用标签 ${tag}`,
 
   queue: '打包列表',

@@ -18,6 +18,7 @@ import { imageFileStem } from '../lib/names.ts';
 import { alerts } from './alerts.svelte.ts';
 import { credentials } from './credentials.svelte.ts';
 import { settings } from './settings.svelte.ts';
+import { repositoryTags } from './tags.svelte.ts';
 
 export interface PlatformOption {
   value: string;
@@ -29,8 +30,6 @@ export type ResolveState =
   | { status: 'resolving' }
   | { status: 'resolved'; image: ResolvedImage; key: string; input: string; platform: string }
   | { status: 'error'; advice: Advice };
-
-type TagsState = { key: string; status: 'loading' | 'ok' | 'unavailable'; tags: string[] };
 
 /** Typing has settled when no key came for this long (people type a key every 0.3–0.8 s). */
 const SETTLE_MS = 1200;
@@ -90,7 +89,10 @@ class ImageResolver {
   platformOptions = $state.raw<PlatformOption[]>([]);
   /** Download size of each platform of the current index, by manifest digest. */
   platformSizes = $state.raw<Record<string, number>>({});
-  tags = $state.raw<TagsState | undefined>(undefined);
+  /** The repository's tags (listed after a resolve), for the details. */
+  get tags() {
+    return repositoryTags.current;
+  }
   /** Each layer's size in an uncompressed archive, by digest, where the engine will know it exactly in advance. */
   layerSizes = $state.raw<Record<string, number>>({});
 
@@ -149,6 +151,7 @@ class ImageResolver {
 
   setInput(text: string, options: { immediate?: boolean } = {}): void {
     this.input = text;
+    repositoryTags.suggestions = undefined;
     if (this.resolveState.status === 'error') alerts.failure = undefined;
     this.scheduleResolve(options.immediate ? 0 : SETTLE_MS);
   }
@@ -269,7 +272,7 @@ class ImageResolver {
         // quota, so there only when the person opens the platform list.
         this.sizesFor = image.index ? { image, signal: controller.signal } : undefined;
         if (image.index && image.reference.registry !== 'docker.io') this.loadPlatformSizes();
-        void this.loadTags(image);
+        void repositoryTags.load(image.reference, image.client, key);
         void this.loadLayerSizes(image, controller.signal);
         return image;
       } catch (error) {
@@ -277,6 +280,14 @@ class ImageResolver {
         credentials.noteFailure(reference.registry, error);
         const advice = adviceAbout(error, reference);
         this.resolveState = { status: 'error', advice };
+        // A tag that does not exist: the repository's tags nearest to it, listed now (never per keystroke).
+        void repositoryTags.suggest(
+          error,
+          reference,
+          input,
+          new RegistryClient(reference.registry, transportOptions()),
+          key,
+        );
         this.shown = undefined;
         alerts.failure = advice;
         // A missing platform: offer the ones that exist.
@@ -338,18 +349,6 @@ class ImageResolver {
     if (!signal.aborted) this.layerSizes = { ...this.layerSizes, ...sizes };
   }
 
-  private async loadTags(image: ResolvedImage): Promise<void> {
-    const key = `${image.reference.registry}/${image.reference.repository} ${this.transportKey}`;
-    if (this.tags?.key === key && this.tags.status !== 'unavailable') return;
-    this.tags = { key, status: 'loading', tags: [] };
-    try {
-      const tags = await image.client.listTags(image.reference.repository);
-      if (this.tags?.key === key) this.tags = { key, status: 'ok', tags: sortTags(tags) };
-    } catch {
-      if (this.tags?.key === key) this.tags = { key, status: 'unavailable', tags: [] };
-    }
-  }
-
   useTag(tag: string): void {
     const reference =
       this.parsed.reference ??
@@ -408,11 +407,6 @@ async function checkExists(reference: ImageReference, signal: AbortSignal): Prom
 function dedupe(options: PlatformOption[]): PlatformOption[] {
   const seen = new Set<string>();
   return options.filter((o) => !seen.has(o.value) && seen.add(o.value));
-}
-
-/** Version-like tags in descending numeric order (`1.10` before `1.9`), others by the same collation. */
-function sortTags(tags: string[]): string[] {
-  return [...tags].sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
 }
 
 export const resolver = new ImageResolver();

@@ -119,3 +119,35 @@ test('the pull quota a registry reports is read from its headers', async () => {
   assert.equal(parseRateLimit(new Headers()), undefined);
   assert.deepEqual(parseRateLimit(new Headers({ 'ratelimit-remaining': '5' })), { remaining: 5 });
 });
+
+test('tags are read page by page through Link rel="next", on this registry only, to a bound', async () => {
+  const { fetch, seen } = router((url) => {
+    const last = url.searchParams.get('last');
+    if (!last) return json({ tags: ['a', 'b'] }, { headers: { link: '</v2/app/tags/list?n=2&last=b>; rel="next"' } });
+    if (last === 'b')
+      return json(
+        { tags: ['c', 'd'] },
+        { headers: { link: '<https://r.test/v2/app/tags/list?n=2&last=d>; rel="next"' } },
+      );
+    if (last === 'd')
+      return json(
+        { tags: ['e'] },
+        { headers: { link: '<https://elsewhere.test/v2/app/tags/list?last=e>; rel="next"' } },
+      );
+    return json({ tags: ['never asked'] });
+  });
+  const client = new RegistryClient('r.test', { fetch });
+  assert.deepEqual(await client.listTags('app', undefined, { pageSize: 2 }), ['a', 'b', 'c', 'd', 'e']);
+  // A next page on another host is not followed (credentials go to this registry only).
+  assert.deepEqual(
+    seen.map((s) => s.url),
+    [
+      'https://r.test/v2/app/tags/list?n=2',
+      'https://r.test/v2/app/tags/list?n=2&last=b',
+      'https://r.test/v2/app/tags/list?n=2&last=d',
+    ],
+  );
+  seen.length = 0;
+  assert.deepEqual(await client.listTags('app', undefined, { pageSize: 2, maxPages: 2 }), ['a', 'b', 'c', 'd']);
+  assert.equal(seen.length, 2);
+});
