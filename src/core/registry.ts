@@ -9,7 +9,7 @@ import { MANIFEST_ACCEPT } from './media-types.ts';
 import { isLoopbackHost, registryApiHost } from './reference.ts';
 import { type Credentials, RegistryAuth, summarize } from './transport/auth.ts';
 import { type Fetcher, discard, platformFetch, sleep } from './transport/fetcher.ts';
-import { type RateLimit, parseRateLimit } from './transport/rate-limit.ts';
+import { type RateLimit, parseQuotaRefusal, parseRateLimit } from './transport/rate-limit.ts';
 import { withRedirects } from './transport/redirects.ts';
 import { relayRefusal, withRelay } from './transport/relay.ts';
 import { type RetryOptions, networkError, withRetry } from './transport/retry.ts';
@@ -423,11 +423,15 @@ async function httpError(response: Response, what: string, relayed: boolean): Pr
         'not-found',
         `${what} was not found: check the repository name and the tag or digest (${detail})`,
       );
-    case 429:
+    case 429: {
+      const quota = parseQuotaRefusal(response.headers);
+      const reset = quota.resetSeconds !== undefined ? `; it resets in ${quota.resetSeconds} s` : '';
       return new SkiffError(
         'rate-limited',
-        `${what}: the registry is rate-limiting requests (429); wait a while or log in (${detail})`,
+        `${what}: the registry is rate-limiting requests (429${reset}); wait a while or log in (${detail})`,
+        { quota },
       );
+    }
     default:
       return new SkiffError('http', `${what}: the registry answered HTTP ${response.status} (${detail})`);
   }

@@ -18,6 +18,7 @@ import { imageFileStem } from '../lib/names.ts';
 import { alerts } from './alerts.svelte.ts';
 import { credentials } from './credentials.svelte.ts';
 import { settings } from './settings.svelte.ts';
+import { dockerHubQuota } from './quota.svelte.ts';
 import { repositoryTags } from './tags.svelte.ts';
 
 export interface PlatformOption {
@@ -65,6 +66,8 @@ export function adviceAbout(
   return adviceFor(error, t(), {
     relay: absoluteRelay(settings.current.relay),
     ...(reference ? { reference } : {}),
+    ...(registry ? { registry } : {}),
+    at: Date.now(),
     hadCredentials: !!credentials.lookup(registry),
     ...(extra.saving !== undefined ? { saving: extra.saving } : {}),
     ...(extra.cancelLeavesFiles ? { cancelLeavesFiles: true } : {}),
@@ -261,6 +264,7 @@ class ImageResolver {
         const image = await resolveWith(reference, platform, controller.signal);
         if (seq !== this.resolveSeq) return undefined;
         this.resolveState = { status: 'resolved', image, key, input, platform };
+        dockerHubQuota.note(image.reference.registry, image.client.rateLimit);
         this.shown = image;
         alerts.failure = undefined;
         this.platformOptions = image.index
