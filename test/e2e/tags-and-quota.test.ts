@@ -3,8 +3,12 @@
  * repository's nearest tags, listed once the manifest was not found), and Docker Hub's pull quota through a
  * shared relay (`npm start`'s, with RELAY_DOCKERHUB_MIRROR pointing at a local registry behind a fault proxy
  * that sends Docker Hub's quota headers and its 429 TOOMANYREQUESTS).
+ *
+ * SKIFF_SCREENSHOTS=DIR also writes screenshots of these states there.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { answerPreflights, fault, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
@@ -12,8 +16,9 @@ import { pushImage, smallLayers } from '../support/images.ts';
 import { pushManifest, startRegistry, type Registry } from '../support/registry.ts';
 import { relayConfigFromEnv } from '../../src/relay/config.ts';
 import { startServer, type RunningServer } from '../../src/relay/serve.ts';
-import { buildApp, launchBrowser, newPage, serveStatic, waitResolved, type StaticServer } from './harness.ts';
+import { ROOT, buildApp, launchBrowser, newPage, serveStatic, waitResolved, type StaticServer } from './harness.ts';
 
+const SHOTS = process.env.SKIFF_SCREENSHOTS ? resolvePath(ROOT, process.env.SKIFF_SCREENSHOTS) : undefined;
 const TAGS = ['1.25', '1.26', '1.27', '1.27.1', '1.27-alpine', 'latest', 'stable'];
 /** What Docker Hub answers when the quota is used up. */
 const TOO_MANY = JSON.stringify({
@@ -38,6 +43,12 @@ let browser: Browser;
 
 async function typeName(page: Page, label: string, text: string): Promise<void> {
   await page.getByLabel(label, { exact: true }).pressSequentially(text, { delay: 120 });
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
 const isManifestGet = (r: { method: string; path: string }) => r.method === 'GET' && r.path.includes('/manifests/');
@@ -95,6 +106,7 @@ describe('a tag that does not exist', () => {
       const offered = alert.getByTestId('nearest-tags').getByRole('button');
       assert.equal(await offered.first().textContent(), '1.27');
       assert.ok((await offered.count()) <= 6);
+      await shot(page, 'nearest-tags-1280');
       // One listing, after the registry said the manifest does not exist; none while the name was typed.
       const listings = front.requests.filter((r) => r.path.includes('/tags/list'));
       assert.equal(listings.length, 1, listings.map((r) => r.path).join('\n'));
@@ -136,7 +148,8 @@ describe('Docker Hub through a shared relay', () => {
         text,
         /Sign in under “Private registry” with a Docker Hub account or a personal access token: a free account has a quota of its own/,
       );
-      assert.match(text, /counts pulls over 6 h/);
+      assert.match(text, /counts pulls over 6 h:/);
+      await shot(page, 'quota-low-1280');
     } finally {
       hubFront.setPlan(undefined);
       await context.close();
@@ -170,12 +183,14 @@ describe('Docker Hub through a shared relay', () => {
         `${clock[0]} vs ${expected.toTimeString()}`,
       );
       assert.doesNotMatch(text, /answered with an error|needs you to sign in/);
+      await shot(page, 'quota-429-1280');
 
       await page.getByLabel('Language').selectOption('zh');
       const zh = (await alert.innerText()).replace(/\s+/g, ' ');
       assert.match(zh, /Docker Hub 以 429 TOOMANYREQUESTS（请求过多）拒绝：拉取配额已用完/);
       assert.match(zh, /请在“私有仓库”中用 Docker Hub 账号或个人访问令牌登录/);
       assert.match(zh, /配额将于 \d\d:\d\d 重置/);
+      await shot(page, 'quota-429-zh-1280');
     } finally {
       hubFront.setPlan(undefined);
       await context.close();
@@ -190,7 +205,7 @@ describe('Docker Hub through a shared relay', () => {
       await typeName(page, 'Image', 'nginx:1.27');
       const alert = page.getByRole('alert');
       await alert.getByText('429 TOOMANYREQUESTS').waitFor({ timeout: 30_000 });
-      assert.match(await alert.innerText(), /The quota counts pulls over 6 h 0 min/);
+      assert.match(await alert.innerText(), /The quota counts pulls over 6 h: they free up again within that time/);
     } finally {
       hubFront.setPlan(undefined);
       await context.close();

@@ -65,7 +65,7 @@ export const advice = {
   quotaResets: (resetAt: number, now: number) =>
     `The quota resets at ${new Date(resetAt).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })} (in ${formatDuration((resetAt - now) / 1000, 'en')}).`,
   quotaWindow: (seconds: number) =>
-    `The quota counts pulls over ${formatDuration(seconds, 'en')}: they free up again within that time.`,
+    `The quota counts pulls over ${seconds % 3600 ? formatDuration(seconds, 'en') : `${seconds / 3600} h`}: they free up again within that time.`,
   platformNotFound: 'The image has no build for that platform. Pick one from the Platform list.',
   platformList: (list: string) => `Available: ${list}`,
   corrupt:

@@ -57,7 +57,8 @@ export const advice: Messages['advice'] = {
     `Docker Hub：您所登录账号的拉取配额只剩 ${left} 次${limit ? `（共 ${limit} 次）` : ''}。`,
   quotaResets: (resetAt: number, now: number) =>
     `配额将于 ${new Date(resetAt).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', hour12: false })} 重置（${formatDuration((resetAt - now) / 1000, 'zh')}后）。`,
-  quotaWindow: (seconds: number) => `配额按 ${formatDuration(seconds, 'zh')}内的拉取次数统计：在这段时间内会逐渐恢复。`,
+  quotaWindow: (seconds: number) =>
+    `配额按 ${seconds % 3600 ? formatDuration(seconds, 'zh') : `${seconds / 3600} 小时`}内的拉取次数统计：在这段时间内会逐渐恢复。`,
   platformNotFound: '该镜像没有这个平台的版本。请在“平台”列表中另选一个。',
   platformList: (list: string) => `可用平台：${list}`,
   corrupt: '数据与校验和不符，因此没有保存为完整文件。请重试；如果反复出现，说明您和镜像仓库之间有东西在改动数据。',
