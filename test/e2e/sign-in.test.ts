@@ -178,6 +178,7 @@ describe('signing in', () => {
       await waitResolved(page);
       const panel = page.locator('details.credentials');
       await panel.locator('summary', { hasText: `已以 ${USER} 身份登录 ${host}` }).waitFor();
+      if (SHOTS) await page.screenshot({ path: join(SHOTS, 'signed-in-zh-1280.png') });
       tokens.requests.length = 0;
       await panel.getByRole('button', { name: '退出登录' }).click();
       await panel.locator('summary', { hasText: `登录 ${host}` }).waitFor();
