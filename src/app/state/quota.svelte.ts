@@ -16,7 +16,11 @@ class DockerHubQuota {
   /** A registry's answer reported its quota; only Docker Hub's is told. */
   note(registry: string, rateLimit: RateLimit | undefined): void {
     if (registry !== 'docker.io' || !rateLimit) return;
-    this.seen = { rateLimit, at: Date.now(), signedIn: !!credentials.lookup('docker.io') };
+    // Progress reports the same figures many times a second: only a change is news.
+    const signedIn = !!credentials.lookup('docker.io');
+    const last = this.seen;
+    if (last?.signedIn === signedIn && JSON.stringify(last.rateLimit) === JSON.stringify(rateLimit)) return;
+    this.seen = { rateLimit, at: Date.now(), signedIn };
   }
 
   /** The last report, while it still describes the quota requests use now (signing in or out changes whose it is). */
