@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { answerPreflights, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { pushImage, smallLayers } from '../support/images.ts';
+import { pullToFile } from '../support/pull-to-file.ts';
 import { scratchDir } from '../support/process.ts';
 import { startRegistry, type Registry } from '../support/registry.ts';
 import { startTokenServer, type TokenServer } from '../support/token-server.ts';
@@ -35,6 +36,8 @@ let server: StaticServer;
 let relayServer: RunningServer;
 let browser: Browser;
 const scratch = scratchDir('e2e-sign-in');
+/** A tar to push, made by the engine before the page starts. */
+const tarPath = join(scratch.path, 'to-push.tar');
 
 /** Types `text` into the field key by key, at a person's pace. */
 async function typeInto(page: Page, label: string, text: string): Promise<void> {
@@ -54,11 +57,20 @@ before(async () => {
     pushImage(basic, 'private/app', '1', { format: 'docker', layers: smallLayers('gzip') }),
   ]);
   basicFront = await startFaultProxy(basic.url, answerPreflights);
+  await pullToFile([`${basic.host}/private/app:1`], tarPath, {
+    credentials: { username: USER, password: PASSWORD },
+  });
   server = await serveStatic(build.dir);
   server.config = {};
-  const hosts = [bearer.host, new URL(tokens.url).host].join(',');
+  // The basic-auth registry takes pushes through the relay, as Harbor does.
+  const hosts = [bearer.host, new URL(tokens.url).host, basic.host].join(',');
   relayServer = await startServer({
-    config: relayConfigFromEnv({ RELAY_ALLOW: hosts, RELAY_ALLOW_PRIVATE: hosts, RELAY_PLAIN_HTTP: hosts }),
+    config: relayConfigFromEnv({
+      RELAY_ALLOW: hosts,
+      RELAY_ALLOW_PRIVATE: hosts,
+      RELAY_PLAIN_HTTP: hosts,
+      RELAY_ALLOW_PUSH: basic.host,
+    }),
     distDir: build.dir,
     port: 0,
     log: () => {},
@@ -189,6 +201,33 @@ describe('signing in', () => {
         [],
         'the account is not sent after Sign out',
       );
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('in Push, says beside the sign-in that the registry refused the password, and pushes once it is right', async () => {
+    const { context, page } = await newPage(browser);
+    const host = basic.host;
+    try {
+      await page.goto(`${relayServer.url}/`);
+      await page.getByRole('button', { name: 'Push', exact: true }).click();
+      await page.locator('input[type="file"]').setInputFiles(tarPath);
+      await page.getByLabel('Push to').fill(`${host}/private/pushed:2`);
+      const panel = page.locator('details.credentials');
+      await panel.locator('summary', { hasText: `Sign in to ${host}` }).click();
+      await typeInto(page, 'Username', USER);
+      await typeInto(page, 'Password', 'wrong');
+      await page.getByRole('button', { name: 'Push', exact: true }).last().click();
+      await panel.getByText(`${host} refused the password or token for ${USER}`).waitFor({ timeout: 30_000 });
+      assert.equal(await panel.locator('summary', { hasText: 'Signed in to' }).count(), 0);
+
+      await page.getByLabel('Password').fill(PASSWORD);
+      await panel.getByRole('button', { name: 'Sign in' }).click();
+      await panel.locator('summary', { hasText: `Signed in to ${host} as ${USER}` }).waitFor();
+      await page.getByRole('button', { name: 'Push', exact: true }).last().click();
+      await page.getByRole('heading', { name: /Pushed/ }).waitFor({ timeout: 60_000 });
+      await panel.locator('summary', { hasText: `Signed in to ${host} as ${USER}` }).waitFor();
     } finally {
       await context.close();
     }
