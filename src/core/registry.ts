@@ -9,7 +9,7 @@ import { MANIFEST_ACCEPT } from './media-types.ts';
 import { isLoopbackHost, registryApiHost } from './reference.ts';
 import { type Credentials, RegistryAuth, summarize } from './transport/auth.ts';
 import { type Fetcher, discard, platformFetch, sleep } from './transport/fetcher.ts';
-import { type RateLimit, parseRateLimit } from './transport/rate-limit.ts';
+import { type RateLimit, parseQuotaRefusal, parseRateLimit } from './transport/rate-limit.ts';
 import { withRedirects } from './transport/redirects.ts';
 import { relayRefusal, withRelay } from './transport/relay.ts';
 import { type RetryOptions, networkError, withRetry } from './transport/retry.ts';
@@ -359,18 +359,40 @@ export class RegistryClient {
     return { location: absolute };
   }
 
-  async listTags(repository: string, signal?: AbortSignal): Promise<string[]> {
+  /**
+   * The repository's tags, page by page as the registry hands them out (`?n=`, then each answer's
+   * `Link: <…>; rel="next"`), for at most `maxPages` pages: a repository of many thousand tags costs a few
+   * requests, not hundreds. Pages are followed on this registry only.
+   */
+  async listTags(
+    repository: string,
+    signal?: AbortSignal,
+    { pageSize = 1000, maxPages = 5 }: { pageSize?: number; maxPages?: number } = {},
+  ): Promise<string[]> {
     const what = `Tags of ${repository}`;
-    const bytes = await this.readWhole(`/v2/${repository}/tags/list?n=1000`, signal ? { signal } : {}, what, (r) =>
-      this.readLimited(r, MAX_MANIFEST_BYTES, what),
-    );
-    let body: { tags?: unknown } = {};
-    try {
-      body = JSON.parse(new TextDecoder().decode(bytes));
-    } catch {
-      // not JSON: no tags
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${repository}/tags/list?n=${pageSize}`;
+    for (let page = 0; path && page < maxPages; page++) {
+      let link: string | null = null;
+      const bytes = await this.readWhole(path, signal ? { signal } : {}, what, (r) => {
+        link = r.headers.get('link');
+        return this.readLimited(r, MAX_MANIFEST_BYTES, what);
+      });
+      let body: { tags?: unknown } = {};
+      try {
+        body = JSON.parse(new TextDecoder().decode(bytes));
+      } catch {
+        // not JSON: no tags
+      }
+      if (Array.isArray(body.tags)) tags.push(...body.tags.filter((t): t is string => typeof t === 'string'));
+      const target = /<([^>]+)>\s*;[^,]*rel="?next"?/i.exec(link ?? '')?.[1];
+      const next = target ? new URL(target, this.baseUrl) : undefined;
+      path =
+        next && next.origin === new URL(this.baseUrl).origin && next.pathname === `/v2/${repository}/tags/list`
+          ? `${next.pathname}${next.search}`
+          : undefined;
     }
-    return Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
+    return tags;
   }
 }
 
@@ -401,11 +423,15 @@ async function httpError(response: Response, what: string, relayed: boolean): Pr
         'not-found',
         `${what} was not found: check the repository name and the tag or digest (${detail})`,
       );
-    case 429:
+    case 429: {
+      const quota = parseQuotaRefusal(response.headers);
+      const reset = quota.resetSeconds !== undefined ? `; it resets in ${quota.resetSeconds} s` : '';
       return new SkiffError(
         'rate-limited',
-        `${what}: the registry is rate-limiting requests (429); wait a while or log in (${detail})`,
+        `${what}: the registry is rate-limiting requests (429${reset}); wait a while or log in (${detail})`,
+        { quota },
       );
+    }
     default:
       return new SkiffError('http', `${what}: the registry answered HTTP ${response.status} (${detail})`);
   }

@@ -58,11 +58,16 @@ const PASSED_RESPONSE_HEADERS = [
   'docker-content-digest',
   'docker-distribution-api-version',
   'etag',
+  'link',
+  'ratelimit-limit',
+  'ratelimit-remaining',
+  'ratelimit-reset',
   'retry-after',
   'www-authenticate',
 ];
+/** Tag pages (Link) and Docker Hub's pull quota (RateLimit-*) too: a page behind a shared relay must see them. */
 const EXPOSED_HEADERS =
-  'Content-Length, Content-Range, Content-Type, Docker-Content-Digest, Docker-Distribution-Api-Version, Docker-Upload-UUID, ETag, Location, Range, Retry-After, WWW-Authenticate';
+  'Content-Length, Content-Range, Content-Type, Docker-Content-Digest, Docker-Distribution-Api-Version, Docker-Upload-UUID, ETag, Link, Location, Range, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, WWW-Authenticate';
 const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH';
 const ALLOWED_HEADERS = 'Authorization, Accept, Range, Content-Type, Content-Range';
 /** The distribution API's write paths: starting an upload, its chunks and commit, and a manifest PUT. */

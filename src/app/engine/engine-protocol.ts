@@ -4,7 +4,7 @@
  * transferred chunks, at most MAX_IN_FLIGHT (engine.worker.ts) unacknowledged, each acknowledged once the file
  * has taken it.
  */
-import { SkiffError, type SkiffErrorCode } from '../../core/errors.ts';
+import { type QuotaReport, SkiffError, type SkiffErrorCode } from '../../core/errors.ts';
 import type { PullProgress, PullResult } from '../../core/pull.ts';
 import { RegistryClient, type TransportOptions } from '../../core/registry.ts';
 import type { ResolvedImage } from '../../core/resolve.ts';
@@ -34,6 +34,7 @@ export interface PortableError {
   message: string;
   code?: SkiffErrorCode;
   platforms?: string[];
+  quota?: QuotaReport;
 }
 
 export type WorkerMessage =
@@ -86,6 +87,7 @@ export function portableError(error: unknown): PortableError {
       message: error.message,
       code: error.code,
       ...(error.platforms ? { platforms: error.platforms } : {}),
+      ...(error.quota ? { quota: error.quota } : {}),
     };
   }
   if (error instanceof Error) return { name: error.name, message: error.message };
@@ -94,7 +96,10 @@ export function portableError(error: unknown): PortableError {
 
 export function revivedError(error: PortableError): Error {
   if (error.code)
-    return new SkiffError(error.code, error.message, error.platforms ? { platforms: error.platforms } : undefined);
+    return new SkiffError(error.code, error.message, {
+      ...(error.platforms ? { platforms: error.platforms } : {}),
+      ...(error.quota ? { quota: error.quota } : {}),
+    });
   if (error.name === 'AbortError') return new DOMException(error.message, 'AbortError');
   const revived = new Error(error.message);
   revived.name = error.name;

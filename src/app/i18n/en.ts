@@ -65,6 +65,11 @@ export const en = {
   credentialsKeptMemory: 'Kept in this tab only; gone when you close it.',
   credentialsKeptDevice: 'Saved in this browser on this device (local storage). Untick to forget them.',
   credentialsNever: 'Never part of a shared link.',
+  signedInAs: (registry: string, user: string) => `Signed in to ${registry} as ${user}`,
+  signOut: 'Sign out',
+  signOutHint: 'Sign out forgets the username and password for this registry, here and on this device.',
+  signInRefused: (registry: string, user: string) =>
+    `${registry} refused the password or token for ${user}. Correct it and press Sign in.`,
 
   details: 'About this image',
   configuration: 'Configuration',
@@ -98,6 +103,7 @@ export const en = {
     shown < total ? `${shown} of ${total} tags` : total === 1 ? '1 tag' : `${total} tags`,
   tagsUnavailable: 'This registry does not list the tags of this repository.',
   tagsLoading: 'Loading tags…',
+  tagsNearest: (tag: string) => `This repository has no tag “${tag}”. The tags it has that are closest to it:`,
   useTag: (tag: string) => `Use tag ${tag}`,
 
   queue: 'Archive',

@@ -83,6 +83,10 @@ export const zh: Messages = {
   credentialsKeptMemory: '仅保存在此标签页中，关闭即消失。',
   credentialsKeptDevice: '已保存在此设备的浏览器中（本地存储）。取消勾选即可删除。',
   credentialsNever: '分享链接中永远不会包含凭据。',
+  signedInAs: (registry: string, user: string) => `已以 ${user} 身份登录 ${registry}`,
+  signOut: '退出登录',
+  signOutHint: '退出登录会忘掉此镜像仓库的用户名和密码，包括保存在此设备上的。',
+  signInRefused: (registry: string, user: string) => `${registry} 拒绝了 ${user} 的密码或令牌。请改正后点击“登录”。`,
 
   details: '镜像信息',
   configuration: '运行配置',
@@ -116,6 +120,7 @@ export const zh: Messages = {
     shown < total ? `共 ${total} 个标签，显示 ${shown} 个` : `共 ${total} 个标签`,
   tagsUnavailable: '该镜像仓库不公开这个仓库的标签列表。',
   tagsLoading: '正在加载标签…',
+  tagsNearest: (tag: string) => `这个仓库没有标签“${tag}”。它已有的标签中与之最接近的是：`,
   useTag: (tag: string) => `使用标签 ${tag}`,
 
   queue: '打包列表',

@@ -5,6 +5,7 @@ import { FileStalledError } from '../engine/sink.ts';
 import { type ImageReference, familiarName, isLoopbackHost, registryApiHost } from '../../core/reference.ts';
 import { relayRefusalOf } from '../../core/transport/relay.ts';
 import type { Messages } from '../i18n/en.ts';
+import { quotaRefusedLines, resetLines } from './quota.ts';
 
 export interface Advice {
   /** What went wrong and what to do, in the page's language. */
@@ -30,6 +31,10 @@ export interface AdviceContext {
   cancelLeavesFiles?: boolean;
   /** The image that was asked for, when one was. */
   reference?: ImageReference;
+  /** The registry the failure is about, when no image reference is at hand (a download's own failure). */
+  registry?: string;
+  /** When it happened (ms since the epoch): a quota's reset is told from then, in whichever language. */
+  at?: number;
 }
 
 /**
@@ -121,8 +126,15 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
         return { lines: dockerHubDenied(m, context) ?? [a.denied], detail };
       case 'not-found':
         return { lines: [a.notFound], detail };
-      case 'rate-limited':
-        return { lines: [a.rateLimited], detail };
+      case 'rate-limited': {
+        const quota = { ...(context.relay ? { relay: context.relay } : {}), at: context.at ?? Date.now() };
+        if ((context.reference?.registry ?? context.registry) === 'docker.io')
+          return {
+            lines: quotaRefusedLines(error.quota, m, { ...quota, signedIn: !!context.hadCredentials }),
+            detail,
+          };
+        return { lines: [a.rateLimited, ...resetLines(error.quota, m, quota)], detail };
+      }
       case 'platform-not-found': {
         const platforms = error.platforms ?? [];
         // All are named (as text); only those the page can ask for again are offered as choices.

@@ -33,6 +33,7 @@ import { alerts } from './alerts.svelte.ts';
 import { type QueueItem, queue } from './queue.svelte.ts';
 import { credentials } from './credentials.svelte.ts';
 import { adviceAbout, displayName, resolver, transportOptions } from './resolve.svelte.ts';
+import { dockerHubQuota } from './quota.svelte.ts';
 import { settings } from './settings.svelte.ts';
 
 export type ArchiveKind = 'tar' | 'zip';
@@ -235,6 +236,8 @@ class Download {
         transport: transportOptions(),
         onProgress: (i, p) => {
           progress.update(i, p);
+          if (images.some((image) => image.reference.registry === 'docker.io'))
+            dockerHubQuota.note('docker.io', p.rateLimit);
           publish();
         },
       });
@@ -254,6 +257,7 @@ class Download {
     } catch (error) {
       this.running = undefined;
       const registry = queue.items[0]?.resolved.reference.registry ?? resolver.parsed.reference?.registry ?? '';
+      credentials.noteFailure(registry, error);
       alerts.failure = adviceAbout(signal.aborted ? signal.reason : error, undefined, {
         saving,
         registry,

@@ -134,6 +134,7 @@ class PushState {
     } catch (error) {
       if (controller.signal.aborted) this.cancelled = true;
       else this.failure = describe(error);
+      if (this.registry) credentials.noteFailure(this.registry, error);
     } finally {
       this.running = false;
       this.controller = undefined;

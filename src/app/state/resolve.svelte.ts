@@ -18,6 +18,8 @@ import { imageFileStem } from '../lib/names.ts';
 import { alerts } from './alerts.svelte.ts';
 import { credentials } from './credentials.svelte.ts';
 import { settings } from './settings.svelte.ts';
+import { dockerHubQuota } from './quota.svelte.ts';
+import { repositoryTags } from './tags.svelte.ts';
 
 export interface PlatformOption {
   value: string;
@@ -29,8 +31,6 @@ export type ResolveState =
   | { status: 'resolving' }
   | { status: 'resolved'; image: ResolvedImage; key: string; input: string; platform: string }
   | { status: 'error'; advice: Advice };
-
-type TagsState = { key: string; status: 'loading' | 'ok' | 'unavailable'; tags: string[] };
 
 /** Typing has settled when no key came for this long (people type a key every 0.3–0.8 s). */
 const SETTLE_MS = 1200;
@@ -66,6 +66,8 @@ export function adviceAbout(
   return adviceFor(error, t(), {
     relay: absoluteRelay(settings.current.relay),
     ...(reference ? { reference } : {}),
+    ...(registry ? { registry } : {}),
+    at: Date.now(),
     hadCredentials: !!credentials.lookup(registry),
     ...(extra.saving !== undefined ? { saving: extra.saving } : {}),
     ...(extra.cancelLeavesFiles ? { cancelLeavesFiles: true } : {}),
@@ -90,7 +92,10 @@ class ImageResolver {
   platformOptions = $state.raw<PlatformOption[]>([]);
   /** Download size of each platform of the current index, by manifest digest. */
   platformSizes = $state.raw<Record<string, number>>({});
-  tags = $state.raw<TagsState | undefined>(undefined);
+  /** The repository's tags (listed after a resolve), for the details. */
+  get tags() {
+    return repositoryTags.current;
+  }
   /** Each layer's size in an uncompressed archive, by digest, where the engine will know it exactly in advance. */
   layerSizes = $state.raw<Record<string, number>>({});
 
@@ -125,6 +130,8 @@ class ImageResolver {
   private resolveController: AbortController | undefined;
   private resolveSeq = 0;
   private pendingResolve: Promise<ResolvedImage | undefined> | undefined;
+  /** The transport the resolve in flight was started with. */
+  private pendingKey: string | undefined;
 
   /** Reads `?image=…&platform=…` of a shared link. */
   init(): void {
@@ -147,6 +154,7 @@ class ImageResolver {
 
   setInput(text: string, options: { immediate?: boolean } = {}): void {
     this.input = text;
+    repositoryTags.suggestions = undefined;
     if (this.resolveState.status === 'error') alerts.failure = undefined;
     this.scheduleResolve(options.immediate ? 0 : SETTLE_MS);
   }
@@ -207,13 +215,34 @@ class ImageResolver {
       : undefined;
   }
 
-  /** The current image resolved with the current settings (reusing a resolve in flight or done). */
-  ensureResolved(): Promise<ResolvedImage | undefined> {
+  /**
+   * Settings or credentials changed: look the name up again, unless what is shown or in flight already
+   * uses them (Download signs in and resolves at once; a second resolve would cancel that one).
+   */
+  transportChanged(): void {
+    if (!this.parsed.reference) return;
     const state = this.resolveState;
-    if (state.status === 'resolved' && state.key === this.transportKey) return Promise.resolve(state.image);
-    if (this.pendingResolve) return this.pendingResolve;
-    clearTimeout(this.resolveTimer);
-    return this.resolveNow(false);
+    const key = this.transportKey;
+    if (state.status === 'resolved' && state.key === key) return;
+    if (this.pendingResolve && this.pendingKey === key) return;
+    this.scheduleResolve(0);
+  }
+
+  /**
+   * The current image resolved with the current settings (reusing a resolve in flight or done). A resolve
+   * replaced by a newer one (settings changed meanwhile) hands over to that one; undefined only when the
+   * name failed (the alert says why) or the field no longer holds a name.
+   */
+  async ensureResolved(): Promise<ResolvedImage | undefined> {
+    for (let handovers = 0; handovers < 5; handovers++) {
+      const state = this.resolveState;
+      if (state.status === 'resolved' && state.key === this.transportKey) return state.image;
+      if (!this.pendingResolve) clearTimeout(this.resolveTimer);
+      const image = await (this.pendingResolve ?? this.resolveNow(false));
+      if (image) return image;
+      if (this.resolveState.status !== 'resolving') return undefined;
+    }
+    return undefined;
   }
 
   /** `typed`: started by a pause in typing rather than an action, so a name that does not exist costs only a HEAD. */
@@ -228,12 +257,14 @@ class ImageResolver {
     const platform = this.platformChoice;
     const input = this.input;
     this.resolveState = { status: 'resolving' };
+    this.pendingKey = key;
     const run = async (): Promise<ResolvedImage | undefined> => {
       try {
         if (typed && reference.registry === 'docker.io') await checkExists(reference, controller.signal);
         const image = await resolveWith(reference, platform, controller.signal);
         if (seq !== this.resolveSeq) return undefined;
         this.resolveState = { status: 'resolved', image, key, input, platform };
+        dockerHubQuota.note(image.reference.registry, image.client.rateLimit);
         this.shown = image;
         alerts.failure = undefined;
         this.platformOptions = image.index
@@ -245,13 +276,22 @@ class ImageResolver {
         // quota, so there only when the person opens the platform list.
         this.sizesFor = image.index ? { image, signal: controller.signal } : undefined;
         if (image.index && image.reference.registry !== 'docker.io') this.loadPlatformSizes();
-        void this.loadTags(image);
+        void repositoryTags.load(image.reference, image.client, key);
         void this.loadLayerSizes(image, controller.signal);
         return image;
       } catch (error) {
         if (seq !== this.resolveSeq || isSkiffError(error, 'aborted')) return undefined;
+        credentials.noteFailure(reference.registry, error);
         const advice = adviceAbout(error, reference);
         this.resolveState = { status: 'error', advice };
+        // A tag that does not exist: the repository's tags nearest to it, listed now (never per keystroke).
+        void repositoryTags.suggest(
+          error,
+          reference,
+          input,
+          new RegistryClient(reference.registry, transportOptions()),
+          key,
+        );
         this.shown = undefined;
         alerts.failure = advice;
         // A missing platform: offer the ones that exist.
@@ -313,18 +353,6 @@ class ImageResolver {
     if (!signal.aborted) this.layerSizes = { ...this.layerSizes, ...sizes };
   }
 
-  private async loadTags(image: ResolvedImage): Promise<void> {
-    const key = `${image.reference.registry}/${image.reference.repository} ${this.transportKey}`;
-    if (this.tags?.key === key && this.tags.status !== 'unavailable') return;
-    this.tags = { key, status: 'loading', tags: [] };
-    try {
-      const tags = await image.client.listTags(image.reference.repository);
-      if (this.tags?.key === key) this.tags = { key, status: 'ok', tags: sortTags(tags) };
-    } catch {
-      if (this.tags?.key === key) this.tags = { key, status: 'unavailable', tags: [] };
-    }
-  }
-
   useTag(tag: string): void {
     const reference =
       this.parsed.reference ??
@@ -383,11 +411,6 @@ async function checkExists(reference: ImageReference, signal: AbortSignal): Prom
 function dedupe(options: PlatformOption[]): PlatformOption[] {
   const seen = new Set<string>();
   return options.filter((o) => !seen.has(o.value) && seen.add(o.value));
-}
-
-/** Version-like tags in descending numeric order (`1.10` before `1.9`), others by the same collation. */
-function sortTags(tags: string[]): string[] {
-  return [...tags].sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
 }
 
 export const resolver = new ImageResolver();

@@ -1,4 +1,6 @@
 /** What the page says when something goes wrong (English). */
+import { formatDuration } from '../../lib/format.ts';
+
 export const advice = {
   network: (host: string) =>
     `The browser could not reach the registry${host ? ` at ${host}` : ''}, and browsers do not say why. Either it is down or cannot be reached from here (a wrong name or port, nothing listening, a firewall), or it does not let web pages call it: most registries (Docker Hub, GHCR, Quay, …) send no CORS headers.`,
@@ -46,6 +48,24 @@ export const advice = {
     'Docker Hub answers this way both for a name that does not exist and for a private repository. Check the spelling (official images have no namespace: nginx, not nginx/nginx), or sign in under “Private registry”.',
   rateLimited:
     'The registry is limiting requests. Wait a while, or sign in (Docker Hub allows more pulls to signed-in users).',
+  dockerHubQuota:
+    'Docker Hub refused with 429 TOOMANYREQUESTS: the pull quota of this network’s address is used up (Docker Hub counts the pulls of anonymous users per address).',
+  dockerHubQuotaShared: (relay: string) =>
+    `Docker Hub refused with 429 TOOMANYREQUESTS: the pull quota is used up. Everyone whose pages go through the relay at ${relay} shares one anonymous quota, because Docker Hub counts anonymous pulls per address (and holds shared cloud addresses to less).`,
+  dockerHubQuotaAccount:
+    'Docker Hub refused with 429 TOOMANYREQUESTS: the pull quota of the account you signed in with is used up. Wait until it resets, or sign in with another account.',
+  dockerHubQuotaFix:
+    'Sign in under “Private registry” with a Docker Hub account or a personal access token: a free account has a quota of its own.',
+  quotaLow: (left: number, limit: number | undefined) =>
+    `Docker Hub: ${left}${limit ? ` of ${limit}` : ''} pulls left in the anonymous quota of this network’s address.`,
+  quotaLowShared: (left: number, limit: number | undefined, relay: string) =>
+    `Docker Hub: ${left}${limit ? ` of ${limit}` : ''} pulls left in the one anonymous quota that everyone using the relay at ${relay} shares.`,
+  quotaLowAccount: (left: number, limit: number | undefined) =>
+    `Docker Hub: ${left}${limit ? ` of ${limit}` : ''} pulls left in the quota of the account you signed in with.`,
+  quotaResets: (resetAt: number, now: number) =>
+    `The quota resets at ${new Date(resetAt).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })} (in ${formatDuration((resetAt - now) / 1000, 'en')}).`,
+  quotaWindow: (seconds: number) =>
+    `The quota counts pulls over ${seconds % 3600 ? formatDuration(seconds, 'en') : `${seconds / 3600} h`}: they free up again within that time.`,
   platformNotFound: 'The image has no build for that platform. Pick one from the Platform list.',
   platformList: (list: string) => `Available: ${list}`,
   corrupt:

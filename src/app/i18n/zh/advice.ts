@@ -1,4 +1,5 @@
 /** What the page says when something goes wrong (简体中文). */
+import { formatDuration } from '../../lib/format.ts';
 import type { Messages } from '../en.ts';
 
 export const advice: Messages['advice'] = {
@@ -41,6 +42,23 @@ export const advice: Messages['advice'] = {
   dockerHubDeniedFix:
     '名称不存在和仓库是私有的，Docker Hub 都给出同样的回答。请检查拼写（官方镜像没有命名空间：写 nginx，而不是 nginx/nginx），或在“私有仓库”中登录。',
   rateLimited: '镜像仓库正在限制请求频率。请稍后再试，或者登录（Docker Hub 允许登录用户拉取更多次）。',
+  dockerHubQuota:
+    'Docker Hub 以 429 TOOMANYREQUESTS（请求过多）拒绝：本网络地址的拉取配额已用完（Docker Hub 按地址统计匿名用户的拉取次数）。',
+  dockerHubQuotaShared: (relay: string) =>
+    `Docker Hub 以 429 TOOMANYREQUESTS（请求过多）拒绝：拉取配额已用完。所有经由位于 ${relay} 的中继访问的人共用同一个匿名配额，因为 Docker Hub 按地址统计匿名拉取次数（对共享的云服务器地址给得更少）。`,
+  dockerHubQuotaAccount:
+    'Docker Hub 以 429 TOOMANYREQUESTS（请求过多）拒绝：您所登录账号的拉取配额已用完。请等待配额重置，或换一个账号登录。',
+  dockerHubQuotaFix: '请在“私有仓库”中用 Docker Hub 账号或个人访问令牌登录：免费账号也有自己独立的配额。',
+  quotaLow: (left: number, limit: number | undefined) =>
+    `Docker Hub：本网络地址的匿名拉取配额只剩 ${left} 次${limit ? `（共 ${limit} 次）` : ''}。`,
+  quotaLowShared: (left: number, limit: number | undefined, relay: string) =>
+    `Docker Hub：所有经由位于 ${relay} 的中继访问的人共用的匿名拉取配额只剩 ${left} 次${limit ? `（共 ${limit} 次）` : ''}。`,
+  quotaLowAccount: (left: number, limit: number | undefined) =>
+    `Docker Hub：您所登录账号的拉取配额只剩 ${left} 次${limit ? `（共 ${limit} 次）` : ''}。`,
+  quotaResets: (resetAt: number, now: number) =>
+    `配额将于 ${new Date(resetAt).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', hour12: false })} 重置（${formatDuration((resetAt - now) / 1000, 'zh')}后）。`,
+  quotaWindow: (seconds: number) =>
+    `配额按 ${seconds % 3600 ? formatDuration(seconds, 'zh') : `${seconds / 3600} 小时`}内的拉取次数统计：在这段时间内会逐渐恢复。`,
   platformNotFound: '该镜像没有这个平台的版本。请在“平台”列表中另选一个。',
   platformList: (list: string) => `可用平台：${list}`,
   corrupt: '数据与校验和不符，因此没有保存为完整文件。请重试；如果反复出现，说明您和镜像仓库之间有东西在改动数据。',
