@@ -68,3 +68,11 @@ export class ClientLimiter {
     }
   }
 }
+
+/**
+ * The key per-client limits count under: the peer's address, or behind a proxy the header it sets. With a
+ * list (X-Forwarded-For), the last entry is the one the nearest proxy added; earlier ones are the client's say-so.
+ */
+export function clientKey(header: string | undefined, request: Request, peer: string | undefined): string {
+  return (header && request.headers.get(header)?.split(',').pop()?.trim()) || peer || 'unknown';
+}

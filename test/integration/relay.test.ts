@@ -733,6 +733,11 @@ describe('CORS relay', () => {
         });
         await refused(response, 502, 'redirect-not-allowed');
         assert.equal(cdn.requests.length, before, 'the other host got no request at all');
+        // The message names the host that redirected, then where it pointed.
+        assert.match(
+          JSON.parse(response.body.toString()).error.message,
+          new RegExp(`^127\\.0\\.0\\.1:${origin.port} redirected a token request \\(307\\) to localhost:${cdn.port};`),
+        );
       });
 
       it('names a file: redirect target in its refusal', async () => {
@@ -743,6 +748,7 @@ describe('CORS relay', () => {
 
       it('counts token POSTs still uploading their body among the requests in flight', async () => {
         const { hostname: h, port } = new URL(relay.url);
+        const logStart = relay.output().length;
         const uploads = await Promise.all(
           Array.from(
             { length: 4 },
@@ -764,6 +770,17 @@ describe('CORS relay', () => {
         } finally {
           for (const socket of uploads) socket.destroy();
         }
+        // The client gave up on those: the log says so, not that the relay failed.
+        const logged = () =>
+          relay
+            .output()
+            .slice(logStart)
+            .split('\n')
+            .filter((l) => /POST .*\/moved\/token/.test(l));
+        for (let i = 0; i < 50 && logged().length < 4; i++) await new Promise((r) => setTimeout(r, 100));
+        const lines = logged();
+        assert.equal(lines.length, 4, relay.output().slice(logStart));
+        for (const line of lines) assert.match(line, / 499 0B \d+ms client-closed$/);
       });
     });
 
