@@ -84,3 +84,23 @@ describe('a public registry the relay cannot find', () => {
     assert.match(adviceFor(own, en, { relay }).lines.join(' '), /could not find harbor\.corp.*Check the registry name/);
   });
 });
+
+describe('a registry the relay could not connect to', () => {
+  const unreachable = (message: string) =>
+    relayRefusal(
+      502,
+      '',
+      new Headers({ 'skiff-relay-error': 'upstream-unreachable', 'skiff-relay-message': encodeURIComponent(message) }),
+    );
+
+  it('tells a refused connection, a timed-out one and a TLS failure apart, in both languages', () => {
+    const said = (message: string, m = en) => adviceFor(unreachable(message), m, { relay }).lines.join(' ');
+    assert.match(said('Could not reach h.corp:5000: connect ECONNREFUSED 10.0.0.5:5000.'), /refused the connection/);
+    assert.match(
+      said('Could not reach h.corp:5000: connect ETIMEDOUT 10.0.0.5:5000.'),
+      /could not connect to h\.corp:5000: the connection attempt timed out/,
+    );
+    assert.match(said('Could not reach h.corp:5000: write EPROTO wrong version number.'), /did not answer in HTTPS/);
+    assert.match(said('Could not reach h.corp:5000: connect ETIMEDOUT 10.0.0.5:5000.', zh), /连接尝试超时/);
+  });
+});
