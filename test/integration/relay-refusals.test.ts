@@ -10,6 +10,7 @@ import type { TokenServer } from '../support/token-server.ts';
 import {
   ACCEPT,
   FOREIGN_ORIGIN,
+  SECRET_BEARER,
   APP_ORIGIN,
   raw,
   refused,
@@ -196,6 +197,25 @@ describe('CORS relay refusals', () => {
       });
 
       it('logs one line per request without credentials or queries', async () => {
+        // Requests that carry secrets: a bearer token and a query on a read, a password in a token form, a
+        // scope in a token query, and a redirect to a signed URL.
+        const read = await fetch(`${relay.base}/${registry.host}/v2/relay/app/manifests/v1?sid=secret`, {
+          headers: { accept: ACCEPT, authorization: SECRET_BEARER },
+        });
+        await read.body?.cancel();
+        const tokenHost = new URL(tokens.url).host;
+        const form = await fetch(`${relay.base}/${tokenHost}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=password&username=alice&password=s3cret-password&service=x&scope=repository:relay/app:pull',
+        });
+        await form.body?.cancel();
+        await (await fetch(`${relay.base}/${tokenHost}/token?scope=repository:relay/app:pull`)).body?.cancel();
+        await (await fetch(`${relay.base}/127.0.0.1:${origin.port}/v2/r/blobs/cross`)).body?.cancel();
+        const line = new RegExp(
+          `GET ${registry.host.replace(/\./g, '\\.')} /v2/relay/app/manifests/v1 200 \\d+B \\d+ms`,
+        );
+        for (let i = 0; i < 40 && !line.test(relay.output()); i++) await new Promise((r) => setTimeout(r, 50));
         const log = relay.output();
         assert.match(
           log,
