@@ -162,6 +162,54 @@ export async function forward(
   }
 }
 
+/**
+ * Why the upstream request ends early: the client went away (499), or the upstream did not answer, or its
+ * body stalled, within the time allowed (504). Its signal goes to the upstream fetch.
+ */
+export class UpstreamDeadline {
+  private readonly controller = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private readonly clientGone = () =>
+    this.controller.abort(new RelayError(499, 'client-closed', 'The client went away.'));
+
+  constructor(
+    private readonly request: Request,
+    host: string,
+    timeoutMs: number,
+  ) {
+    if (request.signal.aborted) this.clientGone();
+    request.signal.addEventListener('abort', this.clientGone, { once: true });
+    const timeout = new RelayError(504, 'upstream-timeout', `${host} did not answer within ${timeoutMs / 1000} s.`);
+    this.timer = setTimeout(() => this.controller.abort(timeout), timeoutMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The answer's headers arrived: from now on only the body's stall timer applies. */
+  answered(): void {
+    clearTimeout(this.timer);
+  }
+
+  stalled(): void {
+    this.controller.abort(new RelayError(504, 'upstream-timeout', 'The upstream body stalled.'));
+  }
+
+  /** The exchange is over: a client leaving now changes nothing. */
+  done(): void {
+    clearTimeout(this.timer);
+    this.request.signal.removeEventListener('abort', this.clientGone);
+  }
+
+  /** The error a failed forward ends with: the deadline's own reason, the relay's refusal, or an unreachable host. */
+  failure(policy: DestinationPolicy, route: Route, error: unknown): RelayError {
+    if (this.controller.signal.reason instanceof RelayError) return this.controller.signal.reason;
+    if (error instanceof RelayError) return error;
+    return unreachable(policy, route, error);
+  }
+}
+
 /** A connection that failed (no DNS answer, refused, TLS), as the relay's own 502, with the setting that may fix it. */
 export function unreachable(policy: DestinationPolicy, route: Route, error: unknown): RelayError {
   const reason = describe(error);

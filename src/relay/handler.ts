@@ -12,8 +12,8 @@
 import type { RelayConfig } from './config.ts';
 import { checkOrigin, corsHeaders, ownOrigins, preflight } from './cors.ts';
 import { RelayError } from './errors.ts';
-import { type RequestBody, type UpstreamFetch, forward, platformFetch, unreachable } from './forward.ts';
-import { ClientLimiter, clientKey } from './limits.ts';
+import { type RequestBody, type UpstreamFetch, UpstreamDeadline, forward, platformFetch } from './forward.ts';
+import { ClientLimiter, admit, clientKey, holdSlot } from './limits.ts';
 import { accessLog, describe } from './log.ts';
 import { readRequestBody } from './request-body.ts';
 import { passThrough } from './response-body.ts';
@@ -68,12 +68,7 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
         throw new RelayError(404, 'not-found', `Relay requests look like ${config.prefix}/<registry-host>/v2/...`);
 
       const client = clientKey(config.clientIpHeader, request, context.clientAddress);
-      const wait = limiter.take(client);
-      if (wait !== undefined) {
-        throw new RelayError(429, 'rate-limited', `Too many requests from this client; try again in ${wait} s.`, {
-          'retry-after': String(wait),
-        });
-      }
+      admit(limiter, client);
       checkOrigin(config.origins, origin, request.headers.get('sec-fetch-site'), cors);
       if (request.method === 'OPTIONS') {
         const response = preflight(request, cors);
@@ -85,15 +80,7 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       log.host = route.host.host;
       log.path = route.path;
       // Counted before the body is read: a token POST still uploading is in flight too.
-      release = limiter.acquire(client);
-      if (!release) {
-        throw new RelayError(
-          429,
-          'too-many-in-flight',
-          `More than ${config.concurrency} requests from this client are in progress; try again shortly.`,
-          { 'retry-after': '1' },
-        );
-      }
+      release = holdSlot(limiter, client, config.concurrency);
       // A push's body is streamed on, not read here: only its host, path and origin are checked.
       let body: RequestBody;
       if (isWrite(request.method, route)) {
@@ -101,25 +88,14 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
         body = request.body;
       } else body = await readRequestBody(request, route, config.tokenBodyLimit);
 
-      const controller = new AbortController();
-      const clientGone = () => controller.abort(new RelayError(499, 'client-closed', 'The client went away.'));
-      if (request.signal.aborted) clientGone();
-      request.signal.addEventListener('abort', clientGone, { once: true });
-      const timeout = new RelayError(
-        504,
-        'upstream-timeout',
-        `${route.host.host} did not answer within ${config.upstreamTimeoutMs / 1000} s.`,
-      );
-      const timer = setTimeout(() => controller.abort(timeout), config.upstreamTimeoutMs);
+      const deadline = new UpstreamDeadline(request, route.host.host, config.upstreamTimeoutMs);
       let upstream: Response;
       try {
-        upstream = await forward(config, upstreamFetch, request, route, body, controller.signal);
+        upstream = await forward(config, upstreamFetch, request, route, body, deadline.signal);
+        deadline.answered();
       } catch (error) {
-        if (controller.signal.reason instanceof RelayError) throw controller.signal.reason;
-        if (error instanceof RelayError) throw error;
-        throw unreachable(config, route, error);
-      } finally {
-        clearTimeout(timer);
+        deadline.done();
+        throw deadline.failure(config, route, error);
       }
 
       const headers = relayedHeaders(config, upstream, route, cors, relayBase);
@@ -128,10 +104,12 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       const limit = route.kind === 'token' ? config.tokenResponseLimit : undefined;
       if (limit !== undefined && declared !== null && Number(declared) > limit) {
         upstream.body?.cancel().catch(() => {});
+        deadline.done();
         throw new RelayError(502, 'upstream-too-large', `The token endpoint's answer is larger than ${limit} bytes.`);
       }
       if (request.method === 'HEAD' || upstream.body === null || NULL_BODY_STATUSES.has(status)) {
         upstream.body?.cancel().catch(() => {});
+        deadline.done();
         release();
         log.finish(status, 0);
         return new Response(null, { status, headers });
@@ -141,9 +119,9 @@ export function createRelay(config: RelayConfig, hooks: RelayHooks = {}): RelayH
       const relayed = passThrough(upstream.body, declared, {
         limit,
         idleMs: config.upstreamTimeoutMs,
-        onIdle: () => controller.abort(new RelayError(504, 'upstream-timeout', 'The upstream body stalled.')),
+        onIdle: () => deadline.stalled(),
         onEnd: (bytes, outcome) => {
-          request.signal.removeEventListener('abort', clientGone);
+          deadline.done();
           doneWith();
           log.finish(status, bytes, outcome === 'ok' ? '' : outcome);
         },
