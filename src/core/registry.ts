@@ -399,7 +399,7 @@ export class RegistryClient {
 async function httpError(response: Response, what: string, relayed: boolean): Promise<SkiffError> {
   const text = await readTextAtMost(response, 64 * 1024, what).catch(() => '');
   // The relay's own refusal: the registry may never have been contacted.
-  const refusal = relayed ? relayRefusal(response.status, text) : undefined;
+  const refusal = relayed ? relayRefusal(response.status, text, response.headers) : undefined;
   if (refusal) return refusal;
   let detail = summarize(text);
   try {

@@ -4,6 +4,7 @@ import { parsePlatform } from '../../core/platform.ts';
 import { FileStalledError } from '../engine/sink.ts';
 import { type ImageReference, familiarName, isLoopbackHost, registryApiHost } from '../../core/reference.ts';
 import { relayRefusalOf } from '../../core/transport/relay.ts';
+import { isWellKnownRegistry, nearestRegistries } from './registries.ts';
 import type { Messages } from '../i18n/en.ts';
 import { quotaRefusedLines, resetLines } from './quota.ts';
 
@@ -74,7 +75,12 @@ function relayLines(error: SkiffError, m: Messages, context: AdviceContext): str
   const host = refusal?.host ?? (context.reference ? registryApiHost(context.reference.registry) : '');
   switch (refusal?.code) {
     case 'host-not-allowed':
-      return [a.relayHostNotAllowed(relay, host), a.relayBypass(host)];
+      // Most often a typo: the name first, the relay's setting second.
+      return [
+        a.relayCheckName(shownRegistry(host, context), nearestRegistries(host)),
+        a.relayHostNotAllowed(relay, host),
+        a.relayBypass(host),
+      ];
     case 'private-address':
       return [a.relayPrivateAddress(relay, host), a.relayBypass(host)];
     case 'scheme-not-allowed':
@@ -83,9 +89,16 @@ function relayLines(error: SkiffError, m: Messages, context: AdviceContext): str
     case 'bad-redirect':
       return [a.relayRedirect(relay, host)];
     case 'upstream-unreachable': {
-      // The relay passes on what its connection attempt said: a name that does not resolve, a closed port, or no TLS.
-      if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo/.test(error.message)) return [a.relayDns(relay, host)];
+      // The relay passes on what its connection attempt said: a name that does not resolve, a closed port,
+      // a connection that was never accepted, or no TLS.
+      if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo/.test(error.message)) {
+        // A public registry's name resolves everywhere: then it is the relay's network that cannot look names up.
+        if (!isWellKnownRegistry(host)) return [a.relayDns(relay, host)];
+        const hub = host === 'registry-1.docker.io' ? [a.relayDnsMirror] : [];
+        return [a.relayDnsPublic(relay, host), ...hub];
+      }
       if (/ECONNREFUSED/.test(error.message)) return [a.relayRefused(relay, host)];
+      if (/ETIMEDOUT|timed out/i.test(error.message)) return [a.relayConnectTimeout(relay, host)];
       if (/wrong version number|packet length too long|SSL routines|EPROTO|ERR_SSL|TLS/i.test(error.message))
         return [a.relayTls(relay, host)];
       return [a.relayUnreachable(relay, host)];
@@ -100,6 +113,12 @@ function relayLines(error: SkiffError, m: Messages, context: AdviceContext): str
     default:
       return [a.relayOther(relay)];
   }
+}
+
+/** The registry as the person typed it (docker.io, not the API host registry-1.docker.io). */
+function shownRegistry(host: string, context: AdviceContext): string {
+  const typed = context.reference?.registry;
+  return typed && registryApiHost(typed) === host ? typed : host;
 }
 
 function describe(error: unknown, m: Messages, context: AdviceContext): Advice {

@@ -200,7 +200,7 @@ export class RegistryAuth {
     );
     if (!response.ok) {
       // A relay in between may refuse the token service itself (not on its allowlist, unreachable).
-      const refusal = relayRefusal(response.status, text);
+      const refusal = relayRefusal(response.status, text, response.headers);
       if (refusal) throw refusal;
     }
     if (response.status === 401 || response.status === 403) throw this.unauthorized();

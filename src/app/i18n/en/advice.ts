@@ -10,6 +10,8 @@ export const advice = {
     'For a registry without CORS, set a relay in Settings → Relay URL. Whoever hosts this page can run one (npm start serves the page with a relay at /relay/); ask your administrator for its address.',
   networkRelay: (relay: string) =>
     `The relay at ${relay} did not answer. Check that it is running and that this browser can reach it.`,
+  relayCheckName: (host: string, registries: string[]) =>
+    `First check the registry name ${host} for a typo.${registries.length ? ` The registries people usually mean, nearest first: ${registries.join(', ')}.` : ''}`,
   relayHostNotAllowed: (relay: string, host: string) =>
     `The relay at ${relay} refused to contact ${host}: it is not on the relay’s allowlist, so the registry was never asked. Ask whoever runs the relay to add ${host} to RELAY_ALLOW.`,
   relayPrivateAddress: (relay: string, host: string) =>
@@ -20,8 +22,14 @@ export const advice = {
     `The registry sent the relay at ${relay} on to ${host} (a redirect or its sign-in service), and the relay does not go there. Ask whoever runs the relay to add ${host} to RELAY_ALLOW, and to RELAY_PLAIN_HTTP if it is plain HTTP.`,
   relayDns: (relay: string, host: string) =>
     `The relay at ${relay} could not find ${host}: the name does not resolve (DNS). Check the registry name; a name only your own network knows cannot be found by a relay outside it.`,
+  relayDnsPublic: (relay: string, host: string) =>
+    `The relay at ${relay} could not find ${host}: the name does not resolve (DNS) from the relay, so the registry was never asked. ${host} is a public registry, so the relay’s own network most likely cannot reach the internet or its DNS (a firewall, an air gap). Ask whoever runs the relay.`,
+  relayDnsMirror:
+    'For Docker Hub images, a mirror inside your network can stand in: set it under Settings → Docker Hub mirror.',
   relayRefused: (relay: string, host: string) =>
     `${host} refused the connection from the relay at ${relay}: nothing is listening on that port, or the registry is down. Check the port and that the registry is running.`,
+  relayConnectTimeout: (relay: string, host: string) =>
+    `The relay at ${relay} could not connect to ${host}: the connection attempt timed out. A firewall may be dropping it, or the registry is down. The registry never answered.`,
   relayTls: (relay: string, host: string) =>
     `The relay at ${relay} spoke HTTPS to ${host}, and ${host} did not answer in HTTPS: it most likely serves plain HTTP. Ask whoever runs the relay to add ${host} to RELAY_PLAIN_HTTP.`,
   relayUnreachable: (relay: string, host: string) =>

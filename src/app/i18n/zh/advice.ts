@@ -10,6 +10,8 @@ export const advice: Messages['advice'] = {
   networkFix:
     '对于不支持 CORS 的镜像仓库，请在“设置 → 中继地址”中填写中继。托管本页的人可以运行一个中继（npm start 会在 /relay/ 提供）；请向管理员询问地址。',
   networkRelay: (relay: string) => `位于 ${relay} 的中继没有响应。请确认中继正在运行，并且本浏览器能访问它。`,
+  relayCheckName: (host: string, registries: string[]) =>
+    `请先检查镜像仓库名称 ${host} 是否拼写有误。${registries.length ? `常用的镜像仓库（越相近越靠前）：${registries.join('、')}。` : ''}`,
   relayHostNotAllowed: (relay: string, host: string) =>
     `位于 ${relay} 的中继拒绝连接 ${host}：它不在中继的允许列表中，所以请求根本没有发到镜像仓库。请联系中继的管理员，把 ${host} 加入 RELAY_ALLOW。`,
   relayPrivateAddress: (relay: string, host: string) =>
@@ -20,8 +22,13 @@ export const advice: Messages['advice'] = {
     `镜像仓库把位于 ${relay} 的中继转到了 ${host}（重定向或其登录服务），而中继不访问那里。请联系中继的管理员，把 ${host} 加入 RELAY_ALLOW；如果那里只提供 HTTP，还要加入 RELAY_PLAIN_HTTP。`,
   relayDns: (relay: string, host: string) =>
     `位于 ${relay} 的中继找不到 ${host}：域名无法解析（DNS）。请检查镜像仓库名称；只有您内部网络才认识的名称，网络之外的中继是解析不了的。`,
+  relayDnsPublic: (relay: string, host: string) =>
+    `位于 ${relay} 的中继找不到 ${host}：从中继那里无法解析这个域名（DNS），所以请求根本没有发到镜像仓库。${host} 是公共镜像仓库，因此很可能是中继所在的网络无法访问互联网或其 DNS（防火墙或物理隔离）。请联系中继的管理员。`,
+  relayDnsMirror: '对于 Docker Hub 的镜像，可以改用您内部网络中的镜像站：在“设置 → Docker Hub 镜像加速地址”中填写。',
   relayRefused: (relay: string, host: string) =>
     `${host} 拒绝了中继（${relay}）的连接：该端口上没有服务在监听，或者镜像仓库没有运行。请检查端口，并确认镜像仓库正在运行。`,
+  relayConnectTimeout: (relay: string, host: string) =>
+    `位于 ${relay} 的中继无法连接 ${host}：连接尝试超时。可能是防火墙丢弃了连接，或者镜像仓库没有运行。镜像仓库没有做出任何响应。`,
   relayTls: (relay: string, host: string) =>
     `位于 ${relay} 的中继用 HTTPS 访问 ${host}，但对方没有以 HTTPS 响应，很可能它只提供 HTTP。请联系中继的管理员，把 ${host} 加入 RELAY_PLAIN_HTTP。`,
   relayUnreachable: (relay: string, host: string) =>
