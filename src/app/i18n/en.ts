@@ -196,6 +196,10 @@ export const en = {
   signIn: 'Sign in',
   signInPending: 'Not sent yet: press Sign in or Enter.',
   fileAbout: (size: string) => `File about ${size}`,
+  /** What joins a label to its value ("Speed: 1 MB/s"), items of a list, and two sentences, in this language. */
+  colon: ': ',
+  comma: ', ',
+  sentenceGap: ' ',
   progressAnnounce: (percent: number) => `${percent}% downloaded`,
   doneAnnounce: (file: string) => `Done: ${file} is saved.`,
 };
