@@ -120,6 +120,8 @@ export const en = {
     waiting: 'waiting',
     downloading: 'downloading',
     verifying: 'verifying',
+    /** All its bytes are in; the layer is being unpacked, checked and written to the file. */
+    writing: 'writing',
     done: 'done',
     shared: 'shared',
   },
@@ -129,7 +131,9 @@ export const en = {
   received: 'Received',
   speed: 'Speed',
   eta: 'Time left',
-  written: (size: string) => `${size} written to the file`,
+  /** `unpacked`: layers are written inflated, so the file grows faster than the download. */
+  written: (size: string, unpacked: boolean) =>
+    unpacked ? `${size} written to the file (layers unpacked)` : `${size} written to the file`,
   preparing: 'Preparing…',
   waitingForFile: 'Opening the file…',
 

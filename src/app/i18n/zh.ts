@@ -138,6 +138,7 @@ export const zh: Messages = {
     waiting: '等待中',
     downloading: '下载中',
     verifying: '校验中',
+    writing: '写入中',
     done: '完成',
     shared: '共用',
   },
@@ -146,7 +147,7 @@ export const zh: Messages = {
   received: '已接收',
   speed: '速度',
   eta: '剩余时间',
-  written: (size: string) => `已写入 ${size}`,
+  written: (size: string, unpacked: boolean) => (unpacked ? `已写入文件 ${size}（层已解压）` : `已写入文件 ${size}`),
   preparing: '准备中…',
   waitingForFile: '正在打开文件…',
 

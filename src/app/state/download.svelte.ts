@@ -4,15 +4,7 @@
  */
 import { SkiffError } from '../../core/errors.ts';
 import { formatPlatform } from '../../core/platform.ts';
-import {
-  type LayerMode,
-  type LayerProgress,
-  type PulledImage,
-  type PullProgress,
-  initialProgress,
-  planPull,
-} from '../../core/pull.ts';
-import type { ResolvedImage } from '../../core/resolve.ts';
+import type { LayerMode, PulledImage } from '../../core/pull.ts';
 import { type DownloadJob, writeArchive } from '../engine/engine.ts';
 import { pageSha256 } from '../engine/hashing.ts';
 import { type ArchiveSize, archiveSize, asPulledArchiveSize } from '../../core/archive-size.ts';
@@ -26,7 +18,7 @@ import {
 } from '../engine/save.ts';
 import { outputStream } from '../engine/sink.ts';
 import { type KitTar, kitSize } from '../engine/zipkit.ts';
-import { RateMeter, etaSeconds } from '../lib/format.ts';
+import { type LayerRow, ProgressTracker } from '../lib/progress-view.ts';
 import { archiveName, imageFileStem, uniqueNames } from '../lib/names.ts';
 import { readRecent, rememberRecent } from '../lib/recent.ts';
 import { alerts } from './alerts.svelte.ts';
@@ -44,13 +36,7 @@ export interface EstimateInput {
   inflatedSizes: Record<string, number>;
 }
 
-/** A layer's progress as the table shows it; `image` is an index into the download's image list. */
-export interface LayerRow extends LayerProgress {
-  key: string;
-  item: number;
-  speed?: number;
-  eta?: number;
-}
+export type { LayerRow } from '../lib/progress-view.ts';
 
 export interface DownloadImage {
   name: string;
@@ -60,6 +46,8 @@ export interface DownloadImage {
 export interface Running {
   kind: ArchiveKind;
   method: SaveMethod;
+  /** Uncompressed: layers are unpacked, so more is written than downloaded. */
+  layers: LayerMode;
   fileName: string;
   images: DownloadImage[];
   rows: LayerRow[];
@@ -174,6 +162,7 @@ class Download {
     this.running = {
       kind,
       method,
+      layers: settings.current.layers,
       fileName: suggested,
       images: [],
       rows: [],
@@ -293,96 +282,6 @@ class Download {
     const image = await resolver.ensureResolved();
     if (!image || signal.aborted) return undefined;
     return [...queued, queue.itemFor(image, platform)];
-  }
-}
-
-/** Turns the engine's progress events into table rows with speeds and ETAs, for one archive or a kit. */
-export class ProgressTracker {
-  private readonly snapshots: PullProgress[];
-  private readonly meters = new Map<string, SaneRate>();
-  private readonly total = new SaneRate();
-
-  constructor(
-    private readonly kind: ArchiveKind,
-    images: ResolvedImage[],
-    mode: LayerMode,
-  ) {
-    // Before the engine reports, rows come from the engine's own plan: one tar holds every image (shared
-    // layers once); a kit holds one tar per image.
-    const plan = (list: ResolvedImage[]): PullProgress => initialProgress(planPull(list, mode));
-    this.snapshots = kind === 'zip' ? images.map((image) => plan([image])) : [plan(images)];
-  }
-
-  update(index: number, progress: PullProgress): void {
-    this.snapshots[index] = progress;
-  }
-
-  view(now = performance.now()): Pick<Running, 'rows' | 'received' | 'expected' | 'speed' | 'eta'> {
-    const rows: LayerRow[] = [];
-    this.snapshots.forEach((snapshot, item) => {
-      snapshot.layers.forEach((layer, i) => {
-        const key = `${item}/${i}`;
-        let speed: number | undefined;
-        if (layer.state === 'downloading') {
-          let meter = this.meters.get(key);
-          if (!meter) this.meters.set(key, (meter = new SaneRate()));
-          meter.add(layer.received, now);
-          speed = meter.rate();
-        }
-        const eta = speed !== undefined ? this.meters.get(key)!.eta(layer.size - layer.received, now) : undefined;
-        rows.push({
-          key,
-          item,
-          image: this.kind === 'zip' ? item : layer.image,
-          digest: layer.digest,
-          mediaType: layer.mediaType,
-          size: layer.size,
-          received: Math.min(layer.received, layer.size),
-          state: layer.state,
-          ...(layer.stalled ? { stalled: layer.stalled } : {}),
-          ...(speed !== undefined ? { speed } : {}),
-          ...(eta !== undefined ? { eta } : {}),
-        });
-      });
-    });
-    const received = this.snapshots.reduce((s, p) => s + p.received, 0);
-    const expected = this.snapshots.reduce((s, p) => s + p.expected, 0);
-    this.total.add(received, now);
-    const speed = this.total.rate();
-    return {
-      rows,
-      received: Math.min(received, expected),
-      expected,
-      speed,
-      eta: this.total.eta(Math.max(0, expected - received), now),
-    };
-  }
-}
-
-/** Bytes flowing for this long before a time left is said: the first readings are far off (start-up, slow start). */
-export const ETA_AFTER_MS = 3000;
-
-/**
- * A rate measured from the first byte on (not from the click: resolving, the worker's start and sign-in
- * would read as a slow line), and a time left only once bytes have flowed for ETA_AFTER_MS.
- */
-class SaneRate {
-  private readonly meter = new RateMeter();
-  private since: number | undefined;
-
-  add(bytes: number, now: number): void {
-    if (bytes <= 0) return;
-    this.since ??= now;
-    this.meter.add(bytes, now);
-  }
-
-  rate(): number | undefined {
-    return this.meter.rate();
-  }
-
-  eta(remaining: number, now: number): number | undefined {
-    if (this.since === undefined || now - this.since < ETA_AFTER_MS) return undefined;
-    return etaSeconds(remaining, this.meter.rate());
   }
 }
 

@@ -5,11 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LayerState, PullProgress } from '../../core/pull.ts';
 import { parseReference } from '../../core/reference.ts';
 import type { ResolvedImage } from '../../core/resolve.ts';
 import { credentials } from './credentials.svelte.ts';
-import { ETA_AFTER_MS, ProgressTracker, download, estimateSize } from './download.svelte.ts';
+import { download, estimateSize } from './download.svelte.ts';
 import { type QueueItem, queue } from './queue.svelte.ts';
 import { looksComplete, resolver } from './resolve.svelte.ts';
 
@@ -100,35 +99,6 @@ describe('the download', () => {
     assert.ok(kit > 2 * single, `kit ${kit}, one tar ${single}`);
     download.kind = 'tar';
     queue.items = [];
-  });
-});
-
-describe('time left', () => {
-  const progress = (received: number, state: LayerState = 'downloading'): PullProgress => ({
-    layers: [{ image: 0, digest: 'sha256:a', mediaType: 'x', size: 10_000_000, received, state }],
-    received,
-    expected: 10_000_000,
-    written: received,
-  });
-
-  it('says nothing until bytes have flowed a while, and then about the truth', () => {
-    const tracker = new ProgressTracker('tar', [fakeImage('example.test/a:v1', [10_000_000])], 'uncompressed');
-    // Ten seconds of start-up (sign-in, worker, size probes) with no bytes: not a slow line.
-    for (let t = 0; t <= 10_000; t += 1000) {
-      tracker.update(0, progress(0));
-      assert.equal(tracker.view(t).eta, undefined);
-    }
-    // Then 1 MB/s.
-    let seen: number | undefined;
-    for (let t = 10_200; t <= 15_000; t += 200) {
-      const received = ((t - 10_000) / 1000) * 1_000_000;
-      tracker.update(0, progress(received));
-      const view = tracker.view(t);
-      if (t - 10_200 < ETA_AFTER_MS) assert.equal(view.eta, undefined, `at ${t}`);
-      else seen = view.eta;
-      if (view.rows[0]!.eta !== undefined) assert.ok(t - 10_200 >= ETA_AFTER_MS);
-    }
-    assert.ok(seen !== undefined && Math.abs(seen - 5) < 1, `said ${seen} s with 5 s to go`);
   });
 });
 
