@@ -217,6 +217,7 @@ export const zh: Messages = {
   fileAbout: (size: string) => `文件约 ${size}`,
   colon: '：',
   comma: '，',
+  count: (n: number | string) => `（${n}）`,
   sentenceGap: '',
   progressAnnounce: (percent: number) => `已下载 ${percent}%`,
   doneAnnounce: (file: string) => `完成：${file} 已保存。`,

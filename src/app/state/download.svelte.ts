@@ -92,11 +92,12 @@ class Download {
     return !queue.items.some((q) => q.name === name && q.platform === resolver.platformChoice);
   });
 
-  /** The file the list's images were just saved in, while the list is unchanged since. */
+  /** The file the list's images were just saved in, while the list and the file type are unchanged since. */
   savedList: string | undefined = $derived.by(() => {
     const done = this.done;
-    if (!done || !queue.items.length) return undefined;
-    return queue.items.every((q) => done.queued.includes(q.id)) ? done.fileName : undefined;
+    if (!done || done.kind !== this.kind || !queue.items.length) return undefined;
+    const same = queue.items.length === done.queued.length && queue.items.every((q) => done.queued.includes(q.id));
+    return same ? done.fileName : undefined;
   });
 
   /** How many images Download takes. */
