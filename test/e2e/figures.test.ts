@@ -3,7 +3,7 @@
  * registry behind a throttled link: the progress table read at several moments, the size estimate held to
  * the saved file, the list's words for a kit, the layout measured at 390 px and 1280 px, and 简体中文 text.
  *
- * SKIFF_SCREENSHOTS=docs/screenshots also writes the progress screenshot there.
+ * SKIFF_LOOK=some/dir writes screenshots of what it measured there, to look at.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, statSync } from 'node:fs';
@@ -17,7 +17,6 @@ import { scratchDir } from '../support/process.ts';
 import { startRegistry, type Registry } from '../support/registry.ts';
 import { ROOT, buildApp, launchBrowser, newPage, serveStatic, waitResolved, type StaticServer } from './harness.ts';
 
-const SHOTS = process.env.SKIFF_SCREENSHOTS ? resolvePath(ROOT, process.env.SKIFF_SCREENSHOTS) : undefined;
 const LOOK = process.env.SKIFF_LOOK ? resolvePath(ROOT, process.env.SKIFF_LOOK) : undefined;
 const LABEL = 'org.example.label.with-a-rather-long-name';
 
@@ -157,7 +156,6 @@ describe('figures that agree', () => {
         const moment = await readProgress(page);
         if (moment) moments.push(moment);
         if (!shotTaken && moment?.rows.some((r) => secondsOf(r.eta) !== undefined)) {
-          await shot(page, SHOTS, 'progress-1280');
           await shot(page, LOOK, 'figures-progress-1280');
           shotTaken = true;
         }

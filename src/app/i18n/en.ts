@@ -209,8 +209,8 @@ export const en = {
   /** What joins a label to its value ("Speed: 1 MB/s"), items of a list, and two sentences, in this language. */
   colon: ': ',
   comma: ', ',
-  /** A count beside a heading: "History (3)". */
-  count: (n: number | string) => `(${n})`,
+  /** A count after a heading, with its own leading space where the language has one: "History (3)". */
+  count: (n: number | string) => ` (${n})`,
   sentenceGap: ' ',
   progressAnnounce: (percent: number) => `${percent}% downloaded`,
   doneAnnounce: (file: string) => `Done: ${file} is saved.`,

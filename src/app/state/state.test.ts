@@ -100,6 +100,36 @@ describe('the download', () => {
     download.kind = 'tar';
     queue.items = [];
   });
+
+  it('says where the list was saved until the list or the file type changes', () => {
+    const item = (id: number) => ({
+      id,
+      name: `example.test/a:v${id}`,
+      platform: '',
+      resolved: fakeImage(`example.test/a:v${id}`, [1000]),
+      transportKey: '',
+    });
+    queue.items = [item(1), item(2)];
+    download.kind = 'zip';
+    download.done = {
+      kind: 'zip',
+      method: 'stream',
+      fileName: 'kit.zip',
+      size: 1,
+      images: [],
+      notes: [],
+      queued: [1, 2],
+    };
+    assert.equal(download.savedList, 'kit.zip');
+    download.kind = 'tar';
+    assert.equal(download.savedList, undefined, 'another file type makes another file');
+    download.kind = 'zip';
+    queue.items = [item(1)];
+    assert.equal(download.savedList, undefined, 'a list with one image fewer is not what was saved');
+    download.done = undefined;
+    download.kind = 'tar';
+    queue.items = [];
+  });
 });
 
 describe('credentials', () => {
