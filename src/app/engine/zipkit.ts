@@ -7,6 +7,9 @@
 import type { Sha256Factory } from '../../core/codecs/sha256.ts';
 import { type LayerMode, type PullProgress, type PullResult, pull } from '../../core/pull.ts';
 import type { ResolvedImage } from '../../core/resolve.ts';
+import { type ArchiveSize, archiveSize } from '../../core/archive-size.ts';
+import { describeImage } from '../../core/pull/image-out.ts';
+import { formatReference } from '../../core/reference.ts';
 import { shellWord } from '../lib/shell.ts';
 
 export interface KitItem {
@@ -88,11 +91,7 @@ export async function writeKit(
       results.push(result);
       tars.push({ name: item.tarName, size, sha256: (await hash.digest()).slice('sha256:'.length) });
     }
-    const text = (value: string) => new TextReader(value);
-    await zip.add('SHA256SUMS', text(sha256sums(tars)), { level: 0 });
-    await zip.add('load.sh', text(loadSh(tars)), { level: 0, executable: true });
-    await zip.add('load.ps1', text(loadPs1(tars)), { level: 0 });
-    await zip.add('README.txt', text(readme(tars, results)), { level: 0 });
+    await addKitFiles(zip, TextReader, tars, results);
     await zip.close();
     return { results, tars };
   } catch (error) {
@@ -100,6 +99,71 @@ export async function writeKit(
     await target.abort(error).catch(() => {});
     throw error;
   }
+}
+
+type ZipJs = typeof import('@zip.js/zip.js');
+
+async function addKitFiles(
+  zip: InstanceType<ZipJs['ZipWriter']>,
+  TextReader: ZipJs['TextReader'],
+  tars: KitTar[],
+  results: Pick<PullResult, 'images'>[],
+): Promise<void> {
+  const text = (value: string) => new TextReader(value);
+  await zip.add('SHA256SUMS', text(sha256sums(tars)), { level: 0 });
+  await zip.add('load.sh', text(loadSh(tars)), { level: 0, executable: true });
+  await zip.add('load.ps1', text(loadPs1(tars)), { level: 0 });
+  await zip.add('README.txt', text(readme(tars, results)), { level: 0 });
+}
+
+/**
+ * The kit's size before it is made: each image's tar (archiveSize) plus what the zip adds, counted by
+ * writing the same zip with the same options, the tars as empty entries (stored zip64 entries have headers
+ * of a fixed size) and the same scripts, whose only unknowns (checksums) have a fixed length.
+ */
+export async function kitSize(
+  items: KitItem[],
+  layers: LayerMode,
+  inflatedSizes: Record<string, number> = {},
+): Promise<ArchiveSize> {
+  const { ZipWriter, TextReader, configure } = await import('@zip.js/zip.js');
+  configure({ useWebWorkers: false, useCompressionStream: false });
+  const sizes = await Promise.all(items.map((item) => archiveSize([item.image], layers, inflatedSizes)));
+  let zipBytes = 0;
+  const counter = new WritableStream<Uint8Array>({ write: (chunk) => void (zipBytes += chunk.byteLength) });
+  const zip = new ZipWriter(counter, { zip64: true, level: 0, bufferedWrite: false, keepOrder: true });
+  const tars = items.map((item) => ({ name: item.tarName, size: 0, sha256: '0'.repeat(64) }));
+  // A stream of unknown length, as the real tars are (so each gets its data descriptor).
+  const empty = () => new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+  for (const tar of tars) await zip.add(tar.name, empty(), { level: 0 });
+  await addKitFiles(
+    zip,
+    TextReader,
+    tars,
+    items.map(({ image }) => plannedResult(image)),
+  );
+  await zip.close();
+  return {
+    bytes: zipBytes + sizes.reduce((sum, s) => sum + s.bytes, 0),
+    exact: sizes.every((s) => s.exact),
+  };
+}
+
+/** What README.txt says of an image, known before the pull. */
+function plannedResult(image: ResolvedImage): Pick<PullResult, 'images'> {
+  const manifest = { mediaType: '', digest: '', size: 0, layerDigests: [] };
+  const { platform } = image;
+  return {
+    images: [
+      {
+        reference: formatReference(image.reference),
+        repoTags: describeImage(image, manifest).entry.repoTags,
+        configDigest: image.config.digest,
+        manifestDigest: image.manifest.digest,
+        platform: [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/'),
+      },
+    ],
+  };
 }
 
 export function sha256sums(tars: KitTar[]): string {
@@ -152,7 +216,7 @@ foreach ($name in @(${tars.map((t) => psQuote(t.name)).join(', ')})) {
 `;
 }
 
-function readme(tars: KitTar[], results: PullResult[]): string {
+function readme(tars: KitTar[], results: Pick<PullResult, 'images'>[]): string {
   const lines = ['Skiff offline kit', '', 'Images:'];
   tars.forEach((tar, i) => {
     for (const image of results[i]?.images ?? []) {

@@ -287,6 +287,7 @@ describe('formatting', () => {
     assert.equal(formatDuration(75, 'en'), '1 min 15 s');
     assert.equal(formatDuration(3700, 'zh'), '1 小时 1 分');
     assert.equal(formatDuration(undefined, 'en'), '–');
+    assert.equal(formatDuration(0.4, 'en'), '1 s', 'a moment left is not "0 s"');
   });
 });
 

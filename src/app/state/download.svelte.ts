@@ -4,18 +4,10 @@
  */
 import { SkiffError } from '../../core/errors.ts';
 import { formatPlatform } from '../../core/platform.ts';
-import {
-  type LayerMode,
-  type LayerProgress,
-  type PulledImage,
-  type PullProgress,
-  initialProgress,
-  planPull,
-} from '../../core/pull.ts';
-import type { ResolvedImage } from '../../core/resolve.ts';
+import type { LayerMode, PulledImage } from '../../core/pull.ts';
 import { type DownloadJob, writeArchive } from '../engine/engine.ts';
 import { pageSha256 } from '../engine/hashing.ts';
-import { asPulledArchiveSize } from '../../core/archive-size.ts';
+import { type ArchiveSize, archiveSize, asPulledArchiveSize } from '../../core/archive-size.ts';
 import {
   type SaveMethod,
   type SaveTarget,
@@ -25,8 +17,8 @@ import {
   pickFile,
 } from '../engine/save.ts';
 import { outputStream } from '../engine/sink.ts';
-import type { KitTar } from '../engine/zipkit.ts';
-import { RateMeter, etaSeconds } from '../lib/format.ts';
+import { type KitTar, kitSize } from '../engine/zipkit.ts';
+import { type LayerRow, ProgressTracker } from '../lib/progress-view.ts';
 import { archiveName, imageFileStem, uniqueNames } from '../lib/names.ts';
 import { readRecent, rememberRecent } from '../lib/recent.ts';
 import { alerts } from './alerts.svelte.ts';
@@ -38,13 +30,14 @@ import { settings } from './settings.svelte.ts';
 
 export type ArchiveKind = 'tar' | 'zip';
 
-/** A layer's progress as the table shows it; `image` is an index into the download's image list. */
-export interface LayerRow extends LayerProgress {
-  key: string;
-  item: number;
-  speed?: number;
-  eta?: number;
+export interface EstimateInput {
+  kind: ArchiveKind;
+  items: QueueItem[];
+  layers: LayerMode;
+  inflatedSizes: Record<string, number>;
 }
+
+export type { LayerRow } from '../lib/progress-view.ts';
 
 export interface DownloadImage {
   name: string;
@@ -54,6 +47,8 @@ export interface DownloadImage {
 export interface Running {
   kind: ArchiveKind;
   method: SaveMethod;
+  /** Uncompressed: layers are unpacked, so more is written than downloaded. */
+  layers: LayerMode;
   fileName: string;
   images: DownloadImage[];
   rows: LayerRow[];
@@ -75,6 +70,8 @@ export interface Done {
   images: PulledImage[];
   notes: string[];
   tars?: KitTar[];
+  /** The list's items that went into the file, so the list can say it was saved until it changes. */
+  queued: number[];
 }
 
 class Download {
@@ -96,33 +93,29 @@ class Download {
     return !queue.items.some((q) => q.name === name && q.platform === resolver.platformChoice);
   });
 
+  /** The file the list's images were just saved in, while the list and the file type are unchanged since. */
+  savedList: string | undefined = $derived.by(() => {
+    const done = this.done;
+    if (!done || done.kind !== this.kind || !queue.items.length) return undefined;
+    const same = queue.items.length === done.queued.length && queue.items.every((q) => done.queued.includes(q.id));
+    return same ? done.fileName : undefined;
+  });
+
   /** How many images Download takes. */
   count: number = $derived(queue.items.length + (this.typedExtra ? 1 : 0));
 
   /**
-   * About how large the file will be, in the chosen layer mode: layer blobs as served (as-pulled), or
-   * inflated where the engine knows the size in advance, else as served; plus configs, manifests and tar headers.
+   * What the file's size depends on: the images (queue and field), the file type, the layer mode and the
+   * inflated layer sizes learned so far. undefined while the typed image is not looked up yet.
    */
-  estimate: number | undefined = $derived.by(() => {
+  estimateInput: EstimateInput | undefined = $derived.by(() => {
     const typed = this.typedExtra ? resolver.resolvedFor(resolver.input, resolver.platformChoice) : undefined;
     if (this.typedExtra && !typed) return undefined;
-    const images = [...queue.items.map((q) => q.resolved), ...(typed ? [typed] : [])];
-    if (!images.length) return undefined;
-    let bytes = 2048;
-    for (const image of images)
-      // Its config and manifest, and its share of the small files (manifest.json, index.json, repositories, oci-layout).
-      bytes += entrySize(image.config.bytes.byteLength) + entrySize(image.manifest.bytes.byteLength) + 4096;
-    // The engine's plan: which layers are stored once, and which go in inflated (and how large, where known).
-    for (const layer of planPull(images, settings.current.layers)) {
-      if (layer.sharedWith !== undefined) continue;
-      const { action, descriptor } = layer;
-      const inflated =
-        action.kind === 'inflate' || action.kind === 'measure-then-inflate'
-          ? ((action.kind === 'inflate' ? action.size : undefined) ?? resolver.layerSizes[descriptor.digest])
-          : undefined;
-      bytes += entrySize(inflated ?? descriptor.size);
-    }
-    return bytes;
+    const platform = resolver.platformChoice;
+    const field = typed && { id: 0, name: displayName(typed.reference), platform, resolved: typed, transportKey: '' };
+    const items = [...queue.items, ...(field ? [field] : [])];
+    if (!items.length) return undefined;
+    return { kind: this.kind, items, layers: settings.current.layers, inflatedSizes: resolver.layerSizes };
   });
 
   suggestedName(kind: ArchiveKind): string {
@@ -171,6 +164,7 @@ class Download {
     this.running = {
       kind,
       method,
+      layers: settings.current.layers,
       fileName: suggested,
       images: [],
       rows: [],
@@ -252,6 +246,7 @@ class Download {
         images: pulled.flatMap((r) => r.images),
         notes: pulled.flatMap((r) => r.notes),
         ...('tars' in result ? { tars: result.tars } : {}),
+        queued: items.map((q) => q.id),
       };
       this.recent = rememberRecent(items.map((q) => q.name));
     } catch (error) {
@@ -280,8 +275,7 @@ class Download {
       parallel: settings.current.parallel,
     };
     if (kind === 'tar') return { kind, ...common };
-    const stems = items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== ''));
-    return { kind, tarNames: uniqueNames(stems, '.tar'), ...common };
+    return { kind, tarNames: uniqueNames(items.map(stemOf), '.tar'), ...common };
   }
 
   /** The images to pull: the queue and the image in the field; stale ones resolved again with today's settings. */
@@ -296,100 +290,19 @@ class Download {
   }
 }
 
-/** Turns the engine's progress events into table rows with speeds and ETAs, for one archive or a kit. */
-export class ProgressTracker {
-  private readonly snapshots: PullProgress[];
-  private readonly meters = new Map<string, SaneRate>();
-  private readonly total = new SaneRate();
-
-  constructor(
-    private readonly kind: ArchiveKind,
-    images: ResolvedImage[],
-    mode: LayerMode,
-  ) {
-    // Before the engine reports, rows come from the engine's own plan: one tar holds every image (shared
-    // layers once); a kit holds one tar per image.
-    const plan = (list: ResolvedImage[]): PullProgress => initialProgress(planPull(list, mode));
-    this.snapshots = kind === 'zip' ? images.map((image) => plan([image])) : [plan(images)];
-  }
-
-  update(index: number, progress: PullProgress): void {
-    this.snapshots[index] = progress;
-  }
-
-  view(now = performance.now()): Pick<Running, 'rows' | 'received' | 'expected' | 'speed' | 'eta'> {
-    const rows: LayerRow[] = [];
-    this.snapshots.forEach((snapshot, item) => {
-      snapshot.layers.forEach((layer, i) => {
-        const key = `${item}/${i}`;
-        let speed: number | undefined;
-        if (layer.state === 'downloading') {
-          let meter = this.meters.get(key);
-          if (!meter) this.meters.set(key, (meter = new SaneRate()));
-          meter.add(layer.received, now);
-          speed = meter.rate();
-        }
-        const eta = speed !== undefined ? this.meters.get(key)!.eta(layer.size - layer.received, now) : undefined;
-        rows.push({
-          key,
-          item,
-          image: this.kind === 'zip' ? item : layer.image,
-          digest: layer.digest,
-          mediaType: layer.mediaType,
-          size: layer.size,
-          received: Math.min(layer.received, layer.size),
-          state: layer.state,
-          ...(layer.stalled ? { stalled: layer.stalled } : {}),
-          ...(speed !== undefined ? { speed } : {}),
-          ...(eta !== undefined ? { eta } : {}),
-        });
-      });
-    });
-    const received = this.snapshots.reduce((s, p) => s + p.received, 0);
-    const expected = this.snapshots.reduce((s, p) => s + p.expected, 0);
-    this.total.add(received, now);
-    const speed = this.total.rate();
-    return {
-      rows,
-      received: Math.min(received, expected),
-      expected,
-      speed,
-      eta: this.total.eta(Math.max(0, expected - received), now),
-    };
-  }
-}
-
-/** Bytes flowing for this long before a time left is said: the first readings are far off (start-up, slow start). */
-export const ETA_AFTER_MS = 3000;
-
 /**
- * A rate measured from the first byte on (not from the click: resolving, the worker's start and sign-in
- * would read as a slow line), and a time left only once bytes have flowed for ETA_AFTER_MS.
+ * About how large the file will be: counted by the code that writes it (archiveSize, kitSize), blob
+ * contents left out; exact unless an inflated layer's size is not known yet (it is counted as served).
  */
-class SaneRate {
-  private readonly meter = new RateMeter();
-  private since: number | undefined;
-
-  add(bytes: number, now: number): void {
-    if (bytes <= 0) return;
-    this.since ??= now;
-    this.meter.add(bytes, now);
-  }
-
-  rate(): number | undefined {
-    return this.meter.rate();
-  }
-
-  eta(remaining: number, now: number): number | undefined {
-    if (this.since === undefined || now - this.since < ETA_AFTER_MS) return undefined;
-    return etaSeconds(remaining, this.meter.rate());
-  }
+export async function estimateSize(input: EstimateInput): Promise<ArchiveSize> {
+  const images = input.items.map((q) => q.resolved);
+  if (input.kind === 'tar') return archiveSize(images, input.layers, input.inflatedSizes);
+  const names = uniqueNames(input.items.map(stemOf), '.tar');
+  const items = images.map((image, i) => ({ image, tarName: names[i]! }));
+  return kitSize(items, input.layers, input.inflatedSizes);
 }
 
-/** A tar entry: a 512-byte header and the data padded to 512. */
-function entrySize(size: number): number {
-  return 512 + Math.ceil(size / 512) * 512;
-}
+const stemOf = (q: QueueItem) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== '');
 
 /** A picked file that never received data is removed again (Chromium creates it when it is picked). */
 async function removeFile(handle: FileSystemFileHandle | undefined): Promise<void> {
