@@ -62,11 +62,11 @@ describe('a registry that stops answering mid-download', () => {
       await page.getByRole('cell', { name: 'downloading' }).first().waitFor();
 
       const alert = page.getByRole('alert');
-      await alert.getByText(`${front.host} took too long`).waitFor({ timeout: (WAIT_SECONDS + 20) * 1000 });
+      await alert.getByText(`${front.host} did not answer`).waitFor({ timeout: (WAIT_SECONDS + 20) * 1000 });
       const ended = Date.now() - began;
       const text = (await alert.innerText()).replace(/\s+/g, ' ');
       assert.match(text, /That did not work/);
-      assert.match(text, new RegExp(`${front.host} took too long: it took the connection but did not answer`));
+      assert.match(text, new RegExp(`${front.host} did not answer: it accepted the connection but sent nothing back`));
       assert.ok(ended < (WAIT_SECONDS + 15) * 1000, `the page gave up after ${ended} ms`);
       await page.getByText('Details').click();
       assert.match(await alert.innerText(), /did not answer within 2 s \(gave up after \d tries\)/);

@@ -14,6 +14,7 @@ import { type PushedImage, pushImage, smallLayers } from '../support/images.ts';
 import { scratchDir } from '../support/process.ts';
 import { type Registry, startRegistry } from '../support/registry.ts';
 import { type TokenServer, startTokenServer } from '../support/token-server.ts';
+import { type ThrottleProxy, startThrottleProxy } from '../bench/throttle-proxy.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const dir = scratchDir('waits');
@@ -31,7 +32,7 @@ interface Run {
 }
 
 /** `npm run pull` with the short policy; stopped (and reported as such) if it outlives the bound. */
-function pullWithin(reference: string, name: string): Promise<Run> {
+function pullWithin(reference: string, name: string, bound = BOUND_MS): Promise<Run> {
   const out = join(dir.path, `${name}.tar`);
   return new Promise((resolve) => {
     const started = Date.now();
@@ -46,7 +47,7 @@ function pullWithin(reference: string, name: string): Promise<Run> {
     const timer = setTimeout(() => {
       left = readdirSync(dir.path).filter((f) => f.startsWith(name));
       child.kill('SIGKILL');
-    }, BOUND_MS);
+    }, bound);
     child.once('close', (status) => {
       clearTimeout(timer);
       resolve({
@@ -81,6 +82,8 @@ let tokens: TokenServer;
 let tokenProxy: FaultProxy;
 let tokenRegistry: Registry;
 let tokenImage: PushedImage;
+let steady: PushedImage;
+let far: ThrottleProxy;
 
 before(async () => {
   registry = await startRegistry();
@@ -94,8 +97,15 @@ before(async () => {
   tokenProxy = await startFaultProxy(tokens.url);
   tokenRegistry = await startRegistry({ auth: { token: tokens, realm: `${tokenProxy.url}/token` } });
   tokenImage = await pushImage(tokenRegistry, 'waits/tok', '1', { format: 'oci', layers: smallLayers() });
+  steady = await pushImage(registry, 'waits/steady', '1', {
+    format: 'oci',
+    layers: [{ compression: 'gzip', level: 1, files: [{ path: 'noise.bin', content: { noise: 2_500_000 } }] }],
+  });
+  // A far link: 300 ms round trips, 250 kB/s for all connections together.
+  far = await startThrottleProxy(registry.url, { latencyMs: 300, connectionRate: 250_000, totalRate: 250_000 });
 });
 after(async () => {
+  await far?.stop();
   await proxy?.stop();
   await registry?.stop();
   await tokenRegistry?.stop();
@@ -159,4 +169,12 @@ describe('every wait of `npm run pull` ends within the bound, naming the host', 
       proxy.setPlan(undefined);
     }
   });
+});
+
+test('a slow but steady layer on a far link is not cut, though it takes longer than the deadline', async () => {
+  const run = await pullWithin(`${far.host}/${steady.repository}:${steady.tag}`, 'far', 120_000);
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(run.ms > WAIT_SECONDS * 1000, `took ${run.ms} ms`);
+  assert.doesNotMatch(run.stderr, /trying again|waiting:/, 'nothing was cut or tried again');
+  assert.deepEqual(run.left, ['far.tar']);
 });

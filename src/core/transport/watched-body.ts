@@ -103,8 +103,8 @@ export class WatchedBody {
           this.windowBytes = 0;
           continue;
         }
-        // Bytes that trickled in are too slow; a window without any is a stall.
-        if (this.windowBytes > 0) throw this.stalled(this.tooSlow(), 'too-slow');
+        // Bytes still trickling in late in the window are too slow; a body silent for most of it stalled.
+        if (this.windowBytes > 0 && silence < (idleMs * 3) / 4) throw this.stalled(this.tooSlow(), 'too-slow');
         const seconds = Math.max(1, Math.round(silence / 1000));
         throw this.stalled(
           new SkiffError('timeout', `${this.what}: no data for ${seconds} s after ${this.where()} bytes`),

@@ -34,11 +34,11 @@ export const advice = {
     `The relay at ${relay} refused the request, so the registry was never asked. The details say why.`,
   timeout: 'The registry took too long to answer. Try again; on a slow network a relay closer to the registry helps.',
   waitNoAnswer: (host: string) =>
-    `${host} took too long: it took the connection but did not answer, so the download was given up. The registry may be down or overloaded; try again later.`,
+    `${host} did not answer: it accepted the connection but sent nothing back, so the page gave up. The registry may be down or overloaded; try again later.`,
   waitTooSlow: (host: string) =>
-    `${host} took too long: it sent data far too slowly (under 1 kB a second), so the download was given up. Try again; on a slow network a relay closer to the registry helps.`,
+    `${host} answered far too slowly (under 1 kB a second), so the page gave up. Try again; on a slow network a relay closer to the registry helps.`,
   waitStalling: (host: string) =>
-    `${host} took too long: its answers kept stopping midway, so the download was given up. Try again; on a slow network a relay closer to the registry helps.`,
+    `${host} kept stalling: its answer stopped midway again and again, so the page gave up. Try again; on a slow network a relay closer to the registry helps.`,
   unauthorized:
     'The registry refused these credentials. Check the username and the password or access token under “Private registry”.',
   signIn:
