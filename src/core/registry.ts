@@ -60,6 +60,7 @@ export class RegistryClient {
   /** The bounds of every wait of this client's requests. */
   readonly waits: WaitPolicy;
   private readonly bodyDeadlineMs: number | undefined;
+  private readonly onWait: ((message: string) => void) | undefined;
   private readonly relayed: boolean;
   /** The stack without auth, for foreign layer URLs: credentials never go there. */
   readonly anonymousFetcher: Fetcher;
@@ -90,6 +91,7 @@ export class RegistryClient {
     this.anonymousFetcher = base;
     const credentials = typeof options.credentials === 'function' ? options.credentials(registry) : options.credentials;
     this.bodyDeadlineMs = options.bodyDeadlineMs;
+    this.onWait = options.retry?.onWait;
     this.fetcher = new RegistryAuth(
       base,
       new URL(this.baseUrl).origin,
@@ -128,6 +130,7 @@ export class RegistryClient {
         if (!transient) throw error;
         const pause = Math.min(250 * 2 ** (attempt - 1), 4_000);
         if (!wait.canRetry(pause)) throw wait.giveUp(error, error.code === 'timeout' ? 'too-slow' : undefined);
+        this.onWait?.(`${error.message}; trying again (${wait.tries + 1} of ${this.waits.attempts})`);
         await sleep(pause, signal).catch(() => {
           throw abortError(signal);
         });
@@ -150,7 +153,7 @@ export class RegistryClient {
     }
     this.rateLimit = parseRateLimit(response.headers) ?? this.rateLimit;
     if (response.ok) return response;
-    throw await httpError(response, what, this.relayed);
+    throw await httpError(response, what, this.relayed, this.waits.idleMs);
   }
 
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
@@ -251,7 +254,7 @@ export class RegistryClient {
     discard(response);
     if (response.ok) return true;
     if (response.status === 404) return false;
-    throw await httpError(response, `Blob ${digest} in ${repository}`, this.relayed);
+    throw await httpError(response, `Blob ${digest} in ${repository}`, this.relayed, this.waits.idleMs);
   }
 
   /**
@@ -392,8 +395,9 @@ export class RegistryClient {
   }
 }
 
-async function httpError(response: Response, what: string, relayed: boolean): Promise<SkiffError> {
-  const text = await readTextAtMost(response, 64 * 1024, what).catch(() => '');
+async function httpError(response: Response, what: string, relayed: boolean, readMs: number): Promise<SkiffError> {
+  // An error page is a few bytes: one stall window of the wait policy is time enough to read it.
+  const text = await readTextAtMost(response, 64 * 1024, what, readMs).catch(() => '');
   // The relay's own refusal: the registry may never have been contacted.
   const refusal = relayed ? relayRefusal(response.status, text) : undefined;
   if (refusal) return refusal;

@@ -62,7 +62,10 @@ describe('a registry that stops answering mid-download', () => {
       await page.getByRole('cell', { name: 'downloading' }).first().waitFor();
 
       const alert = page.getByRole('alert');
-      await alert.getByText(`${front.host} did not answer`).waitFor({ timeout: (WAIT_SECONDS + 20) * 1000 });
+      await alert
+        .getByText(`${front.host} did not answer`)
+        .first()
+        .waitFor({ timeout: (WAIT_SECONDS + 20) * 1000 });
       const ended = Date.now() - began;
       const text = (await alert.innerText()).replace(/\s+/g, ' ');
       assert.match(text, /That did not work/);
@@ -80,6 +83,12 @@ describe('a registry that stops answering mid-download', () => {
         front.requests.some((r) => r.faults.includes('hang')),
         'requests after the stall were taken and not answered',
       );
+
+      // Told again in Chinese, the host still named.
+      await page.getByLabel('Language').selectOption('zh');
+      await alert.getByText(`${front.host} 没有应答`).first().waitFor();
+      assert.match(await alert.innerText(), /连接已建立，但对方什么也没有返回/);
+      await page.screenshot({ path: '/tmp/skiff-waits-page-zh.png' });
     } finally {
       front.setPlan(undefined);
       await context.close();

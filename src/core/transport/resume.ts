@@ -1,8 +1,7 @@
 import { SkiffError, abortError } from '../errors.ts';
 import { networkError } from './retry.ts';
-import type { RequestWait } from './waits.ts';
+import { type RequestWait, isGivenUp } from './waits.ts';
 import { type BlobStalls, WatchedBody, blobStalls } from './watched-body.ts';
-import { isGivenUp } from './waits.ts';
 
 export interface ResumeOptions {
   /** Bytes the blob is declared to have; reading more is an error at once. */
