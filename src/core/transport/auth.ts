@@ -65,7 +65,7 @@ export class RegistryAuth {
     if (new URL(url).origin !== this.registryOrigin) return this.next(url, init);
     const scope = scopeFor(url, this.push);
     // The request's own patience: a token asked for on its behalf spends the same tries and time.
-    const wait = waitOf(init) ?? new RequestWait(this.waits.policy, new URL(url).host);
+    const wait = waitOf(init) ?? RequestWait.of(this.waits.policy, url, init);
     init = withWait(init, wait);
     const authorization = await this.authorization(scope, false, init.signal, wait);
     const response = await this.next(url, withHeader(init, 'authorization', authorization));

@@ -1,6 +1,6 @@
 import { SkiffError, abortError } from '../errors.ts';
 import { type Fetcher, discard, sleep } from './fetcher.ts';
-import { RequestWait, type WaitPolicy, bodyBytes, isGivenUp, waitOf } from './waits.ts';
+import { RequestWait, type WaitPolicy, isGivenUp, sendMs, waitOf } from './waits.ts';
 
 export interface RetryOptions {
   /** Tries in all, the first included (the wait policy's `attempts`). */
@@ -25,18 +25,18 @@ export function withRetry(next: Fetcher, policy: WaitPolicy, options: RetryOptio
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   return async (url, init) => {
     const signal = init.signal ?? undefined;
-    const wait = waitOf(init) ?? new RequestWait(policy, new URL(url).host);
+    const wait = waitOf(init) ?? RequestWait.of(policy, url, init);
     // An upload's answer comes after its body is sent: that may take a while on a slow uplink.
-    const sendMs = (bodyBytes(init) / policy.uploadBytesPerSecond) * 1000;
+    const sending = sendMs(policy, init);
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw abortError(signal);
       wait.tries++;
       let response: Response | undefined;
       let failure: SkiffError | undefined;
       try {
-        const timeoutMs = Math.max(1, Math.min(policy.answerMs, wait.left()) + sendMs);
+        const timeoutMs = Math.max(1, Math.min(policy.answerMs + sending, wait.left()));
         // The message names the policy's time, not a last try's that the deadline shortened.
-        response = await fetchWithTimeout(next, url, init, timeoutMs, policy.answerMs + sendMs);
+        response = await fetchWithTimeout(next, url, init, timeoutMs, policy.answerMs + sending);
       } catch (error) {
         if (signal?.aborted) throw abortError(signal);
         if (isGivenUp(error)) throw error;

@@ -105,10 +105,15 @@ export class RequestWait {
   constructor(
     readonly policy: WaitPolicy,
     readonly host: string,
-    /** An earlier end than the policy's (a resume of a blob that already stalls). */
+    /** Another end than the policy's: earlier for a resume of a blob that already stalls, later for an upload. */
     deadline?: number,
   ) {
-    this.deadline = Math.min(deadline ?? Infinity, this.started + policy.deadlineMs);
+    this.deadline = deadline ?? this.started + policy.deadlineMs;
+  }
+
+  /** A request's patience: the policy's deadline, plus the time its body may take to send. */
+  static of(policy: WaitPolicy, url: string, init: RequestInit): RequestWait {
+    return new RequestWait(policy, new URL(url).host, Date.now() + policy.deadlineMs + sendMs(policy, init));
   }
 
   /** A 401 challenge is an answer, the protocol's first step, not a failed try. */
@@ -140,11 +145,14 @@ export function waitOf(init: RequestInit): RequestWait | undefined {
   return (init as { [WAIT]?: RequestWait })[WAIT];
 }
 
-/** Bytes of a request body, where they are known (uploads send Uint8Arrays). */
-export function bodyBytes(init: RequestInit): number {
+/** How long a request's body may take to send (uploads send Uint8Arrays; other bodies are small). */
+export function sendMs(policy: WaitPolicy, init: RequestInit): number {
   const body = init.body;
-  if (body instanceof ArrayBuffer) return body.byteLength;
-  if (ArrayBuffer.isView(body)) return body.byteLength;
-  if (typeof body === 'string') return body.length;
-  return 0;
+  const bytes =
+    body instanceof ArrayBuffer || ArrayBuffer.isView(body)
+      ? body.byteLength
+      : typeof body === 'string'
+        ? body.length
+        : 0;
+  return (bytes / policy.uploadBytesPerSecond) * 1000;
 }
