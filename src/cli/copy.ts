@@ -6,7 +6,7 @@
 import { copyImage } from '../core/copy.ts';
 import { SkiffError } from '../core/errors.ts';
 import { parsePlatform } from '../core/platform.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, waitOptions, waitUsage } from './args.ts';
 
 const usage = `usage: npm run copy -- SRC DST [options]
   --platform os/arch[/var]        the image of a multi-platform index to copy (default linux/amd64)
@@ -14,7 +14,8 @@ const usage = `usage: npm run copy -- SRC DST [options]
   --user U --password P           credentials for both registries (or SKIFF_USER / SKIFF_PASSWORD)
   --dest-user U --dest-password P credentials for the target when they differ
   --relay URL                     send requests through a Skiff relay
-  --plain-http HOST               reach this registry over http (repeatable; loopback always is)`;
+  --plain-http HOST               reach this registry over http (repeatable; loopback always is)
+${waitUsage}`;
 
 async function main(): Promise<number> {
   const parsed = parseCommandLine(usage, {
@@ -48,6 +49,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   try {
     const result = await copyImage(source, target, {
+      ...waitOptions(false),
       signal: controller.signal,
       ...(values.all
         ? { platform: 'all' as const }

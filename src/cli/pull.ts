@@ -9,7 +9,7 @@ import { SkiffError } from '../core/errors.ts';
 import { parsePlatform } from '../core/platform.ts';
 import { type LayerMode, type PullProgress, type RateLimit, pull } from '../core/pull.ts';
 import { startSha256Thread } from './sha256-thread.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, waitOptions, waitUsage } from './args.ts';
 
 const usage = `usage: npm run pull -- REF [REF…] -o FILE [options]
   -o, --output FILE          archive to write (required)
@@ -23,7 +23,8 @@ const usage = `usage: npm run pull -- REF [REF…] -o FILE [options]
   --mirror HOST              Docker Hub mirror host
   --plain-http HOST          reach this registry over http (repeatable; loopback always is)
   --quiet                    no progress on stderr
-  --stats                    print wall time and peak memory (RSS) when done`;
+  --stats                    print wall time and peak memory (RSS) when done
+${waitUsage}`;
 
 async function main(): Promise<number> {
   const parsed = parseCommandLine(usage, {
@@ -75,8 +76,10 @@ async function main(): Promise<number> {
   // Inflated layers are hashed on a second thread while this one inflates.
   const hashThread = startSha256Thread();
   const file = fileSink(partial);
+  if (!values.quiet) console.error(`looking up ${positionals.join(', ')}…`);
   try {
     const result = await pull(positionals, file.sink, {
+      ...waitOptions(values.quiet),
       layers,
       signal: controller.signal,
       layerSha256: hashThread.factory,

@@ -10,7 +10,7 @@ import { fromWebBlob } from '../core/blob-source.ts';
 import { SkiffError } from '../core/errors.ts';
 import { formatPlatform } from '../core/platform.ts';
 import { type PushProgress, pushArchive } from '../core/push.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, waitOptions, waitUsage } from './args.ts';
 
 const usage = `usage: npm run push -- FILE --to REGISTRY/REPO:TAG [options]
   --to REF                   where the image goes; repeat it, in order, for an archive of several images
@@ -20,7 +20,8 @@ const usage = `usage: npm run push -- FILE --to REGISTRY/REPO:TAG [options]
   --chunk-mib N              upload chunk size in MiB (default 4; GHCR refuses more)
   --relay URL                send requests through a Skiff relay
   --plain-http HOST          reach this registry over http (repeatable; loopback always is)
-  --quiet                    no progress on stderr`;
+  --quiet                    no progress on stderr
+${waitUsage}`;
 
 async function main(): Promise<number> {
   const parsed = parseCommandLine(usage, {
@@ -84,6 +85,7 @@ async function main(): Promise<number> {
       contents,
       targets.map((reference, image) => ({ image, reference })),
       {
+        ...waitOptions(values.quiet),
         signal: controller.signal,
         compress: !values['as-is'],
         chunkBytes: Math.round(chunkMib * 1024 * 1024),

@@ -13,6 +13,7 @@ import type { Platform } from './platform.ts';
 import { type ImageReference, formatReference, parseReference } from './reference.ts';
 import { RegistryClient, type TransportOptions } from './registry.ts';
 import { resumableBody } from './transport/resume.ts';
+import { BlobStalls } from './transport/watched-body.ts';
 import { type BlobStream, tryMount, uploadBlob } from './upload.ts';
 import { parsePushTarget } from './push.ts';
 
@@ -198,11 +199,15 @@ function blobStream(
   let size = 0;
   async function* produce(): AsyncGenerator<Uint8Array> {
     const hash = await createSha256();
-    const body = resumableBody((offset) => from.openBlob(src.repository, blob.digest, offset, signal), {
-      size: blob.size,
-      what: `Blob ${blob.digest}`,
-      ...(signal ? { signal } : {}),
-    });
+    const body = resumableBody(
+      (offset, wait) => from.openBlob(src.repository, blob.digest, offset, signal, undefined, wait),
+      {
+        size: blob.size,
+        what: `Blob ${blob.digest}`,
+        stalls: new BlobStalls(from.waits, new URL(from.baseUrl).host),
+        ...(signal ? { signal } : {}),
+      },
+    );
     for await (const chunk of body) {
       size += chunk.byteLength;
       await hash.update(chunk);

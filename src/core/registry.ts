@@ -13,6 +13,7 @@ import { type RateLimit, parseQuotaRefusal, parseRateLimit } from './transport/r
 import { withRedirects } from './transport/redirects.ts';
 import { relayRefusal, withRelay } from './transport/relay.ts';
 import { type RetryOptions, networkError, withRetry } from './transport/retry.ts';
+import { RequestWait, type WaitPolicy, isGivenUp, waitPolicy, withWait } from './transport/waits.ts';
 
 export interface TransportOptions {
   /** CORS relay base URL (`https://host/relay`); empty = talk to registries directly. */
@@ -24,7 +25,14 @@ export interface TransportOptions {
   /** Credentials per registry (as in the reference: `docker.io`, `harbor.corp`), or one set for all. */
   credentials?: Credentials | ((registry: string) => Credentials | undefined);
   retry?: RetryOptions;
-  /** How long a manifest, config, token or gzip trailer may take to arrive whole (default 120 s). */
+  /** Every wait's bounds (transport/waits.ts); `retry`, `idleTimeoutMs` and `minBytesPerSecond` still set theirs. */
+  waits?: Partial<WaitPolicy>;
+  /** A blob body that sends nothing for this long is stalled (the wait policy's `idleMs`). */
+  idleTimeoutMs?: number;
+  /** A blob body slower than this over an `idleTimeoutMs` is stalled too (default 1024 B/s). */
+  minBytesPerSecond?: number;
+  /** How long one try of a manifest, config, token or gzip trailer may take to arrive whole (default: the
+   *  wait policy's deadline, which bounds all tries together). */
   bodyDeadlineMs?: number;
   /** The fetch to build on (the platform's by default). */
   fetch?: Fetcher;
@@ -49,8 +57,10 @@ export class RegistryClient {
   readonly baseUrl: string;
   private readonly fetcher: Fetcher;
   private readonly relay: string | undefined;
-  private readonly attempts: number;
+  /** The bounds of every wait of this client's requests. */
+  readonly waits: WaitPolicy;
   private readonly bodyDeadlineMs: number | undefined;
+  private readonly onWait: ((message: string) => void) | undefined;
   private readonly relayed: boolean;
   /** The stack without auth, for foreign layer URLs: credentials never go there. */
   readonly anonymousFetcher: Fetcher;
@@ -72,18 +82,23 @@ export class RegistryClient {
       );
     this.baseUrl = `${plain ? 'http' : 'https'}://${host}`;
     this.relayed = !!options.relay;
-    const base = withRetry(withRedirects(withRelay(options.fetch ?? platformFetch, options.relay)), options.retry);
+    this.waits = waitPolicy(options);
+    const base = withRetry(
+      withRedirects(withRelay(options.fetch ?? platformFetch, options.relay)),
+      this.waits,
+      options.retry,
+    );
     this.anonymousFetcher = base;
     const credentials = typeof options.credentials === 'function' ? options.credentials(registry) : options.credentials;
-    this.attempts = Math.max(1, options.retry?.attempts ?? 4);
     this.bodyDeadlineMs = options.bodyDeadlineMs;
+    this.onWait = options.retry?.onWait;
     this.fetcher = new RegistryAuth(
       base,
       new URL(this.baseUrl).origin,
       credentials,
       undefined,
       {
-        attempts: this.attempts,
+        policy: this.waits,
         ...(options.bodyDeadlineMs !== undefined ? { bodyDeadlineMs: options.bodyDeadlineMs } : {}),
       },
       role.push,
@@ -92,39 +107,35 @@ export class RegistryClient {
 
   /**
    * A request whose body is read whole, asked again when the body breaks off or comes too slowly (a cut is
-   * transient), as often as the retry policy allows; then the last failure, saying how many tries it took.
+   * transient), within the request's one share of tries and time; then the last failure, saying how many
+   * tries it took.
    */
   private async readWhole<T>(
     path: string,
     init: RequestInit,
     what: string,
-    read: (response: Response) => Promise<T>,
+    read: (response: Response, deadlineMs: number, what: string) => Promise<T>,
   ): Promise<T> {
     const signal = init.signal ?? undefined;
+    const wait = new RequestWait(this.waits, new URL(this.baseUrl).host);
     for (let attempt = 1; ; attempt++) {
-      const response = await this.request(path, init, what);
+      const response = await this.request(path, withWait(init, wait), what);
       try {
-        return await read(response);
+        const deadlineMs = Math.max(1, Math.min(this.bodyDeadlineMs ?? Infinity, wait.left()));
+        return await read(response, deadlineMs, `${what} from ${wait.host}`);
       } catch (error) {
         if (signal?.aborted) throw abortError(signal);
+        if (isGivenUp(error)) throw error;
         const transient = error instanceof SkiffError && (error.code === 'network' || error.code === 'timeout');
         if (!transient) throw error;
-        if (attempt >= this.attempts) {
-          throw new SkiffError(
-            error.code,
-            `${error.message}${this.attempts > 1 ? ` (gave up after ${this.attempts} tries)` : ''}`,
-            { cause: error },
-          );
-        }
-        await sleep(Math.min(250 * 2 ** (attempt - 1), 4_000), signal).catch(() => {
+        const pause = Math.min(250 * 2 ** (attempt - 1), 4_000);
+        if (!wait.canRetry(pause)) throw wait.giveUp(error, error.code === 'timeout' ? 'too-slow' : undefined);
+        this.onWait?.(`${error.message}; trying again (${wait.tries + 1} of ${this.waits.attempts})`);
+        await sleep(pause, signal).catch(() => {
           throw abortError(signal);
         });
       }
     }
-  }
-
-  private readLimited(response: Response, limit: number, what: string): Promise<Uint8Array> {
-    return readLimited(response, limit, what, this.bodyDeadlineMs);
   }
 
   private request(path: string, init: RequestInit, what: string): Promise<Response> {
@@ -142,7 +153,7 @@ export class RegistryClient {
     }
     this.rateLimit = parseRateLimit(response.headers) ?? this.rateLimit;
     if (response.ok) return response;
-    throw await httpError(response, what, this.relayed);
+    throw await httpError(response, what, this.relayed, this.waits.idleMs);
   }
 
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
@@ -151,8 +162,8 @@ export class RegistryClient {
       `/v2/${repository}/manifests/${reference}`,
       { headers: { accept: MANIFEST_ACCEPT }, ...(signal ? { signal } : {}) },
       what,
-      async (response) => ({
-        bytes: await this.readLimited(response, MAX_MANIFEST_BYTES, what),
+      async (response, deadlineMs, from) => ({
+        bytes: await readLimited(response, MAX_MANIFEST_BYTES, from, deadlineMs),
         contentType: response.headers.get('content-type'),
       }),
     );
@@ -176,21 +187,28 @@ export class RegistryClient {
     signal?: AbortSignal,
     what = `Blob ${digest}`,
   ): Promise<Uint8Array> {
-    return this.readWhole(`/v2/${repository}/blobs/${digest}`, signal ? { signal } : {}, what, (response) =>
-      this.readLimited(response, Math.min(size, MAX_MANIFEST_BYTES), what),
+    return this.readWhole(
+      `/v2/${repository}/blobs/${digest}`,
+      signal ? { signal } : {},
+      what,
+      (response, deadlineMs, from) => readLimited(response, Math.min(size, MAX_MANIFEST_BYTES), from, deadlineMs),
     );
   }
 
   /** Opens a blob for streaming, from `offset` on (Range; up to the byte `last` when given, inclusive),
    *  following redirects to a CDN without credentials. */
-  openBlob(repository: string, digest: string, offset: number, signal?: AbortSignal, last?: number): Promise<Response> {
+  openBlob(
+    repository: string,
+    digest: string,
+    offset: number,
+    signal?: AbortSignal,
+    last?: number,
+    wait?: RequestWait,
+  ): Promise<Response> {
     const headers: Record<string, string> =
       offset > 0 || last !== undefined ? { range: `bytes=${offset}-${last ?? ''}` } : {};
-    return this.request(
-      `/v2/${repository}/blobs/${digest}`,
-      { headers, ...(signal ? { signal } : {}) },
-      `Blob ${digest}`,
-    );
+    const init: RequestInit = { headers, ...(signal ? { signal } : {}) };
+    return this.request(`/v2/${repository}/blobs/${digest}`, wait ? withWait(init, wait) : init, `Blob ${digest}`);
   }
 
   /**
@@ -211,12 +229,12 @@ export class RegistryClient {
       `/v2/${repository}/blobs/${digest}`,
       { headers: { range }, ...(signal ? { signal } : {}) },
       what,
-      async (response) => {
+      async (response, deadlineMs, from) => {
         if (response.status !== 206) {
           discard(response);
           return undefined;
         }
-        const bytes = await this.readLimited(response, count, what);
+        const bytes = await readLimited(response, count, from, deadlineMs);
         return bytes.byteLength === count ? bytes : undefined;
       },
     );
@@ -236,7 +254,7 @@ export class RegistryClient {
     discard(response);
     if (response.ok) return true;
     if (response.status === 404) return false;
-    throw await httpError(response, `Blob ${digest} in ${repository}`, this.relayed);
+    throw await httpError(response, `Blob ${digest} in ${repository}`, this.relayed, this.waits.idleMs);
   }
 
   /**
@@ -374,9 +392,9 @@ export class RegistryClient {
     let path: string | undefined = `/v2/${repository}/tags/list?n=${pageSize}`;
     for (let page = 0; path && page < maxPages; page++) {
       let link: string | null = null;
-      const bytes = await this.readWhole(path, signal ? { signal } : {}, what, (r) => {
+      const bytes = await this.readWhole(path, signal ? { signal } : {}, what, (r, ms, from) => {
         link = r.headers.get('link');
-        return this.readLimited(r, MAX_MANIFEST_BYTES, what);
+        return readLimited(r, MAX_MANIFEST_BYTES, from, ms);
       });
       let body: { tags?: unknown } = {};
       try {
@@ -396,8 +414,9 @@ export class RegistryClient {
   }
 }
 
-async function httpError(response: Response, what: string, relayed: boolean): Promise<SkiffError> {
-  const text = await readTextAtMost(response, 64 * 1024, what).catch(() => '');
+async function httpError(response: Response, what: string, relayed: boolean, readMs: number): Promise<SkiffError> {
+  // An error page is a few bytes: one stall window of the wait policy is time enough to read it.
+  const text = await readTextAtMost(response, 64 * 1024, what, readMs).catch(() => '');
   // The relay's own refusal: the registry may never have been contacted.
   const refusal = relayed ? relayRefusal(response.status, text, response.headers) : undefined;
   if (refusal) return refusal;

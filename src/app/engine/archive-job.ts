@@ -6,6 +6,7 @@
 import type { Sha256Factory } from '../../core/codecs/sha256.ts';
 import { type LayerMode, type PullProgress, type PullResult, pull } from '../../core/pull.ts';
 import type { ResolvedImage } from '../../core/resolve.ts';
+import type { WaitPolicy } from '../../core/transport/waits.ts';
 import { WRITE_CHUNK } from './sink.ts';
 import { type KitResult, writeKit } from './zipkit.ts';
 
@@ -19,6 +20,8 @@ export type DownloadJob<Image = ResolvedImage> = {
   images: Image[];
   layers: LayerMode;
   idleTimeoutMs?: number;
+  /** The wait policy's bounds (core/transport/waits.ts), when the host set them. */
+  waits?: Partial<WaitPolicy>;
   parallel?: number;
 } & ({ kind: 'tar' } | { kind: 'zip'; tarNames: string[] });
 
@@ -40,6 +43,7 @@ export function writeArchiveJob(
 ): Promise<PullResult | KitResult> {
   const idle = {
     ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
+    ...(job.waits ? { waits: job.waits } : {}),
     ...(job.parallel ? { parallel: job.parallel } : {}),
   };
   if (job.kind === 'tar') {

@@ -4,11 +4,12 @@
  * transferred chunks, at most MAX_IN_FLIGHT (engine.worker.ts) unacknowledged, each acknowledged once the file
  * has taken it.
  */
-import { type QuotaReport, SkiffError, type SkiffErrorCode } from '../../core/errors.ts';
+import { type QuotaReport, SkiffError, type SkiffErrorCode, type WaitFailure } from '../../core/errors.ts';
 import type { PullProgress, PullResult } from '../../core/pull.ts';
 import { RegistryClient, type TransportOptions } from '../../core/registry.ts';
 import type { ResolvedImage } from '../../core/resolve.ts';
 import type { Credentials } from '../../core/transport/auth.ts';
+import type { WaitPolicy } from '../../core/transport/waits.ts';
 import type { DownloadJob } from './archive-job.ts';
 import type { KitResult } from './zipkit.ts';
 
@@ -21,6 +22,7 @@ export interface PortableTransport {
   plainHttp: string[];
   /** Credentials by registry name, for the registries of the images pulled. */
   credentials: Record<string, Credentials>;
+  waits?: Partial<WaitPolicy>;
 }
 
 /** A download job as it crosses to the worker: plain data, with what the worker needs to reach the registries. */
@@ -35,6 +37,7 @@ export interface PortableError {
   code?: SkiffErrorCode;
   platforms?: string[];
   quota?: QuotaReport;
+  wait?: WaitFailure;
 }
 
 export type WorkerMessage =
@@ -57,6 +60,7 @@ export function portableJob(job: DownloadJob, transport: TransportOptions): Port
     credentials,
     ...(transport.relay ? { relay: transport.relay } : {}),
     ...(transport.dockerHubMirror ? { dockerHubMirror: transport.dockerHubMirror } : {}),
+    ...(transport.waits ? { waits: { ...transport.waits } } : {}),
   };
   const images = job.images.map(({ client: _client, ...rest }) => rest);
   return job.kind === 'zip'
@@ -72,6 +76,7 @@ export function revivedJob(portable: PortableJob): DownloadJob {
     credentials: (registry) => t.credentials[registry],
     ...(t.relay ? { relay: t.relay } : {}),
     ...(t.dockerHubMirror ? { dockerHubMirror: t.dockerHubMirror } : {}),
+    ...(t.waits ? { waits: t.waits } : {}),
   };
   const images = job.images.map((image) => ({
     ...image,
@@ -88,6 +93,7 @@ export function portableError(error: unknown): PortableError {
       code: error.code,
       ...(error.platforms ? { platforms: error.platforms } : {}),
       ...(error.quota ? { quota: error.quota } : {}),
+      ...(error.wait ? { wait: { ...error.wait } } : {}),
     };
   }
   if (error instanceof Error) return { name: error.name, message: error.message };
@@ -99,6 +105,7 @@ export function revivedError(error: PortableError): Error {
     return new SkiffError(error.code, error.message, {
       ...(error.platforms ? { platforms: error.platforms } : {}),
       ...(error.quota ? { quota: error.quota } : {}),
+      ...(error.wait ? { wait: error.wait } : {}),
     });
   if (error.name === 'AbortError') return new DOMException(error.message, 'AbortError');
   const revived = new Error(error.message);

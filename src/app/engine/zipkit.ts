@@ -4,6 +4,7 @@
  * `docker load` it, and a README.txt. Everything streams: each tar is pulled straight into its zip entry
  * and hashed on the way; nothing is held whole.
  */
+import type { WaitPolicy } from '../../core/transport/waits.ts';
 import type { Sha256Factory } from '../../core/codecs/sha256.ts';
 import { type LayerMode, type PullProgress, type PullResult, pull } from '../../core/pull.ts';
 import type { ResolvedImage } from '../../core/resolve.ts';
@@ -40,6 +41,8 @@ export interface KitOptions {
   sha256: Sha256Factory;
   /** A layer download that sends nothing for this long is cut and resumed (the engine's default if unset). */
   idleTimeoutMs?: number;
+  /** The wait policy's bounds (core/transport/waits.ts), when the host set them. */
+  waits?: Partial<WaitPolicy>;
   /** Blob requests at once (the engine's default if unset). */
   parallel?: number;
 }
@@ -83,6 +86,7 @@ export async function writeKit(
           progressIntervalMs: 200,
           layerSha256: options.sha256,
           ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+          ...(options.waits ? { waits: options.waits } : {}),
           ...(options.parallel ? { parallel: options.parallel } : {}),
           onProgress: (p) => options.onProgress(index, p),
         }),

@@ -137,8 +137,12 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
       }
       case 'relay-refused':
         return { lines: relayLines(error, m, context), detail };
-      case 'timeout':
-        return { lines: [a.timeout], detail };
+      case 'timeout': {
+        const wait = error.wait;
+        if (!wait) return { lines: [a.timeout], detail };
+        const line = { 'no-answer': a.waitNoAnswer, 'too-slow': a.waitTooSlow, stalling: a.waitStalling }[wait.kind];
+        return { lines: [line(wait.host)], detail };
+      }
       case 'unauthorized':
         return { lines: dockerHubDenied(m, context) ?? [context.hadCredentials ? a.unauthorized : a.signIn], detail };
       case 'denied':

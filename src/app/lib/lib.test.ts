@@ -243,6 +243,16 @@ describe('advice', () => {
       en.advice.unauthorized,
     );
   });
+  it('names the host that did not answer, sent too slowly or kept stalling, in both languages', () => {
+    const told = (kind: 'no-answer' | 'too-slow' | 'stalling', m: typeof en) =>
+      adviceFor(new SkiffError('timeout', 'engine text', { wait: { host: 'harbor.corp:8443', kind } }), m);
+    assert.match(told('no-answer', en).lines[0]!, /^harbor\.corp:8443 did not answer/);
+    assert.match(told('too-slow', en).lines[0]!, /^harbor\.corp:8443 answered far too slowly/);
+    assert.match(told('stalling', en).lines[0]!, /^harbor\.corp:8443 kept stalling/);
+    assert.match(told('no-answer', zh).lines[0]!, /^harbor\.corp:8443 没有应答/);
+    assert.match(told('stalling', zh).lines[0]!, /^harbor\.corp:8443 的传输反复中途停止/);
+    assert.equal(told('too-slow', en).detail, 'engine text');
+  });
   it('says a stopped file is incomplete, and what a Firefox cancel leaves in Downloads', () => {
     const stalled = adviceFor(new FileStalledError(5, 512), en);
     assert.match(stalled.lines[0]!, /nothing for 5 s.*incomplete/);

@@ -26,7 +26,7 @@ import { type QueueItem, queue } from './queue.svelte.ts';
 import { credentials } from './credentials.svelte.ts';
 import { adviceAbout, displayName, resolver, transportOptions } from './resolve.svelte.ts';
 import { dockerHubQuota } from './quota.svelte.ts';
-import { settings } from './settings.svelte.ts';
+import { hostWaits, settings } from './settings.svelte.ts';
 
 export type ArchiveKind = 'tar' | 'zip';
 
@@ -272,6 +272,7 @@ class Download {
       images: items.map((q) => q.resolved),
       layers: settings.current.layers,
       ...(stall ? { idleTimeoutMs: stall * 1000 } : {}),
+      ...hostWaits(),
       parallel: settings.current.parallel,
     };
     if (kind === 'tar') return { kind, ...common };

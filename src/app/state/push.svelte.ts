@@ -13,7 +13,7 @@ import { absoluteRelay } from '../lib/config.ts';
 import { RateMeter, etaSeconds } from '../lib/format.ts';
 import { readStored, writeStored } from '../lib/storage.ts';
 import { credentials } from './credentials.svelte.ts';
-import { settings } from './settings.svelte.ts';
+import { hostWaits, settings } from './settings.svelte.ts';
 
 const LAST_REGISTRY = 'pushRegistry';
 
@@ -99,7 +99,7 @@ class PushState {
   private transport(): TransportOptions {
     const s = settings.current;
     const relay = absoluteRelay(s.relay);
-    return { ...(relay ? { relay } : {}), plainHttp: s.plainHttp, credentials: credentials.lookup };
+    return { ...(relay ? { relay } : {}), plainHttp: s.plainHttp, credentials: credentials.lookup, ...hostWaits() };
   }
 
   async push(): Promise<void> {

@@ -17,7 +17,7 @@ import { absoluteRelay } from '../lib/config.ts';
 import { imageFileStem } from '../lib/names.ts';
 import { alerts } from './alerts.svelte.ts';
 import { credentials } from './credentials.svelte.ts';
-import { settings } from './settings.svelte.ts';
+import { hostWaits, settings } from './settings.svelte.ts';
 import { dockerHubQuota } from './quota.svelte.ts';
 import { repositoryTags } from './tags.svelte.ts';
 
@@ -44,6 +44,7 @@ export function transportOptions(): TransportOptions {
     ...(s.dockerHubMirror ? { dockerHubMirror: s.dockerHubMirror } : {}),
     plainHttp: s.plainHttp,
     credentials: credentials.lookup,
+    ...hostWaits(),
   };
 }
 

@@ -14,13 +14,14 @@ import { RegistryClient } from '../registry.ts';
 import { type ResolvedImage, resolve } from '../resolve.ts';
 import { TarWriter } from '../tar.ts';
 import { type RateLimit, lowerRateLimit } from '../transport/rate-limit.ts';
+import { waitPolicy } from '../transport/waits.ts';
 import { type ArchivedLayer, describeImage, writeManifest } from './image-out.ts';
 import { copyLayer } from './layer-copy.ts';
 import { lookAhead, lookAheadZstd, readTrailers, settleBeforeLookahead } from './lookahead.ts';
 import { type PlannedLayer, blobReads, planPull } from './plan.ts';
 import { ProgressTracker } from './progress.ts';
 import { FetchScheduler, RangeSupport, type ScheduledRead } from './scheduler.ts';
-import { layerOpener } from './source.ts';
+import { blobHost, layerOpener } from './source.ts';
 import type { LayerMode, PulledImage, PullOptions, PullResult } from './types.ts';
 
 const DEFAULT_MAX_LAYER_BYTES = 64 * 2 ** 30;
@@ -129,6 +130,7 @@ class PullRun {
         reads.push({
           size: layer.descriptor.size,
           what: `Layer ${layer.descriptor.digest}`,
+          host: blobHost(image, layer.descriptor),
           open: layerOpener(image, layer.descriptor),
           // Foreign URLs are read whole: nothing says the host behind them serves ranges.
           range: layer.foreign ? undefined : range,
@@ -141,8 +143,7 @@ class PullRun {
       parallel: options.parallel,
       memoryBudgetBytes: options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET,
       segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT,
-      ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
-      ...(options.minBytesPerSecond !== undefined ? { minBytesPerSecond: options.minBytesPerSecond } : {}),
+      waits: waitPolicy(options),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }

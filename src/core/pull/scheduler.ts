@@ -9,6 +9,8 @@
  */
 import { abortError } from '../errors.ts';
 import { resumableBody } from '../transport/resume.ts';
+import { type WaitPolicy, waitPolicy } from '../transport/waits.ts';
+import { BlobStalls } from '../transport/watched-body.ts';
 import { type BlobOpener, RangeRefused, readRange } from './source.ts';
 
 /** What one origin has shown about Range: once a segment is refused, its other big blobs are read whole. */
@@ -19,6 +21,8 @@ export class RangeSupport {
 export interface ScheduledRead {
   size: number;
   what: string;
+  /** The host the bytes come from, for messages. */
+  host?: string;
   open: BlobOpener;
   /** Set for blobs that may be split into Range segments (shared by the blobs of one registry). */
   range: RangeSupport | undefined;
@@ -32,8 +36,8 @@ export interface SchedulerOptions {
   parallel: number;
   memoryBudgetBytes: number;
   segmentBytes: number;
-  idleTimeoutMs?: number;
-  minBytesPerSecond?: number;
+  /** The wait policy (transport/waits.ts): one blob's stalls are counted over all its segments. */
+  waits?: WaitPolicy;
   signal?: AbortSignal;
 }
 
@@ -63,6 +67,7 @@ interface Layout {
 
 export class FetchScheduler {
   private readonly layouts: (Layout | undefined)[] = [];
+  private readonly stalls = new Map<ScheduledRead, BlobStalls>();
   private readonly controller = new AbortController();
   private readonly parallel: number;
   private readonly budget: number;
@@ -227,13 +232,12 @@ export class FetchScheduler {
       what: read.what,
       signal: controller.signal,
       onRequest: () => void this.requests++,
-      ...(this.options.idleTimeoutMs ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
-      ...(this.options.minBytesPerSecond !== undefined ? { minBytesPerSecond: this.options.minBytesPerSecond } : {}),
+      stalls: this.stallsOf(read),
       ...(read.onStall ? { onStall: read.onStall } : {}),
     };
     const fetched = seg.whole
       ? (async () => {
-          const body = resumableBody((offset) => read.open(offset, undefined, controller.signal), {
+          const body = resumableBody((offset, wait) => read.open(offset, undefined, controller.signal, wait), {
             ...common,
             size: read.size,
           });
@@ -259,6 +263,14 @@ export class FetchScheduler {
         seg.wake?.();
         this.pump();
       });
+  }
+
+  /** One blob's stalls, over its segments and resumes. */
+  private stallsOf(read: ScheduledRead): BlobStalls {
+    let stalls = this.stalls.get(read);
+    if (!stalls)
+      this.stalls.set(read, (stalls = new BlobStalls(this.options.waits ?? waitPolicy(), read.host ?? 'the registry')));
+    return stalls;
   }
 
   /** The writer took `bytes` of a segment: they no longer wait in memory. */
@@ -293,14 +305,13 @@ export class FetchScheduler {
   private async *direct(read: ScheduledRead, start: number): AsyncGenerator<Uint8Array> {
     this.active++;
     try {
-      const body = resumableBody((offset) => read.open(offset, undefined, this.signal), {
+      const body = resumableBody((offset, wait) => read.open(offset, undefined, this.signal, wait), {
         size: read.size,
         what: read.what,
         signal: this.signal,
         start,
         onRequest: () => void this.requests++,
-        ...(this.options.idleTimeoutMs ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
-        ...(this.options.minBytesPerSecond !== undefined ? { minBytesPerSecond: this.options.minBytesPerSecond } : {}),
+        stalls: this.stallsOf(read),
         ...(read.onStall ? { onStall: read.onStall } : {}),
       });
       for await (const chunk of body) {

@@ -43,6 +43,12 @@ export const advice = {
   relayOther: (relay: string) =>
     `The relay at ${relay} refused the request, so the registry was never asked. The details say why.`,
   timeout: 'The registry took too long to answer. Try again; on a slow network a relay closer to the registry helps.',
+  waitNoAnswer: (host: string) =>
+    `${host} did not answer: it accepted the connection but sent nothing back, so the page gave up. The registry may be down or overloaded; try again later.`,
+  waitTooSlow: (host: string) =>
+    `${host} answered far too slowly (under 1 kB a second), so the page gave up. Try again; on a slow network a relay closer to the registry helps.`,
+  waitStalling: (host: string) =>
+    `${host} kept stalling: its answer stopped midway again and again, so the page gave up. Try again; on a slow network a relay closer to the registry helps.`,
   unauthorized:
     'The registry refused these credentials. Check the username and the password or access token under “Private registry”.',
   signIn:
