@@ -1,7 +1,8 @@
 /**
  * The Push view in real Chromium: a tar Skiff saved (a ~190 MB incompressible layer) chosen with the
- * "Tar file" control, pushed into a real registry that answers CORS for uploads, the result read back;
- * and a tampered tar refused with no tag made.
+ * "Choose a file…" button, pushed into a real registry that answers CORS for uploads, the result read back;
+ * a tampered tar refused with no tag made; a push the registry refuses part-way, or for credentials, told
+ * in plain words (English and 简体中文) with each layer's row saying what happened; `#push` links.
  *
  * SKIFF_SCREENSHOTS=docs/screenshots also writes a screenshot of the finished push there.
  */
@@ -9,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { isSkiffError } from '../../src/core/errors.ts';
 import { resolve } from '../../src/core/resolve.ts';
 import { walkTar } from '../../src/core/tar-read.ts';
@@ -21,6 +22,9 @@ import { type Registry, startRegistry } from '../support/registry.ts';
 import { relayConfigFromEnv } from '../../src/relay/config.ts';
 import { type RunningServer, startServer } from '../../src/relay/serve.ts';
 import { chromiumRss } from '../bench/chromium.ts';
+import { type FaultProxy, always, fault, startFaultProxy } from '../support/fault-proxy.ts';
+import { en } from '../../src/app/i18n/en.ts';
+import { zh } from '../../src/app/i18n/zh.ts';
 import { ROOT, buildApp, launchBrowser, newPage, serveStatic, type StaticServer } from './harness.ts';
 
 const SHOTS = process.env.SKIFF_SCREENSHOTS ? resolvePath(ROOT, process.env.SKIFF_SCREENSHOTS) : undefined;
@@ -31,6 +35,8 @@ let target: Registry;
 /** A registry with a password and no CORS headers, as Harbor is: reached through `npm start`'s relay. */
 let harborLike: Registry;
 let relayServer: RunningServer;
+/** In front of `target`: refuses uploads part-way when a test says so. */
+let refusing: FaultProxy;
 let image: PushedImage;
 let build: { dir: string; remove(): void };
 let server: StaticServer;
@@ -60,6 +66,7 @@ before(async () => {
   });
   await pullToFile([image.reference], tarPath, { layers: 'as-pulled' });
   await pullToFile([small.reference], smallTar, { layers: 'uncompressed' });
+  refusing = await startFaultProxy(target.url);
   server = await serveStatic(build.dir);
   server.config = {};
   const host = harborLike.host;
@@ -73,10 +80,31 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await Promise.all([server?.stop(), relayServer?.close(), source?.stop(), target?.stop(), harborLike?.stop()]);
+  await Promise.all([
+    server?.stop(),
+    relayServer?.close(),
+    refusing?.stop(),
+    source?.stop(),
+    target?.stop(),
+    harborLike?.stop(),
+  ]);
   build?.remove();
   scratch.remove();
 });
+
+/** Chooses the archive as a person does: the "Choose a file…" button, then the browser's file dialog. */
+async function chooseFile(page: Page, path: string, name = en.push.choose): Promise<void> {
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name, exact: true }).click();
+  await (await chooser).setFiles(path);
+}
+
+/** "12.6 MB" → bytes (the page's decimal units). */
+function parseBytes(text: string): number {
+  const match = /([\d.]+)\s*(B|kB|MB|GB)/.exec(text);
+  assert.ok(match, `a size in ${JSON.stringify(text)}`);
+  return Number(match[1]) * { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }[match[2] as 'B' | 'kB' | 'MB' | 'GB'];
+}
 
 describe('Push view', () => {
   it('pushes a tar of a few hundred MB chosen from disk, with progress, and shows the digest and pull command', async () => {
@@ -84,7 +112,7 @@ describe('Push view', () => {
     try {
       await page.goto(server.url);
       await page.getByRole('button', { name: 'Push', exact: true }).click();
-      await page.getByLabel('Tar file').setInputFiles(tarPath);
+      await chooseFile(page, tarPath);
       await page.getByTestId('push-holds').waitFor();
       const field = page.getByLabel('Push to');
       assert.equal(await field.inputValue(), image.reference, "prefilled with the tar's own tag");
@@ -140,14 +168,11 @@ describe('Push view', () => {
     try {
       await page.goto(server.url);
       await page.getByRole('button', { name: 'Push', exact: true }).click();
-      await page.getByLabel('Tar file').setInputFiles(tampered);
+      await chooseFile(page, tampered);
       const reference = `${target.host}/tampered/app:1`;
       await page.getByLabel('Push to').fill(reference);
       await page.getByRole('button', { name: 'Push', exact: true }).last().click();
-      await page
-        .getByRole('alert')
-        .getByText(/does not match its digest/)
-        .waitFor();
+      await page.getByRole('alert').getByText(en.advice.fileDamaged).waitFor();
       await assert.rejects(resolve(reference), (error: unknown) => isSkiffError(error, 'not-found'));
     } finally {
       await context.close();
@@ -159,7 +184,7 @@ describe('Push view', () => {
     try {
       await page.goto(`${relayServer.url}/`);
       await page.getByRole('button', { name: 'Push', exact: true }).click();
-      await page.getByLabel('Tar file').setInputFiles(smallTar);
+      await chooseFile(page, smallTar);
       const reference = `${harborLike.host}/team/small:2`;
       await page.getByLabel('Push to').fill(reference);
       await page.getByText(`Sign in to ${harborLike.host}`).click();
@@ -172,6 +197,127 @@ describe('Push view', () => {
       assert.equal(back.manifest.digest, digest);
       // Its one uncompressed layer went up gzipped: the manifest names a gzip layer, the config is the tar's.
       assert.match(back.layers[0]!.descriptor.mediaType, /gzip/);
+    } finally {
+      await context.close();
+    }
+  });
+  it('after the registry refuses an upload part-way, each row says what happened and what it sent', async () => {
+    // Harbor refuses an upload once a project's quota is full: 403 DENIED, after four 4 MiB chunks went in.
+    let patches = 0;
+    refusing.reset();
+    refusing.setPlan(
+      always(
+        (r) => r.method === 'PATCH' && ++patches > 4,
+        fault.status(
+          403,
+          { 'Access-Control-Allow-Origin': '*' },
+          JSON.stringify({ errors: [{ code: 'DENIED', message: 'adding 190 MB will exceed the quota of 16 MB' }] }),
+        ),
+      ),
+    );
+    const { context, page } = await newPage(browser);
+    try {
+      await page.goto(`${server.url}#push`);
+      await chooseFile(page, tarPath);
+      await page.getByLabel('Push to').fill(`${refusing.host}/quota/app:1`);
+      await page.getByRole('button', { name: 'Push', exact: true }).last().click();
+      const alert = page.getByRole('alert').filter({ hasText: en.push.failed });
+      await alert.getByText(en.advice.deniedPush).waitFor({ timeout: 120_000 });
+      // The registry's own words are under Details only.
+      assert.equal(await alert.getByText(/exceed the quota/).isVisible(), false);
+      const rows = page.locator('tbody tr');
+      assert.equal(await rows.count(), 2);
+      const cells = async (i: number) => (await rows.nth(i).locator('td').allInnerTexts()).map((t) => t.trim());
+      const [big, small] = [await cells(0), await cells(1)];
+      // Rows named as Pull names layers: a short digest.
+      assert.match(big[0]!, /^sha256:[0-9a-f]{12}$/);
+      assert.match(small[0]!, /^sha256:[0-9a-f]{12}$/);
+      assert.equal(big[2], en.push.state.failed);
+      assert.equal(small[2], en.push.state['not-started']);
+      // What the big row says it sent: what the registry took (four chunks), plus at most the chunk it refused.
+      const accepted = refusing.requests.filter((r) => r.method === 'PATCH' && r.status === 202).length * 4 * 2 ** 20;
+      assert.equal(accepted, 4 * 4 * 2 ** 20);
+      const [sent, size] = big[1]!.split('/').map(parseBytes);
+      assert.ok(
+        sent! >= accepted - 1e5 && sent! <= accepted + 4 * 2 ** 20 + 1e5,
+        `sent ${big[1]}, accepted ${accepted}`,
+      );
+      assert.ok(Math.abs(size! - NOISE_BYTES) < 2e6, big[1]);
+      await page.getByText(en.push.sentBeforeFailure).waitFor();
+      assert.equal(await page.getByText('uploading', { exact: true }).count(), 0);
+    } finally {
+      refusing.setPlan(undefined);
+      await context.close();
+    }
+  });
+
+  for (const [lang, m] of [
+    ['en-US', en],
+    ['zh-CN', zh],
+  ] as const) {
+    it(`a push refused for credentials says so in the page's language (${lang}) and opens the credentials section`, async () => {
+      const { context, page } = await newPage(browser, { locale: lang });
+      try {
+        await page.goto(`${relayServer.url}/#push`);
+        await chooseFile(page, smallTar, m.push.choose);
+        await page.getByLabel(m.push.target, { exact: true }).fill(`${harborLike.host}/team/nocreds:1`);
+        await page.getByRole('button', { name: m.push.start, exact: true }).last().click();
+        const alert = page.getByRole('alert').filter({ hasText: m.push.failed });
+        await alert.getByText(m.advice.signIn).waitFor({ timeout: 60_000 });
+        // Only the translated advice is in view; the engine's English is under Details.
+        const visible = await alert.evaluate((el) => (el as HTMLElement).innerText);
+        assert.doesNotMatch(visible, /needs credentials|unauthorized/i);
+        await alert.getByText(m.technical).click();
+        await alert.getByText(/unauthorized/).waitFor();
+        // The credentials section is open, named for the registry, its fields ready to type in.
+        const section = page.locator('details.credentials');
+        assert.equal(await section.getAttribute('open'), '');
+        await section.getByText(m.credentialsFor(harborLike.host)).waitFor();
+        assert.ok(await page.getByLabel(m.username).isVisible());
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  it('is linked as #push, with Back and Forward between the views, and a file button a thumb can press', async () => {
+    const { context, page } = await newPage(browser, { width: 390, height: 844 });
+    try {
+      await page.goto(`${server.url}#push`);
+      await page.getByRole('heading', { name: en.push.title }).waitFor();
+      // The footer tells what Push does with the file.
+      const footer = page.getByTestId('request-path');
+      assert.match(await footer.innerText(), /read from your disk/);
+      assert.doesNotMatch(await footer.innerText(), /writes images to your disk|written to your disk/);
+      // The file control: labelled for both kinds it takes, a button of a finger's size, usable by keyboard.
+      await page.getByText(en.push.file, { exact: true }).waitFor();
+      const button = page.getByRole('button', { name: en.push.choose, exact: true });
+      const box = (await button.boundingBox())!;
+      assert.ok(box.height >= 40 && box.width >= 100, `button ${box.width}×${box.height}`);
+      const chooser = page.waitForEvent('filechooser', { timeout: 5000 });
+      await button.focus();
+      await page.keyboard.press('Enter');
+      await (await chooser).setFiles(smallTar);
+      await page.getByTestId('push-holds').waitFor();
+      // Pull, then Back to Push and Forward to Pull again, as the address bar records them.
+      await page.getByRole('button', { name: 'Pull', exact: true }).click();
+      await page.getByLabel('Image', { exact: true }).waitFor();
+      assert.doesNotMatch(page.url(), /#push/);
+      assert.match(await footer.innerText(), /writes images to your disk/);
+      await page.goBack();
+      await page.getByRole('heading', { name: en.push.title }).waitFor();
+      assert.match(page.url(), /#push$/);
+      await page.goForward();
+      await page.getByLabel('Image', { exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Push', exact: true }).click();
+      assert.match(page.url(), /#push$/);
+      // The file chosen is still there; pushed, the result says where it went.
+      const reference = `${target.host}/linked/small:1`;
+      await page.getByLabel('Push to').fill(reference);
+      await page.getByRole('button', { name: 'Push', exact: true }).last().click();
+      await page.getByRole('heading', { name: /Pushed/ }).waitFor({ timeout: 60_000 });
+      await page.locator('dt', { hasText: /^Pushed to$/ }).waitFor();
+      assert.equal(await page.locator('dt', { hasText: /^Push to$/ }).count(), 0);
     } finally {
       await context.close();
     }
