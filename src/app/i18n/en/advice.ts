@@ -65,7 +65,7 @@ export const advice = {
     `The browser stopped taking the file (nothing for ${seconds} s), so the download was ended. The file in your Downloads folder is incomplete, even if the browser lists it as finished: delete it and download again.`,
   unknown: 'Something unexpected went wrong.',
   deniedPush:
-    'The registry knows you but does not let this account push to this repository. Check the project and repository name, or ask for push rights (in Harbor: Developer or higher on the project).',
+    'The registry does not let you push to this repository (access denied). Check the project and repository name; sign in under “Private registry” with an account that may push (in Harbor: Developer or higher on the project), or ask for push rights.',
   notFoundPush:
     'The registry has no such project or repository to push to. Check the name; in Harbor, the project must exist before you push into it.',
   fileDamaged:
