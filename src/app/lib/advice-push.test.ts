@@ -5,6 +5,8 @@ import { parseReference } from '../../core/reference.ts';
 import { portableError, revivedError } from '../engine/engine-protocol.ts';
 import { en } from '../i18n/en.ts';
 import { zh } from '../i18n/zh.ts';
+import { parsePushTarget } from '../../core/push.ts';
+import { validationText } from '../i18n/validation.ts';
 import { adviceFor } from './advice.ts';
 
 describe('advice for a push', () => {
@@ -43,5 +45,18 @@ describe('advice for a push', () => {
       ...adviceFor(error, en, { push: 'send' }),
       source: { error: crossed, context: { push: 'send' } },
     });
+  });
+
+  it('tells why a push target is not one in Chinese too, never in English', () => {
+    const message = (() => {
+      try {
+        parsePushTarget(`harbor.corp/team/app@sha256:${'a'.repeat(64)}`);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('a digest is not a push target');
+    })();
+    const told = validationText(message, 'zh');
+    assert.match(told, /请推送到标签（harbor\.corp\/team\/app:标签）/);
   });
 });
