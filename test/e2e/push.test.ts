@@ -251,6 +251,42 @@ describe('Push view', () => {
     }
   });
 
+  it('Cancel stops the push, closes the unfinished upload at the registry, and tags nothing', async () => {
+    // Each chunk waits a little at the proxy, so Cancel lands mid-upload.
+    refusing.reset();
+    refusing.setPlan(always((r) => r.method === 'PATCH', fault.delay(300)));
+    const { context, page } = await newPage(browser);
+    try {
+      await page.goto(`${server.url}#push`);
+      await chooseFile(page, tarPath);
+      const reference = `${refusing.host}/cancelled/app:1`;
+      await page.getByLabel('Push to').fill(reference);
+      await page.getByRole('button', { name: 'Push', exact: true }).last().click();
+      await page.locator('tr[data-state="uploading"]').waitFor();
+      await page.waitForFunction(() =>
+        /[1-9][\d.]* MB \//.test(document.querySelector('tbody tr td.num')!.textContent!),
+      );
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByRole('status').getByText(en.push.cancelled).waitFor();
+      const states = await page
+        .locator('tbody tr')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')));
+      assert.deepEqual(states, ['stopped', 'not-started']);
+      await page.getByText(en.push.sentBeforeCancel).waitFor();
+      assert.equal(await page.getByRole('alert').filter({ hasText: en.push.failed }).count(), 0);
+      // The worker was told before it was ended: the upload session is deleted at the registry.
+      const deadline = Date.now() + 5000;
+      while (!refusing.requests.some((r) => r.method === 'DELETE' && r.path.includes('/blobs/uploads/'))) {
+        assert.ok(Date.now() < deadline, 'a DELETE of the upload session within 5 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await assert.rejects(resolve(reference), (error: unknown) => isSkiffError(error, 'not-found'));
+    } finally {
+      refusing.setPlan(undefined);
+      await context.close();
+    }
+  });
+
   for (const [lang, m] of [
     ['en-US', en],
     ['zh-CN', zh],
