@@ -5,7 +5,7 @@
  * cannot start (engine.ts); both call this.
  */
 import { readArchive } from '../../core/archive-read.ts';
-import { fromWebBlob } from '../../core/blob-source.ts';
+import type { RandomAccessBlob } from '../../core/blob-source.ts';
 import type { Sha256Factory } from '../../core/codecs/sha256.ts';
 import { type PushProgress, type PushResult, type PushTarget, pushArchive } from '../../core/push.ts';
 import type { TransportOptions } from '../../core/registry.ts';
@@ -16,6 +16,36 @@ export interface PushJob {
   file: File;
   targets: PushTarget[];
   compress: boolean;
+}
+
+/** Bytes read from the file at a time. */
+const SLICE_BYTES = 2 * 1024 * 1024;
+
+/**
+ * The file as the archive reader reads it, in slices of at most `piece` bytes, each read only when the
+ * one before was taken: memory stays bounded in every browser (WebKit's `Blob.stream()` hands over a
+ * whole slice as one chunk, a whole layer if a layer is asked for).
+ */
+export function slicedFile(file: Blob, piece = SLICE_BYTES): RandomAccessBlob {
+  return {
+    size: file.size,
+    slice(start, end) {
+      let at = Math.max(0, start);
+      const stop = Math.min(end, file.size);
+      return new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            if (at >= stop) return controller.close();
+            const next = Math.min(stop, at + piece);
+            const bytes = new Uint8Array(await file.slice(at, next).arrayBuffer());
+            at = next;
+            controller.enqueue(bytes);
+          },
+        },
+        { highWaterMark: 0 },
+      );
+    },
+  };
 }
 
 /** Progress reaches the page at most this often while bytes flow, and once more as the job ends. */
@@ -44,7 +74,7 @@ export async function runPushJob(
     sentAt = Date.now();
   };
   try {
-    const contents = await readArchive(fromWebBlob(job.file), hooks.signal);
+    const contents = await readArchive(slicedFile(job.file), hooks.signal);
     return await pushArchive(contents, job.targets, {
       ...hooks.transport,
       compress: job.compress,

@@ -5,11 +5,11 @@
  * its failures are told through the advice module, as Pull's are.
  */
 import { type ArchiveContents, readArchive } from '../../core/archive-read.ts';
-import { fromWebBlob } from '../../core/blob-source.ts';
 import { SkiffError } from '../../core/errors.ts';
 import { type PushLayerState, type PushProgress, type PushResult, parsePushTarget } from '../../core/push.ts';
 import { parseReference } from '../../core/reference.ts';
 import { pushFile } from '../engine/engine.ts';
+import { slicedFile } from '../engine/push-job.ts';
 import type { Advice } from '../lib/advice.ts';
 import { RateMeter, etaSeconds } from '../lib/format.ts';
 import { readStored, writeStored } from '../lib/storage.ts';
@@ -123,7 +123,7 @@ class PushState {
     this.progress = undefined;
     this.reading = true;
     try {
-      const contents = await readArchive(fromWebBlob(file));
+      const contents = await readArchive(slicedFile(file));
       if (this.file !== file) return;
       const last = readStored(LAST_REGISTRY, (v): v is string => typeof v === 'string');
       this.contents = contents;
