@@ -19,7 +19,7 @@ export interface PushJob {
 }
 
 /** Bytes read from the file at a time. */
-const SLICE_BYTES = 2 * 1024 * 1024;
+const SLICE_BYTES = 4 * 1024 * 1024;
 
 /**
  * The file as the archive reader reads it, in slices of at most `piece` bytes, each read only when the
