@@ -1,8 +1,8 @@
 /**
  * The Push view in real Chromium: a tar Skiff saved (a ~190 MB incompressible layer) chosen with the
  * "Choose a file…" button, pushed into a real registry that answers CORS for uploads, the result read back;
- * a tampered tar refused with no tag made; a push the registry refuses part-way, or for credentials, told
- * in plain words (English and 简体中文) with each layer's row saying what happened; `#push` links.
+ * a tampered tar refused with no tag made; a push the registry refuses part-way, told in plain words
+ * with each layer's row saying what happened; a cancelled one. (push-view.test.ts: the view itself.)
  *
  * SKIFF_SCREENSHOTS=docs/screenshots also writes a screenshot of the finished push there.
  */
@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { isSkiffError } from '../../src/core/errors.ts';
 import { resolve } from '../../src/core/resolve.ts';
 import { walkTar } from '../../src/core/tar-read.ts';
@@ -24,8 +24,7 @@ import { type RunningServer, startServer } from '../../src/relay/serve.ts';
 import { chromiumRss } from '../bench/chromium.ts';
 import { type FaultProxy, always, fault, startFaultProxy } from '../support/fault-proxy.ts';
 import { en } from '../../src/app/i18n/en.ts';
-import { zh } from '../../src/app/i18n/zh.ts';
-import { ROOT, buildApp, launchBrowser, newPage, serveStatic, type StaticServer } from './harness.ts';
+import { ROOT, buildApp, chooseFile, launchBrowser, newPage, serveStatic, type StaticServer } from './harness.ts';
 
 const SHOTS = process.env.SKIFF_SCREENSHOTS ? resolvePath(ROOT, process.env.SKIFF_SCREENSHOTS) : undefined;
 const NOISE_BYTES = 190_000_000;
@@ -92,13 +91,6 @@ after(async () => {
   scratch.remove();
 });
 
-/** Chooses the archive as a person does: the "Choose a file…" button, then the browser's file dialog. */
-async function chooseFile(page: Page, path: string, name = en.push.choose): Promise<void> {
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByRole('button', { name, exact: true }).click();
-  await (await chooser).setFiles(path);
-}
-
 /** "12.6 MB" → bytes (the page's decimal units). */
 function parseBytes(text: string): number {
   const match = /([\d.]+)\s*(B|kB|MB|GB)/.exec(text);
@@ -118,7 +110,8 @@ describe('Push view', () => {
       assert.equal(await field.inputValue(), image.reference, "prefilled with the tar's own tag");
       const reference = `${target.host}/pushed/app:1.4`;
       await field.fill(reference);
-      // Memory of every Chromium process, at rest and then while the push runs.
+      // Memory of every Chromium process, at rest and then while the push runs. Under Playwright it reads
+      // 300–400 MiB; the same push in Chromium driven over bare CDP (no Network domain) rose 115–160 MiB.
       const idle = chromiumRss();
       let peak = idle;
       const timeline: number[] = [];
@@ -283,78 +276,6 @@ describe('Push view', () => {
       await assert.rejects(resolve(reference), (error: unknown) => isSkiffError(error, 'not-found'));
     } finally {
       refusing.setPlan(undefined);
-      await context.close();
-    }
-  });
-
-  for (const [lang, m] of [
-    ['en-US', en],
-    ['zh-CN', zh],
-  ] as const) {
-    it(`a push refused for credentials says so in the page's language (${lang}) and opens the credentials section`, async () => {
-      const { context, page } = await newPage(browser, { locale: lang });
-      try {
-        await page.goto(`${relayServer.url}/#push`);
-        await chooseFile(page, smallTar, m.push.choose);
-        await page.getByLabel(m.push.target, { exact: true }).fill(`${harborLike.host}/team/nocreds:1`);
-        await page.getByRole('button', { name: m.push.start, exact: true }).last().click();
-        const alert = page.getByRole('alert').filter({ hasText: m.push.failed });
-        await alert.getByText(m.advice.signIn).waitFor({ timeout: 60_000 });
-        // Only the translated advice is in view; the engine's English is under Details.
-        const visible = await alert.evaluate((el) => (el as HTMLElement).innerText);
-        assert.doesNotMatch(visible, /needs credentials|unauthorized/i);
-        await alert.getByText(m.technical).click();
-        await alert.getByText(/unauthorized/).waitFor();
-        // The credentials section is open, named for the registry, its fields ready to type in.
-        const section = page.locator('details.credentials');
-        assert.equal(await section.getAttribute('open'), '');
-        await section.getByText(m.credentialsFor(harborLike.host)).waitFor();
-        assert.ok(await page.getByLabel(m.username).isVisible());
-      } finally {
-        await context.close();
-      }
-    });
-  }
-
-  it('is linked as #push, with Back and Forward between the views, and a file button a thumb can press', async () => {
-    const { context, page } = await newPage(browser, { width: 390, height: 844 });
-    try {
-      await page.goto(`${server.url}#push`);
-      await page.getByRole('heading', { name: en.push.title }).waitFor();
-      // The footer tells what Push does with the file.
-      const footer = page.getByTestId('request-path');
-      assert.match(await footer.innerText(), /read from your disk/);
-      assert.doesNotMatch(await footer.innerText(), /writes images to your disk|written to your disk/);
-      // The file control: labelled for both kinds it takes, a button of a finger's size, usable by keyboard.
-      await page.getByText(en.push.file, { exact: true }).waitFor();
-      const button = page.getByRole('button', { name: en.push.choose, exact: true });
-      const box = (await button.boundingBox())!;
-      assert.ok(box.height >= 40 && box.width >= 100, `button ${box.width}×${box.height}`);
-      const chooser = page.waitForEvent('filechooser', { timeout: 5000 });
-      await button.focus();
-      await page.keyboard.press('Enter');
-      await (await chooser).setFiles(smallTar);
-      await page.getByTestId('push-holds').waitFor();
-      // Pull, then Back to Push and Forward to Pull again, as the address bar records them.
-      await page.getByRole('button', { name: 'Pull', exact: true }).click();
-      await page.getByLabel('Image', { exact: true }).waitFor();
-      assert.doesNotMatch(page.url(), /#push/);
-      assert.match(await footer.innerText(), /writes images to your disk/);
-      await page.goBack();
-      await page.getByRole('heading', { name: en.push.title }).waitFor();
-      assert.match(page.url(), /#push$/);
-      await page.goForward();
-      await page.getByLabel('Image', { exact: true }).waitFor();
-      await page.getByRole('button', { name: 'Push', exact: true }).click();
-      assert.match(page.url(), /#push$/);
-      // The file chosen is still there; pushed, the result says where it went.
-      const reference = `${target.host}/linked/small:1`;
-      await page.getByLabel('Push to').fill(reference);
-      await page.getByRole('button', { name: 'Push', exact: true }).last().click();
-      await page.getByRole('heading', { name: /Pushed/ }).waitFor({ timeout: 60_000 });
-      await page.locator('dt', { hasText: /^Pushed to$/ }).waitFor();
-      assert.equal(await page.locator('dt', { hasText: /^Push to$/ }).count(), 0);
-    } finally {
       await context.close();
     }
   });
