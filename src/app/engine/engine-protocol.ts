@@ -1,16 +1,20 @@
 /**
- * What the page and the engine worker (engine.worker.ts) say to each other. The page resolves images and
- * owns the file; the worker pulls (fetch, verify, inflate, tar or zip) and hands the archive back in large
- * transferred chunks, at most MAX_IN_FLIGHT (engine.worker.ts) unacknowledged, each acknowledged once the file
- * has taken it.
+ * What the page and the engine worker (engine.worker.ts) say to each other, for a download and for a push
+ * alike: start a job, hear its progress, its result or its error, cancel it. A download: the page resolves
+ * images and owns the file; the worker pulls (fetch, verify, inflate, tar or zip) and hands the archive
+ * back in large transferred chunks, at most MAX_IN_FLIGHT (engine.worker.ts) unacknowledged, each
+ * acknowledged once the file has taken it. A push: the page posts the File (a handle, not its bytes); the
+ * worker reads it in slices and pushes it.
  */
 import { type QuotaReport, SkiffError, type SkiffErrorCode, type WaitFailure } from '../../core/errors.ts';
 import type { PullProgress, PullResult } from '../../core/pull.ts';
+import { type PushProgress, type PushResult, parsePushTarget } from '../../core/push.ts';
 import { RegistryClient, type TransportOptions } from '../../core/registry.ts';
 import type { ResolvedImage } from '../../core/resolve.ts';
 import type { Credentials } from '../../core/transport/auth.ts';
 import type { WaitPolicy } from '../../core/transport/waits.ts';
 import type { DownloadJob } from './archive-job.ts';
+import type { PushJob } from './push-job.ts';
 import type { KitResult } from './zipkit.ts';
 
 /** A resolved image without its registry client (the worker makes its own): plain data, cloneable. */
@@ -20,16 +24,28 @@ export interface PortableTransport {
   relay?: string;
   dockerHubMirror?: string;
   plainHttp: string[];
-  /** Credentials by registry name, for the registries of the images pulled. */
+  /** Credentials by registry name, for the registries of the images pulled or pushed to. */
   credentials: Record<string, Credentials>;
   waits?: Partial<WaitPolicy>;
 }
 
-/** A download job as it crosses to the worker: plain data, with what the worker needs to reach the registries. */
-export type PortableJob = DownloadJob<PortableImage> & { transport: PortableTransport };
+/** What the engine worker runs: a download (tar or kit) or a push. */
+export type EngineJob = DownloadJob | PushJob;
 
-/** `hashPort` reaches the page's hashing thread (see hashing.ts); without it the worker hashes on its own. */
-export type PageMessage = { type: 'start'; job: PortableJob; hashPort?: MessagePort } | { type: 'ack' };
+/** A job as it crosses to the worker: plain data, with what the worker needs to reach the registries. */
+export type PortableJob = (DownloadJob<PortableImage> | PushJob) & { transport: PortableTransport };
+
+/** A download's progress per image of a kit (`item`; 0 for a tar), a push's for the whole push (`item` 0). */
+export type JobProgress = PullProgress | PushProgress;
+
+/**
+ * `hashPort` reaches the page's hashing thread (see hashing.ts); without it the worker hashes on its own.
+ * `cancel`: stop, and let the registries know (an unfinished upload is cancelled), before the page ends the worker.
+ */
+export type PageMessage =
+  | { type: 'start'; job: PortableJob; hashPort?: MessagePort }
+  | { type: 'ack' }
+  | { type: 'cancel'; reason: PortableError };
 
 export interface PortableError {
   name: string;
@@ -43,17 +59,23 @@ export interface PortableError {
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'data'; chunk: Uint8Array<ArrayBuffer> }
-  | { type: 'progress'; item: number; progress: PullProgress }
-  | { type: 'done'; result: PullResult | KitResult }
+  | { type: 'progress'; item: number; progress: JobProgress }
+  | { type: 'done'; result: PullResult | KitResult | PushResult }
   | { type: 'error'; error: PortableError };
 
-/** The job without registry clients or functions; credentials only for the registries of its images. */
-export function portableJob(job: DownloadJob, transport: TransportOptions): PortableJob {
+/** The registries a job talks to: its images' (a download), or its targets' (a push). */
+function registriesOf(job: EngineJob): string[] {
+  if (job.kind === 'push') return job.targets.map((t) => parsePushTarget(t.reference).registry);
+  return job.images.map((image) => image.reference.registry);
+}
+
+/** The job without registry clients or functions; credentials only for the registries it talks to. */
+export function portableJob(job: EngineJob, transport: TransportOptions): PortableJob {
   const credentials: Record<string, Credentials> = {};
-  for (const image of job.images) {
+  for (const registry of registriesOf(job)) {
     const lookup = transport.credentials;
-    const found = typeof lookup === 'function' ? lookup(image.reference.registry) : lookup;
-    if (found) credentials[image.reference.registry] = { username: found.username, password: found.password };
+    const found = typeof lookup === 'function' ? lookup(registry) : lookup;
+    if (found) credentials[registry] = { username: found.username, password: found.password };
   }
   const portable: PortableTransport = {
     plainHttp: [...(transport.plainHttp ?? [])],
@@ -62,14 +84,15 @@ export function portableJob(job: DownloadJob, transport: TransportOptions): Port
     ...(transport.dockerHubMirror ? { dockerHubMirror: transport.dockerHubMirror } : {}),
     ...(transport.waits ? { waits: { ...transport.waits } } : {}),
   };
+  if (job.kind === 'push') return { ...job, targets: job.targets.map((t) => ({ ...t })), transport: portable };
   const images = job.images.map(({ client: _client, ...rest }) => rest);
   return job.kind === 'zip'
     ? { ...job, images, tarNames: [...job.tarNames], transport: portable }
     : { ...job, images, transport: portable };
 }
 
-/** The worker's side: the job again, each image with a registry client of the worker's own. */
-export function revivedJob(portable: PortableJob): DownloadJob {
+/** The worker's side: the job again (each image with a registry client of the worker's own), and its transport. */
+export function revivedJob(portable: PortableJob): { job: EngineJob; transport: TransportOptions } {
   const { transport: t, ...job } = portable;
   const transport: TransportOptions = {
     plainHttp: t.plainHttp,
@@ -78,11 +101,12 @@ export function revivedJob(portable: PortableJob): DownloadJob {
     ...(t.dockerHubMirror ? { dockerHubMirror: t.dockerHubMirror } : {}),
     ...(t.waits ? { waits: t.waits } : {}),
   };
+  if (job.kind === 'push') return { job, transport };
   const images = job.images.map((image) => ({
     ...image,
     client: new RegistryClient(image.reference.registry, transport),
   }));
-  return { ...job, images };
+  return { job: { ...job, images }, transport };
 }
 
 export function portableError(error: unknown): PortableError {

@@ -30,12 +30,14 @@ export interface AdviceContext {
   hadCredentials?: boolean;
   /** A cancel leaves files behind in Downloads (Firefox, streamed): say so. */
   cancelLeavesFiles?: boolean;
-  /** The image that was asked for, when one was. */
+  /** The image that was asked for, when one was (a push: where it goes). */
   reference?: ImageReference;
   /** The registry the failure is about, when no image reference is at hand (a download's own failure). */
   registry?: string;
   /** When it happened (ms since the epoch): a quota's reset is told from then, in whichever language. */
   at?: number;
+  /** A push: reading the chosen file (`read`), or sending it to the registry (`send`). */
+  push?: 'read' | 'send';
 }
 
 /**
@@ -63,7 +65,7 @@ export function retold(advice: Advice, m: Messages): Advice {
 
 /** Docker Hub answers "unauthorized" both for names that do not exist and for private ones, as `docker pull` says. */
 function dockerHubDenied(m: Messages, context: AdviceContext): string[] | undefined {
-  if (context.hadCredentials || context.reference?.registry !== 'docker.io') return undefined;
+  if (context.push || context.hadCredentials || context.reference?.registry !== 'docker.io') return undefined;
   return [m.advice.dockerHubDenied(familiarName(context.reference)), m.advice.dockerHubDeniedFix];
 }
 
@@ -146,9 +148,9 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
       case 'unauthorized':
         return { lines: dockerHubDenied(m, context) ?? [context.hadCredentials ? a.unauthorized : a.signIn], detail };
       case 'denied':
-        return { lines: dockerHubDenied(m, context) ?? [a.denied], detail };
+        return { lines: dockerHubDenied(m, context) ?? [context.push ? a.deniedPush : a.denied], detail };
       case 'not-found':
-        return { lines: [a.notFound], detail };
+        return { lines: [context.push ? a.notFoundPush : a.notFound], detail };
       case 'rate-limited': {
         const quota = { ...(context.relay ? { relay: context.relay } : {}), at: context.at ?? Date.now() };
         if ((context.reference?.registry ?? context.registry) === 'docker.io')
@@ -171,13 +173,14 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
       case 'digest-mismatch':
       case 'size-mismatch':
       case 'bad-layer':
-        return { lines: [a.corrupt], detail };
+        // A push checks the file's own layers: it is the file that is damaged (nothing was tagged).
+        return { lines: [context.push ? a.fileDamaged : a.corrupt], detail };
       case 'malformed-layer':
         return { lines: [a.malformedLayer], detail };
       case 'unsupported':
-        return { lines: [a.unsupported], detail };
+        return { lines: [context.push === 'read' ? a.notArchive : a.unsupported], detail };
       case 'bad-manifest':
-        return { lines: [a.badManifest], detail };
+        return { lines: [context.push === 'read' ? a.notArchive : a.badManifest], detail };
       case 'too-large':
         return { lines: [a.tooLarge], detail };
       case 'bad-challenge':
@@ -185,7 +188,7 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
         return { lines: [a.auth], detail };
       case 'invalid-reference':
       case 'invalid-argument':
-        return { lines: [a.reference], detail };
+        return { lines: [context.push ? a.pushTarget : a.reference], detail };
       case 'http': {
         const status = /answered HTTP (\d{3})/.exec(detail)?.[1];
         return { lines: [a.http(status ?? '?')], detail };
@@ -198,6 +201,9 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
   if (error instanceof DOMException && error.name === 'AbortError')
     return { lines: [m.advice.saveAborted], cancelled: true };
   if (context.saving) return { lines: [m.advice.saveFailed], detail: message };
+  // The browser could not read the chosen file (moved, deleted or changed since it was chosen).
+  if (context.push && error instanceof DOMException && error.name === 'NotReadableError')
+    return { lines: [m.advice.fileUnreadable], detail: message };
   return { lines: [m.advice.unknown], detail: message };
 }
 

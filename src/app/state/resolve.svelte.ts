@@ -61,7 +61,7 @@ export function resolveWith(reference: ImageReference, platform: string, signal?
 export function adviceAbout(
   error: unknown,
   reference: ImageReference | undefined,
-  extra: { saving?: boolean; registry?: string; cancelLeavesFiles?: boolean } = {},
+  extra: { saving?: boolean; registry?: string; cancelLeavesFiles?: boolean; push?: 'read' | 'send' } = {},
 ): Advice {
   const registry = reference?.registry ?? extra.registry ?? '';
   return adviceFor(error, t(), {
@@ -72,6 +72,7 @@ export function adviceAbout(
     hadCredentials: !!credentials.lookup(registry),
     ...(extra.saving !== undefined ? { saving: extra.saving } : {}),
     ...(extra.cancelLeavesFiles ? { cancelLeavesFiles: true } : {}),
+    ...(extra.push ? { push: extra.push } : {}),
   });
 }
 

@@ -98,4 +98,15 @@ export const advice = {
   saveStalled: (seconds: number) =>
     `The browser stopped taking the file (nothing for ${seconds} s), so the download was ended. The file in your Downloads folder is incomplete, even if the browser lists it as finished: delete it and download again.`,
   unknown: 'Something unexpected went wrong.',
+  deniedPush:
+    'The registry does not let you push to this repository (access denied). Check the project and repository name; sign in under “Private registry” with an account that may push (in Harbor: Developer or higher on the project), or ask for push rights.',
+  notFoundPush:
+    'The registry has no such project or repository to push to. Check the name; in Harbor, the project must exist before you push into it.',
+  fileDamaged:
+    'A layer in this file does not match its checksum: the file is damaged or was changed after it was saved. Nothing was tagged. Save the image again and push the new file.',
+  notArchive:
+    'This file is not an image archive Skiff can read. Choose the .tar that docker save, podman save, skopeo, crane or Skiff wrote (gzip-compressed too), or a Skiff .zip kit.',
+  pushTarget: 'That is not a name to push to. Write registry/repository:tag, e.g. harbor.corp/team/app:1.4.',
+  fileUnreadable:
+    'The browser could not read the chosen file: it was moved, deleted or changed since it was chosen. Choose it again.',
 };

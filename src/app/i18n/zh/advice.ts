@@ -88,4 +88,13 @@ export const advice: Messages['advice'] = {
   saveStalled: (seconds: number) =>
     `浏览器已停止接收文件（${seconds} 秒内没有接收任何数据），因此下载已结束。下载文件夹中的文件不完整（即使浏览器显示已完成）：请删除它并重新下载。`,
   unknown: '发生了意外错误。',
+  deniedPush:
+    '镜像仓库不允许您推送到这个仓库（拒绝访问）。请检查项目和仓库名称；在“私有仓库”中用有推送权限的账号登录（在 Harbor 中：项目的“开发者”或更高角色），或申请推送权限。',
+  notFoundPush: '镜像仓库中没有可推送的此项目或仓库。请检查名称；在 Harbor 中，推送前项目必须已经存在。',
+  fileDamaged:
+    '此文件中的某一层与其校验和不符：文件已损坏，或在保存后被改动过。未创建任何标签。请重新保存镜像，再推送新文件。',
+  notArchive:
+    '此文件不是 Skiff 能读取的镜像归档。请选择由 docker save、podman save、skopeo、crane 或 Skiff 生成的 .tar（也可以是 gzip 压缩的），或 Skiff 的 .zip 离线包。',
+  pushTarget: '这不是可以推送到的名称。请写成 仓库地址/路径:标签，例如 harbor.corp/team/app:1.4。',
+  fileUnreadable: '浏览器无法读取所选文件：它在选择之后被移动、删除或改动了。请重新选择。',
 };
