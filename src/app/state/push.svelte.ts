@@ -14,7 +14,7 @@ import type { Advice } from '../lib/advice.ts';
 import { RateMeter, etaSeconds } from '../lib/format.ts';
 import { readStored, writeStored } from '../lib/storage.ts';
 import { credentials } from './credentials.svelte.ts';
-import { adviceAbout, transportOptions } from './resolve.svelte.ts';
+import { adviceAbout, transportOptions } from './transport.ts';
 
 const LAST_REGISTRY = 'pushRegistry';
 

@@ -1,30 +1,25 @@
 /**
- * The image being typed: parsed as you type, resolved once the name is complete and typing has settled,
- * with its platforms, their sizes and the repository's tags. Also the one place that builds what every
- * registry request of the page needs (transport options) and what an error's advice needs to know.
+ * The image being typed, looked up: resolved once the name is complete and typing has settled (a newer
+ * look-up cancels the one in flight), with its platforms, their sizes and the repository's tags.
  */
 import { isSkiffError } from '../../core/errors.ts';
-import { planLayerSize } from '../../core/layer-size.ts';
-import { parseManifest } from '../../core/manifest.ts';
-import { isForeignLayer, layerCompression } from '../../core/media-types.ts';
-import { formatPlatform, parsePlatform } from '../../core/platform.ts';
-import { type ImageReference, familiarName, formatReference, parseReference } from '../../core/reference.ts';
-import { RegistryClient, type TransportOptions } from '../../core/registry.ts';
-import { type ResolvedImage, resolve } from '../../core/resolve.ts';
-import { t } from '../i18n/index.svelte.ts';
-import { type Advice, adviceFor, choosablePlatform } from '../lib/advice.ts';
-import { absoluteRelay } from '../lib/config.ts';
+import { parsePlatform } from '../../core/platform.ts';
+import { type ImageReference, formatReference } from '../../core/reference.ts';
+import { RegistryClient } from '../../core/registry.ts';
+import type { ResolvedImage } from '../../core/resolve.ts';
+import type { Advice } from '../lib/advice.ts';
 import { imageFileStem } from '../lib/names.ts';
 import { alerts } from './alerts.svelte.ts';
 import { credentials } from './credentials.svelte.ts';
-import { hostWaits, settings } from './settings.svelte.ts';
+import { type PlatformOption, fetchLayerSizes, fetchPlatformSizes, platformOptionsOf } from './image-details.ts';
+import { ImageInput, displayName, looksComplete } from './image-input.svelte.ts';
 import { dockerHubQuota } from './quota.svelte.ts';
 import { repositoryTags } from './tags.svelte.ts';
+import { adviceAbout, currentTransportKey, resolveWith, transportOptions } from './transport.ts';
 
-export interface PlatformOption {
-  value: string;
-  digest?: string;
-}
+// download.svelte.ts imports these from here.
+export { displayName } from './image-input.svelte.ts';
+export { adviceAbout, transportOptions } from './transport.ts';
 
 export type ResolveState =
   | { status: 'idle' }
@@ -35,59 +30,7 @@ export type ResolveState =
 /** Typing has settled when no key came for this long (people type a key every 0.3–0.8 s). */
 const SETTLE_MS = 1200;
 
-/** Every registry request of the page goes out with these. */
-export function transportOptions(): TransportOptions {
-  const s = settings.current;
-  const relay = absoluteRelay(s.relay);
-  return {
-    ...(relay ? { relay } : {}),
-    ...(s.dockerHubMirror ? { dockerHubMirror: s.dockerHubMirror } : {}),
-    plainHttp: s.plainHttp,
-    credentials: credentials.lookup,
-    ...hostWaits(),
-  };
-}
-
-/** Resolves `reference` with today's settings, for an explicit platform ('' = the default). */
-export function resolveWith(reference: ImageReference, platform: string, signal?: AbortSignal): Promise<ResolvedImage> {
-  return resolve(reference, {
-    ...transportOptions(),
-    ...(signal ? { signal } : {}),
-    ...(platform ? { platform: parsePlatform(platform) } : {}),
-  });
-}
-
-/** What the alert says about `error`, for a request about `reference` (none: a download's own failure). */
-export function adviceAbout(
-  error: unknown,
-  reference: ImageReference | undefined,
-  extra: { saving?: boolean; registry?: string; cancelLeavesFiles?: boolean; push?: 'read' | 'send' } = {},
-): Advice {
-  const registry = reference?.registry ?? extra.registry ?? '';
-  return adviceFor(error, t(), {
-    relay: absoluteRelay(settings.current.relay),
-    ...(reference ? { reference } : {}),
-    ...(registry ? { registry } : {}),
-    at: Date.now(),
-    hadCredentials: !!credentials.lookup(registry),
-    ...(extra.saving !== undefined ? { saving: extra.saving } : {}),
-    ...(extra.cancelLeavesFiles ? { cancelLeavesFiles: true } : {}),
-    ...(extra.push ? { push: extra.push } : {}),
-  });
-}
-
-/** The name as people write it: `nginx:1.27` for Hub images, the full host otherwise. */
-export function displayName(reference: ImageReference): string {
-  let name = familiarName(reference);
-  if (reference.tag !== undefined) name += `:${reference.tag}`;
-  if (reference.digest !== undefined) name += `@${reference.digest}`;
-  return name;
-}
-
-class ImageResolver {
-  input = $state('');
-  /** The platform picked, and the image it was picked for (`formatReference`): it applies to that image only. */
-  platformPick = $state.raw<{ image: string; platform: string } | undefined>(undefined);
+class ImageResolver extends ImageInput {
   resolveState = $state.raw<ResolveState>({ status: 'idle' });
   /** The image whose details are on screen: kept while the next one resolves, so the page does not jump. */
   shown = $state.raw<ResolvedImage | undefined>(undefined);
@@ -101,32 +44,8 @@ class ImageResolver {
   /** Each layer's size in an uncompressed archive, by digest, where the engine will know it exactly in advance. */
   layerSizes = $state.raw<Record<string, number>>({});
 
-  /** The input parsed as docker would read it, or the engine's message saying why not. */
-  parsed: { reference?: ImageReference; error?: string } = $derived.by(() => {
-    if (!this.input.trim()) return {};
-    try {
-      return { reference: parseReference(this.input) };
-    } catch (error) {
-      return { error: error instanceof Error ? error.message : String(error) };
-    }
-  });
-
-  /** Explicit platform of the image in the field ('' = default linux/amd64 for an index, whatever a single image is). */
-  platformChoice: string = $derived.by(() => {
-    const pick = this.platformPick;
-    const reference = this.parsed.reference;
-    return pick && reference && pick.image === formatReference(reference) ? pick.platform : '';
-  });
-
   /** Everything that shapes registry requests; a change makes resolved images stale. */
-  transportKey: string = $derived(
-    JSON.stringify([
-      settings.current.relay,
-      settings.current.dockerHubMirror,
-      settings.current.plainHttp,
-      Object.entries(credentials.signedIn).map(([r, c]) => [r, c.username, c.password]),
-    ]),
-  );
+  transportKey: string = $derived(currentTransportKey());
 
   private resolveTimer: ReturnType<typeof setTimeout> | undefined;
   private resolveController: AbortController | undefined;
@@ -137,20 +56,7 @@ class ImageResolver {
 
   /** Reads `?image=…&platform=…` of a shared link. */
   init(): void {
-    const params = new URLSearchParams(globalThis.location?.search ?? '');
-    const image = params.get('image');
-    const platform = params.get('platform');
-    if (image && platform) {
-      try {
-        // The link's platform belongs to the link's image only.
-        this.platformPick = {
-          image: formatReference(parseReference(image)),
-          platform: formatPlatform(parsePlatform(platform)),
-        };
-      } catch {
-        // a broken platform (or name) in a link is ignored; the default applies
-      }
-    }
+    const image = this.readLink();
     if (image) this.setInput(image, { immediate: true });
   }
 
@@ -269,11 +175,7 @@ class ImageResolver {
         dockerHubQuota.note(image.reference.registry, image.client.rateLimit);
         this.shown = image;
         alerts.failure = undefined;
-        this.platformOptions = image.index
-          ? dedupe(image.index.platforms.map((p) => ({ value: formatPlatform(p.platform), digest: p.digest }))).filter(
-              (o) => choosablePlatform(o.value),
-            )
-          : [];
+        this.platformOptions = platformOptionsOf(image);
         // Each platform's size costs a manifest request; on Docker Hub each one counts against the pull
         // quota, so there only when the person opens the platform list.
         this.sizesFor = image.index ? { image, signal: controller.signal } : undefined;
@@ -309,49 +211,16 @@ class ImageResolver {
 
   private sizesFor: { image: ResolvedImage; signal: AbortSignal } | undefined;
 
-  /** The download size of every platform of the index on screen: each child manifest, its layers summed (once). */
+  /** The download size of every platform of the index on screen (looked up once). */
   async loadPlatformSizes(): Promise<void> {
     const target = this.sizesFor;
     if (!target) return;
     this.sizesFor = undefined;
-    const { image, signal } = target;
-    const entries = image.index?.platforms ?? [];
-    const sizes: Record<string, number> = { [image.manifest.digest]: image.compressedSize };
-    this.platformSizes = { ...sizes };
-    const pending = entries.filter((e) => sizes[e.digest] === undefined);
-    const worker = async () => {
-      for (let entry = pending.shift(); entry; entry = pending.shift()) {
-        try {
-          const fetched = await image.client.getManifest(image.reference.repository, entry.digest, signal);
-          const parsed = parseManifest(fetched.bytes, fetched.contentType);
-          if (parsed.kind === 'image') sizes[entry.digest] = parsed.layers.reduce((sum, l) => sum + l.size, 0);
-        } catch {
-          // a size is a nicety: the option just shows none
-        }
-        if (signal.aborted) return;
-        this.platformSizes = { ...sizes };
-      }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
+    await fetchPlatformSizes(target.image, target.signal, (sizes) => (this.platformSizes = sizes));
   }
 
-  /** What the engine will plan for each layer of an uncompressed archive: a gzip layer's size from its trailer. */
   private async loadLayerSizes(image: ResolvedImage, signal: AbortSignal): Promise<void> {
-    const sizes: Record<string, number> = {};
-    await Promise.all(
-      image.layers.map(async ({ descriptor }) => {
-        const compression = layerCompression(descriptor.mediaType);
-        if (!compression || compression === 'zstd') return;
-        let tail: Uint8Array | undefined;
-        if (compression === 'gzip' && !isForeignLayer(descriptor.mediaType))
-          tail = await image.client
-            .blobTail(image.reference.repository, descriptor.digest, descriptor.size, 8, signal)
-            .catch(() => undefined);
-        const plan = planLayerSize(descriptor, compression, tail);
-        // Kept compressed, the layer goes in as served.
-        sizes[descriptor.digest] = plan.kind === 'exact' ? plan.size : descriptor.size;
-      }),
-    );
+    const sizes = await fetchLayerSizes(image, signal);
     if (!signal.aborted) this.layerSizes = { ...this.layerSizes, ...sizes };
   }
 
@@ -374,33 +243,6 @@ class ImageResolver {
     const platform = this.platformChoice ? parsePlatform(this.platformChoice) : { os: 'linux', architecture: 'amd64' };
     return [imageFileStem(reference, platform, this.platformChoice !== '')];
   }
-
-  /** `?image=…&platform=…` always describes the form, so the address bar is a link to share (never credentials). */
-  private updateAddressBar(): void {
-    if (typeof history === 'undefined') return;
-    const url = new URL(location.href);
-    url.search = '';
-    if (this.input.trim()) url.searchParams.set('image', this.input.trim());
-    if (this.platformChoice) url.searchParams.set('platform', this.platformChoice);
-    if (url.href !== location.href) history.replaceState(null, '', url.href);
-  }
-
-  shareLink(): string {
-    this.updateAddressBar();
-    return location.href;
-  }
-}
-
-/**
- * Whether the field holds a name a person may have finished: not a registry host still waiting for its
- * repository (`127.0.0.1`, `127.0.0.1:5000`, `ghcr.io`), which docker would read as a Docker Hub name.
- */
-export function looksComplete(input: string): boolean {
-  const text = input.trim();
-  if (!text || /[/:.@_-]$/.test(text)) return false;
-  if (text.includes('/')) return true;
-  const name = text.split(/[:@]/)[0]!;
-  return !name.includes('.') && name !== 'localhost' && !/^\d+$/.test(name);
 }
 
 /** A HEAD of the manifest: on Docker Hub, which counts manifest GETs against the pull quota, a name that
@@ -410,14 +252,4 @@ async function checkExists(reference: ImageReference, signal: AbortSignal): Prom
   await client.headManifest(reference.repository, reference.digest ?? reference.tag ?? 'latest', signal);
 }
 
-function dedupe(options: PlatformOption[]): PlatformOption[] {
-  const seen = new Set<string>();
-  return options.filter((o) => !seen.has(o.value) && seen.add(o.value));
-}
-
 export const resolver = new ImageResolver();
-
-/** The relay the page's requests go through, if any (as the credentials panel names it). */
-export function relayShown(): string | undefined {
-  return absoluteRelay(settings.current.relay);
-}

@@ -10,7 +10,8 @@ import type { ResolvedImage } from '../../core/resolve.ts';
 import { credentials } from './credentials.svelte.ts';
 import { download, estimateSize } from './download.svelte.ts';
 import { type QueueItem, queue } from './queue.svelte.ts';
-import { looksComplete, resolver } from './resolve.svelte.ts';
+import { looksComplete } from './image-input.svelte.ts';
+import { resolver } from './resolve.svelte.ts';
 
 function fakeImage(name: string, layerSizes: number[]): ResolvedImage {
   return {
