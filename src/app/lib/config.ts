@@ -31,7 +31,8 @@ export interface Settings {
 export interface HostConfig extends Partial<Settings> {
   /** Starting language when the browser's own is not wanted ('en' | 'zh'). */
   language?: string;
-  /** Seconds a layer download may send nothing before it is cut and resumed (default 60; 1–3600). */
+  /** Seconds a layer download may send nothing before it is cut and resumed (default: the wait policy's 20 s window,
+   *  src/core/transport/waits.ts; 1–3600). */
   stallTimeoutSeconds?: number;
   /** Seconds one write may wait for the browser to take it before the download is ended as incomplete
    *  (default 120; 1–3600): a stopped download worker must not leave the page waiting forever. */
