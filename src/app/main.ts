@@ -5,7 +5,10 @@ import { loadHostConfig } from './lib/config.ts';
 import { credentials } from './state/credentials.svelte.ts';
 import { session } from './state/session.svelte.ts';
 import { settings } from './state/settings.svelte.ts';
-import './styles.css';
+import './styles/base.css';
+import './styles/controls.css';
+import './styles/data.css';
+import './styles/narrow.css';
 
 // config.json first: the host's defaults (relay, mirror, …) must be in place before the first resolve.
 const host = await loadHostConfig();

@@ -8,7 +8,7 @@ import { copyImage, copySet } from '../core/copy.ts';
 import { parseImageList, parsePlatformSelection } from '../core/image/image-list.ts';
 import { SkiffError } from '../core/errors.ts';
 import { parsePlatform } from '../core/image/platform.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, waitOptions, waitUsage } from './args.ts';
 import { printSetResult, setProgressPrinter } from './set-output.ts';
 
 const usage = `usage: npm run copy -- SRC DST [options]
@@ -23,7 +23,8 @@ const usage = `usage: npm run copy -- SRC DST [options]
   --user U --password P           credentials for both registries (or SKIFF_USER / SKIFF_PASSWORD)
   --dest-user U --dest-password P credentials for the target when they differ
   --relay URL                     send requests through a Skiff relay
-  --plain-http HOST               reach this registry over http (repeatable; loopback always is)`;
+  --plain-http HOST               reach this registry over http (repeatable; loopback always is)
+${waitUsage}`;
 
 async function main(): Promise<number> {
   const parsed = parseCommandLine(usage, {
@@ -89,6 +90,7 @@ async function main(): Promise<number> {
         { prefix: values['to-prefix']! },
         {
           signal: controller.signal,
+          ...waitOptions(values.quiet),
           ...transport,
           ...(values.quiet ? {} : { onProgress: setProgressPrinter(started) }),
         },
@@ -98,6 +100,7 @@ async function main(): Promise<number> {
     }
     const [source, target] = positionals as [string, string];
     const result = await copyImage(source, target, {
+      ...waitOptions(values.quiet),
       signal: controller.signal,
       ...(values.all || values.platform?.trim().toLowerCase() === 'all'
         ? { platform: 'all' as const }

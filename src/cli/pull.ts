@@ -11,7 +11,7 @@ import { parsePlatformSelection } from '../core/image/image-list.ts';
 import { LAYER_MODES, type LayerMode, type TransferProgress, type RateLimit, pull } from '../core/pull.ts';
 import { type Problem, resolveRequested } from './pull-list.ts';
 import { startSha256Thread } from './sha256-thread.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, waitOptions, waitUsage } from './args.ts';
 
 const usage = `usage: npm run pull -- [REF…] [-f LIST] -o FILE [options]
   -o, --output FILE          archive to write (required)
@@ -34,7 +34,8 @@ const usage = `usage: npm run pull -- [REF…] [-f LIST] -o FILE [options]
   --mirror HOST              Docker Hub mirror host
   --plain-http HOST          reach this registry over http (repeatable; loopback always is)
   --quiet                    no progress on stderr
-  --stats                    print wall time and peak memory (RSS) when done`;
+  --stats                    print wall time and peak memory (RSS) when done
+${waitUsage}`;
 
 async function main(): Promise<number> {
   const parsed = parseCommandLine(usage, {
@@ -124,6 +125,7 @@ async function main(): Promise<number> {
   const file = fileSink(partial);
   try {
     const result = await pull(requested.sets, file.sink, {
+      ...waitOptions(values.quiet),
       ...transport,
       layers,
       sha256: hashThread.factory,

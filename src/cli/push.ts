@@ -10,7 +10,7 @@ import { readArchive } from '../core/archive/reader.ts';
 import { fromWebBlob } from '../core/archive/random-access.ts';
 import { SkiffError } from '../core/errors.ts';
 import { pushSet, pushUnits } from '../core/push.ts';
-import { parseCommandLine } from './args.ts';
+import { parseCommandLine, waitOptions, waitUsage } from './args.ts';
 import { printSetResult, setProgressPrinter } from './set-output.ts';
 
 const usage = `usage: npm run push -- FILE (--to-prefix REGISTRY/PATH | --to REGISTRY/REPO:TAG …) [options]
@@ -23,7 +23,8 @@ const usage = `usage: npm run push -- FILE (--to-prefix REGISTRY/PATH | --to REG
   --chunk-mib N              upload chunk size in MiB (default 4; GHCR refuses more)
   --relay URL                send requests through a Skiff relay
   --plain-http HOST          reach this registry over http (repeatable; loopback always is)
-  --quiet                    no progress on stderr`;
+  --quiet                    no progress on stderr
+${waitUsage}`;
 
 async function main(): Promise<number> {
   const parsed = parseCommandLine(usage, {
@@ -97,6 +98,7 @@ async function main(): Promise<number> {
       contents,
       { ...(prefix ? { prefix } : {}), targets },
       {
+        ...waitOptions(values.quiet),
         signal: controller.signal,
         compress: !values['as-is'],
         chunkBytes: Math.round(chunkMib * 1024 * 1024),

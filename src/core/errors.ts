@@ -30,20 +30,38 @@ export interface RelayRefusal {
   host?: string;
 }
 
+/** With `rate-limited`: what the registry said about its quota (counts, window, reset), as far as it did. */
+export interface QuotaReport {
+  remaining?: number;
+  limit?: number;
+  windowSeconds?: number;
+  resetSeconds?: number;
+}
+
+/** With a give-up on waiting: the host, and whether it did not answer, answered too slowly, or kept stalling. */
+export interface WaitFailure {
+  host: string;
+  kind: 'no-answer' | 'too-slow' | 'stalling';
+}
+
 export class SkiffError extends Error {
   override readonly name = 'SkiffError';
   /** With `platform-not-found`: the platforms that do exist (`linux/arm64`, …), for the UI to offer. */
   readonly platforms?: string[];
   /** With `relay-refused`: the relay's own error code (`host-not-allowed`, …) and the host it names. */
   readonly relay?: RelayRefusal;
+  readonly quota?: QuotaReport;
+  readonly wait?: WaitFailure;
   constructor(
     readonly code: SkiffErrorCode,
     message: string,
-    options?: { cause?: unknown; platforms?: string[]; relay?: RelayRefusal },
+    options?: { cause?: unknown; platforms?: string[]; relay?: RelayRefusal; quota?: QuotaReport; wait?: WaitFailure },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     if (options?.platforms) this.platforms = options.platforms;
     if (options?.relay) this.relay = options.relay;
+    if (options?.quota) this.quota = options.quota;
+    if (options?.wait) this.wait = options.wait;
   }
 }
 

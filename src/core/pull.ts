@@ -4,7 +4,10 @@
  * transfer/to-archive.ts (plan → scheduler → stages). Also the transfer's shapes, for every verb.
  */
 import { type ArchiveDestination, dockerArchive } from './archive/writer.ts';
-import { type KitImage, type KitTar, writeZipKit } from './archive/zip-kit.ts';
+import { type KitImage, type KitTar, writeZipKit, zipKitOverhead } from './archive/zip-kit.ts';
+import { archiveEntryFor } from './archive/image-entry.ts';
+import { type ArchiveSize, archiveSize } from './archive/size.ts';
+import { formatPlatform } from './image/platform.ts';
 import type { Sha256Factory } from './codecs/sha256.ts';
 import type { TransportOptions } from './registry/transport/options.ts';
 import { SkiffError, abortError } from './errors.ts';
@@ -14,7 +17,7 @@ import { RegistryClients } from './registry/pool.ts';
 import type { ResolvedImage } from './registry/resolve.ts';
 import { type PullInput, type ResolvedSet, isResolvedSet, resolveSet } from './registry/resolve-set.ts';
 import { ArchiveTransfer, DEFAULT_PARALLEL } from './transfer/to-archive.ts';
-import type { LayerMode, PullOptions, PullResult, TransferProgress } from './transfer/types.ts';
+import type { LayerMode, PullOptions, PullResult, TransferProgress, TransferredImage } from './transfer/types.ts';
 
 export { DEFAULT_PARALLEL } from './transfer/to-archive.ts';
 export { planPull, initialProgress, type LayerAction, type PlannedLayer } from './transfer/plan.ts';
@@ -155,16 +158,46 @@ export async function pullKit(
           onProgress: (p) => onProgress(index, p),
         });
         results.push(result);
-        return result.images.map(
-          (image) =>
-            `${image.repoTags.join(', ') || image.reference} (${image.platform}), image ID ${image.configDigest}`,
-        );
+        return result.images.map(kitLine);
       },
     })),
     target,
     { signal, sha256, ...(onItem ? { onEntry: onItem } : {}) },
   );
   return { results, tars };
+}
+
+/**
+ * The kit's size before it is made: each image's tar (archive/size.ts) plus what the zip adds around the
+ * tars (zipKitOverhead), with README.txt's lines as the pull will write them.
+ */
+export async function kitSize(
+  items: KitItem[],
+  layers: LayerMode,
+  inflatedSizes: Record<string, number> = {},
+): Promise<ArchiveSize> {
+  const imagesOf = (item: KitItem) => (isResolvedSet(item.image) ? item.image.images : [item.image]);
+  const sizes = await Promise.all(items.map((item) => archiveSize(imagesOf(item), layers, inflatedSizes)));
+  const overhead = await zipKitOverhead(
+    items.map((item) => ({
+      name: item.tarName,
+      images: [kitImage(item.image)],
+      lines: imagesOf(item).map((image) =>
+        kitLine({
+          repoTags: archiveEntryFor(image, { mediaType: '', digest: '', size: 0, layerDigests: [] }).entry.repoTags,
+          reference: formatReference(image.reference),
+          platform: formatPlatform(image.platform),
+          configDigest: image.config.digest,
+        }),
+      ),
+    })),
+  );
+  return { bytes: overhead + sizes.reduce((sum, s) => sum + s.bytes, 0), exact: sizes.every((s) => s.exact) };
+}
+
+/** An image's line in the kit's README.txt. */
+function kitLine(image: Pick<TransferredImage, 'repoTags' | 'reference' | 'platform' | 'configDigest'>): string {
+  return `${image.repoTags.join(', ') || image.reference} (${image.platform}), image ID ${image.configDigest}`;
 }
 
 /** The kit's list line and push path for an image (zip-kit.ts writes them into images.txt and the scripts). */

@@ -42,6 +42,7 @@ export interface PushTarget {
 }
 
 export { parsePushTarget };
+export type { BlobState, TransferProgress, TransferResult } from './transfer/types.ts';
 
 export async function pushArchive(
   contents: ArchiveContents,

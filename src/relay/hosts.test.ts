@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { parseWwwAuthenticate } from '../core/registry/transport/challenge.ts';
 import { DEFAULT_ALLOW, relayConfigFromEnv } from './config.ts';
 import { RelayError } from './errors.ts';
-import { serializeChallenge } from './handler.ts';
+import { serializeChallenge } from './challenges.ts';
 import { HostList, compileHostPattern, isPublicAddress, parseHost } from './hosts.ts';
 import { type LookupAll, guardedLookup } from './node-fetch.ts';
 

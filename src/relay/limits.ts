@@ -3,6 +3,8 @@
  * flight (until their bodies end). On Workers each isolate keeps its own, so there they bound bursts
  * rather than give an exact global rate.
  */
+import { RelayError } from './errors.ts';
+
 interface ClientState {
   tokens: number;
   updated: number;
@@ -67,4 +69,34 @@ export class ClientLimiter {
       if (state.active === 0 && tokens >= this.perMinute) this.clients.delete(client);
     }
   }
+}
+
+/**
+ * The key per-client limits count under: the peer's address, or behind a proxy the header it sets. With a
+ * list (X-Forwarded-For), the last entry is the one the nearest proxy added; earlier ones are the client's say-so.
+ */
+export function clientKey(header: string | undefined, request: Request, peer: string | undefined): string {
+  return (header && request.headers.get(header)?.split(',').pop()?.trim()) || peer || 'unknown';
+}
+
+/** Takes a request's token, or refuses it (429 with Retry-After) past the per-client rate. */
+export function admit(limiter: ClientLimiter, client: string): void {
+  const wait = limiter.take(client);
+  if (wait !== undefined) {
+    throw new RelayError(429, 'rate-limited', `Too many requests from this client; try again in ${wait} s.`, {
+      'retry-after': String(wait),
+    });
+  }
+}
+
+/** Counts a request in flight until the returned release is called, or refuses it past the per-client limit. */
+export function holdSlot(limiter: ClientLimiter, client: string, limit: number): () => void {
+  const release = limiter.acquire(client);
+  if (release) return release;
+  throw new RelayError(
+    429,
+    'too-many-in-flight',
+    `More than ${limit} requests from this client are in progress; try again shortly.`,
+    { 'retry-after': '1' },
+  );
 }

@@ -8,9 +8,9 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { refusedAddresses } from './destination.ts';
 import { RelayError } from './errors.ts';
-import type { UpstreamFetch } from './handler.ts';
-import { isPublicAddress } from './hosts.ts';
+import type { UpstreamFetch } from './forward.ts';
 
 /** dns.lookup with `all: true`, the only form the guard uses (replaceable in tests). */
 export type LookupAll = (
@@ -21,19 +21,13 @@ export type LookupAll = (
 
 const PRIVATE_CODE = 'ERR_RELAY_PRIVATE_ADDRESS';
 
-/** A socket lookup that refuses a name when any of its addresses is not public, unless private ones are allowed. */
+/** A socket lookup that refuses a name when the destination policy refuses its addresses. */
 export function guardedLookup(allowPrivate: boolean, lookup: LookupAll = dnsLookup as LookupAll): LookupFunction {
   return (hostname, options, callback) => {
     lookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
-      // Any private answer refuses the name: a client could otherwise retry until the private one is dialled.
-      if (!allowPrivate && addresses.some((a) => !isPublicAddress(a.address))) {
-        return callback(
-          Object.assign(new Error(`${hostname} resolves to a non-public address`), { code: PRIVATE_CODE }),
-          '',
-          0,
-        );
-      }
+      const refused = refusedAddresses(hostname, addresses, allowPrivate);
+      if (refused) return callback(Object.assign(new Error(refused.message), { code: PRIVATE_CODE, refused }), '', 0);
       if (addresses.length === 0)
         return callback(Object.assign(new Error(`${hostname} has no addresses`), { code: 'ENOTFOUND' }), '', 0);
       if (options.all) return callback(null, addresses);
@@ -84,18 +78,8 @@ export function createNodeFetch(options: { lookup?: LookupAll } = {}): UpstreamF
           }
         },
       );
-      request.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === PRIVATE_CODE) {
-          reject(
-            new RelayError(
-              403,
-              'private-address',
-              `${target.hostname} resolves to a private, loopback or link-local address; the relay only reaches those listed in RELAY_ALLOW_PRIVATE.`,
-            ),
-          );
-        } else {
-          reject(error);
-        }
+      request.on('error', (error: NodeJS.ErrnoException & { refused?: unknown }) => {
+        reject(error.code === PRIVATE_CODE && error.refused instanceof RelayError ? error.refused : error);
       });
       if (init.body instanceof ReadableStream) {
         // A streamed upload: chunk by chunk, waiting for the socket (backpressure), never gathered.

@@ -2,101 +2,22 @@
  * `npm start`: serves the built app from dist/ and mounts the CORS relay under the same origin at /relay/.
  * Configuration comes from environment variables, or the same settings as flags (flags win); `--help` lists them.
  */
-import { type Stats, createReadStream, existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
-import { type RelayConfig, type RelayEnv, relayConfigFromEnv } from './config.ts';
+import { type RelayConfig, relayConfigFromEnv } from './config.ts';
+import { knownHost } from './destination.ts';
 import { type RelayHandler, type UpstreamFetch, createRelay } from './handler.ts';
 import { createNodeFetch } from './node-fetch.ts';
+import { sendJson, serveStatic } from './static.ts';
+import { USAGE, envFromArgs } from './usage.ts';
 
-const brotli = promisify(zlib.brotliCompress);
-const gzip = promisify(zlib.gzip);
-
-const FLAGS: Record<string, string> = {
-  '--port': 'PORT',
-  '--host': 'HOST',
-  '--allow': 'RELAY_ALLOW',
-  '--allow-private': 'RELAY_ALLOW_PRIVATE',
-  '--allow-push': 'RELAY_ALLOW_PUSH',
-  '--plain-http': 'RELAY_PLAIN_HTTP',
-  '--origins': 'RELAY_ORIGINS',
-  '--mirror': 'RELAY_DOCKERHUB_MIRROR',
-  '--public-url': 'RELAY_PUBLIC_URL',
-  '--client-ip-header': 'RELAY_CLIENT_IP_HEADER',
-  '--rate-limit': 'RELAY_RATE_LIMIT',
-  '--concurrency': 'RELAY_CONCURRENCY',
-  '--max-connections': 'RELAY_MAX_CONNECTIONS',
-  '--max-connections-per-client': 'RELAY_MAX_CONNECTIONS_PER_CLIENT',
-  '--header-timeout': 'RELAY_HEADER_TIMEOUT',
-  '--dist': 'RELAY_DIST',
-};
-
-export const USAGE = `Usage: node --import tsx src/relay/serve.ts [flags]   (npm start builds the app first)
-
-Serves the app from dist/ and the CORS relay at /relay/<registry-host>/v2/...
-Each flag also reads from the environment variable named beside it; flags win.
-
-  --port N                PORT                    listen port (default 8080)
-  --host ADDR             HOST                    listen address (default 127.0.0.1)
-  --allow LIST            RELAY_ALLOW             registries the relay may reach: host[:port], *.suffix, cdn*.example.com;
-                                                  "defaults" stands for the built-in public list (the default)
-  --allow-private LIST    RELAY_ALLOW_PRIVATE     hosts allowed to be private/loopback addresses (also allowed by this)
-  --allow-push LIST       RELAY_ALLOW_PUSH        registries the relay may push to (uploads, manifest PUTs); none by default
-  --plain-http LIST       RELAY_PLAIN_HTTP        hosts reached over http instead of https
-  --origins LIST          RELAY_ORIGINS           origins whose pages may use the relay, or * (default: its own origin)
-  --mirror HOST[:PORT]    RELAY_DOCKERHUB_MIRROR  send registry-1.docker.io requests to this mirror
-  --public-url URL        RELAY_PUBLIC_URL        the origin browsers use, when behind a TLS-terminating proxy
-  --client-ip-header NAME RELAY_CLIENT_IP_HEADER  take the client address from this header (only behind a proxy that sets it)
-  --rate-limit N          RELAY_RATE_LIMIT        requests per minute per client (default 600)
-  --concurrency N         RELAY_CONCURRENCY       requests in flight per client (default 128)
-  --max-connections N     RELAY_MAX_CONNECTIONS   open connections in all (default 2048)
-  --max-connections-per-client N
-                          RELAY_MAX_CONNECTIONS_PER_CLIENT  open connections per peer address (default 64;
-                                                  not applied behind RELAY_CLIENT_IP_HEADER)
-  --header-timeout S      RELAY_HEADER_TIMEOUT    seconds a client has to send a request's headers (default 10)
-  --dist DIR              RELAY_DIST              the built app (default dist/)
-`;
-
-/** Flags (`--allow a,b` or `--allow=a,b`) over the environment. */
-export function envFromArgs(argv: readonly string[], env: RelayEnv): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...env };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const flag = eq < 0 ? arg : arg.slice(0, eq);
-    const name = FLAGS[flag];
-    if (!name) throw new Error(`Unknown argument ${JSON.stringify(arg)}.\n\n${USAGE}`);
-    const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined) throw new Error(`${flag} needs a value.`);
-    out[name] = value;
-  }
-  return out;
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.webmanifest': 'application/manifest+json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.wasm': 'application/wasm',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
+export { knownHost } from './destination.ts';
+export { chooseEncoding } from './static.ts';
+export { USAGE, envFromArgs } from './usage.ts';
 
 export interface ServeOptions {
   config: RelayConfig;
@@ -200,23 +121,6 @@ function limitConnections(server: Server, config: RelayConfig): void {
   });
 }
 
-/**
- * Answers only to IP literals, localhost, and the RELAY_PUBLIC_URL host. Against DNS rebinding: a foreign page
- * whose name is re-pointed at this server would otherwise be same-origin with it, and could use the relay
- * (and any private registries it reaches) from the visitor's network.
- */
-export function knownHost(host: string | undefined, publicUrl: string | undefined): boolean {
-  if (host === undefined) return false;
-  const name = host.toLowerCase().replace(/:\d+$/, '');
-  if (publicUrl !== undefined && new URL(publicUrl).hostname === name) return true;
-  return (
-    name === 'localhost' ||
-    name.endsWith('.localhost') ||
-    /^\d+\.\d+\.\d+\.\d+$/.test(name) ||
-    /^\[[0-9a-f:.]+\]$/.test(name)
-  );
-}
-
 /** Node request → web Request → relay → Node response, streaming both ways. */
 async function relayRequest(relay: RelayHandler, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
@@ -269,137 +173,6 @@ async function relayRequest(relay: RelayHandler, req: IncomingMessage, res: Serv
   } catch {
     // The client left or the upstream failed mid-body: the connection is already torn down, nothing to answer.
   }
-}
-
-async function serveStatic(req: IncomingMessage, res: ServerResponse, distDir: string): Promise<void> {
-  req.resume();
-  const method = req.method ?? 'GET';
-  if (method !== 'GET' && method !== 'HEAD') {
-    sendJson(res, 405, 'method-not-allowed', 'The app is served with GET and HEAD only.', { allow: 'GET, HEAD' });
-    return;
-  }
-  const path = (req.url ?? '/').split('?')[0]!;
-  if (path === '/config.json') {
-    const file = join(distDir, 'config.json');
-    // The app reads its defaults here; without a deployed one it needs to know only where the relay is.
-    if (!existsSync(file)) {
-      sendBody(
-        res,
-        method,
-        200,
-        'application/json; charset=utf-8',
-        `${JSON.stringify({ relay: '/relay' })}\n`,
-        'no-cache',
-      );
-      return;
-    }
-  }
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(path === '/' ? '/index.html' : path);
-  } catch {
-    sendJson(res, 400, 'bad-path', 'The path is not valid percent-encoding.');
-    return;
-  }
-  const file = resolve(distDir, `.${decoded}`);
-  if (decoded.includes('\0') || decoded.includes('\\') || !file.startsWith(distDir + sep)) {
-    sendJson(res, 404, 'not-found', 'No such file.');
-    return;
-  }
-  const info = await stat(file).catch(() => undefined);
-  if (!info?.isFile()) {
-    if (decoded === '/index.html')
-      sendJson(res, 503, 'not-built', 'The app is not built: run `npx vite build` (npm start does it).');
-    else sendJson(res, 404, 'not-found', 'No such file.');
-    return;
-  }
-  // Vite's hashed assets never change; everything else is checked again each time.
-  const cache = decoded.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
-  const ext = extname(file).toLowerCase();
-  const encoding = COMPRESSIBLE.has(ext) ? chooseEncoding(req.headers['accept-encoding']) : undefined;
-  const body = encoding ? await compressedFile(file, info, encoding) : undefined;
-  res.writeHead(200, {
-    'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
-    'content-length': body?.byteLength ?? info.size,
-    'cache-control': cache,
-    'x-content-type-options': 'nosniff',
-    'last-modified': info.mtime.toUTCString(),
-    ...(COMPRESSIBLE.has(ext) ? { vary: 'Accept-Encoding' } : {}),
-    ...(encoding ? { 'content-encoding': encoding } : {}),
-  });
-  if (method === 'HEAD') {
-    res.end();
-    return;
-  }
-  if (body) res.end(body);
-  else await pipeline(createReadStream(file), res).catch(() => {});
-}
-
-/** The app's text files, served compressed to browsers that ask. Relayed registry bodies never are: digests cover their bytes. */
-const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '.svg', '.txt', '.webmanifest']);
-
-/** br, else gzip, as the request's Accept-Encoding allows (a `q=0` refuses one). */
-export function chooseEncoding(header: string | string[] | undefined): 'br' | 'gzip' | undefined {
-  const accepted = new Map<string, number>();
-  for (const part of (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',')) {
-    const [name, ...params] = part.trim().toLowerCase().split(';');
-    const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
-    if (name) accepted.set(name.trim(), q === undefined ? 1 : Number(q));
-  }
-  const allows = (name: string) => (accepted.get(name) ?? accepted.get('*') ?? 0) > 0;
-  return allows('br') ? 'br' : allows('gzip') ? 'gzip' : undefined;
-}
-
-/** Compressed once per file version and kept: the app is a few hundred kB of text. */
-const compressedCache = new Map<string, Promise<Buffer>>();
-
-function compressedFile(file: string, info: Stats, encoding: 'br' | 'gzip'): Promise<Buffer> {
-  const key = `${encoding} ${file} ${info.size} ${info.mtimeMs}`;
-  let cached = compressedCache.get(key);
-  if (!cached) {
-    cached = readFile(file).then((data) =>
-      encoding === 'br'
-        ? brotli(data, { params: { [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.byteLength } })
-        : gzip(data, { level: 9 }),
-    );
-    cached.catch(() => compressedCache.delete(key));
-    compressedCache.set(key, cached);
-  }
-  return cached;
-}
-
-function sendBody(
-  res: ServerResponse,
-  method: string,
-  status: number,
-  type: string,
-  body: string,
-  cache: string,
-): void {
-  res.writeHead(status, {
-    'content-type': type,
-    'content-length': Buffer.byteLength(body),
-    'cache-control': cache,
-    'x-content-type-options': 'nosniff',
-  });
-  res.end(method === 'HEAD' ? undefined : body);
-}
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  code: string,
-  message: string,
-  extra: Record<string, string> = {},
-): void {
-  const body = JSON.stringify({ error: { code, message } });
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    ...extra,
-  });
-  res.end(body);
 }
 
 async function main(): Promise<void> {

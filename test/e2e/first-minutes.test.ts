@@ -248,7 +248,8 @@ describe('the first minutes', () => {
       await waitResolved(page);
       await page.getByRole('button', { name: 'Download', exact: true }).click();
       const progress = page.locator('section.progress-card');
-      await progress.locator('tr.downloading').first().waitFor();
+      // A small layer is in at once and then written: either state shows the State column.
+      await progress.locator('tr.downloading, tr.writing').first().waitFor();
       const view = await page.evaluate(() => {
         const section = document.querySelector('section.progress-card')!.getBoundingClientRect();
         const scroller = document.querySelector('.progress-card .table-scroll')!.getBoundingClientRect();

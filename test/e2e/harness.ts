@@ -156,3 +156,13 @@ export async function waitResolved(page: Page, platform?: string): Promise<void>
       .first()
       .waitFor();
 }
+
+/**
+ * Chooses the Push view's archive as a person does: the "Choose a file…" button (`name`, in the page's
+ * language), then the browser's file dialog.
+ */
+export async function chooseFile(page: Page, path: string, name = 'Choose a file…'): Promise<void> {
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name, exact: true }).click();
+  await (await chooser).setFiles(path);
+}

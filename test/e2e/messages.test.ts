@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
@@ -18,6 +18,7 @@ import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { answerPreflights, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { pushImage, pushIndex, smallLayers, type PushedImage } from '../support/images.ts';
+import { runCommand, scratchDir } from '../support/process.ts';
 import { pushBlob, pushManifest, startRegistry, type Registry } from '../support/registry.ts';
 import { relayConfigFromEnv } from '../../src/relay/config.ts';
 import { startServer, type RunningServer } from '../../src/relay/serve.ts';
@@ -358,6 +359,37 @@ describe('messages', () => {
 });
 
 describe('npm start', () => {
+  it('builds without a warning block before the address, even when a plugin takes most of the build', async () => {
+    // `npm start` is `vite build` with this project's config, then the server. On a busy machine the build's
+    // plugins took most of its time and rolldown printed a yellow [PLUGIN_TIMINGS] block a newcomer read as
+    // trouble; a plugin that takes 1.5 s stands in for the busy machine.
+    const scratch = scratchDir('slow-build');
+    try {
+      const config = join(scratch.path, 'vite.config.mts');
+      writeFileSync(
+        config,
+        `import project from ${JSON.stringify(join(ROOT, 'vite.config.ts'))};
+const slow = { name: 'slow', transform(code, id) {
+  if (id.endsWith('/src/app/main.ts')) { const start = Date.now(); while (Date.now() - start < 1500); }
+  return null;
+} };
+export default { ...project, plugins: [...project.plugins, slow] };
+`,
+      );
+      const { stdout, stderr } = await runCommand(
+        join(ROOT, 'node_modules/.bin/vite'),
+        ['build', '--config', config, '--outDir', join(scratch.path, 'dist'), '--emptyOutDir'],
+        { cwd: ROOT, timeoutMs: 120_000 },
+      );
+      const output = stdout + stderr;
+      assert.match(output, /built in/, output);
+      assert.doesNotMatch(output, /PLUGIN_TIMINGS|callbacks ran for/, output);
+      assert.ok(!output.includes('\u001b[33m'), 'no yellow warning in the build output');
+    } finally {
+      scratch.remove();
+    }
+  });
+
   it('ends by saying which address to open, and serves the app compressed but relayed bodies as they are', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/relay/serve.ts'], {
       cwd: ROOT,

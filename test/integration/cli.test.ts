@@ -147,7 +147,9 @@ describe('cut bodies through a fault proxy end in a retry or a message, never a 
       plan: () => always(manifestPath(image), fault.cut(100)),
       ok: false,
       message: () =>
-        /error \(network\): Manifest cli\/app:1\.0: the connection (broke off|ended) after 100 .*gave up after 4 tries/,
+        new RegExp(
+          `error \\(network\\): Manifest cli/app:1\\.0 from ${proxy.host}: the connection (broke off|ended) after 100 .*gave up after 4 tries`,
+        ),
     },
     {
       name: 'the config cut after 500 bytes once',
@@ -160,7 +162,7 @@ describe('cut bodies through a fault proxy end in a retry or a message, never a 
       ok: false,
       message: (i) =>
         new RegExp(
-          `error \\(network\\): Config ${i.configDigest}: the connection (broke off|ended) after 500 .*gave up after 4 tries`,
+          `error \\(network\\): Config ${i.configDigest} from ${proxy.host}: the connection (broke off|ended) after 500 .*gave up after 4 tries`,
         ),
     },
     {
@@ -173,7 +175,9 @@ describe('cut bodies through a fault proxy end in a retry or a message, never a 
       plan: () => always((r) => /^bytes=\d+-\d+$/.test(r.range ?? ''), fault.cut(3)),
       ok: false,
       message: () =>
-        /error \(network\): The last 8 bytes of blob sha256:[0-9a-f]{64} \(Range bytes=\d+-\d+\): the connection (broke off|ended) after 3 .*gave up after 4 tries/,
+        new RegExp(
+          `error \\(network\\): The last 8 bytes of blob sha256:[0-9a-f]{64} \\(Range bytes=\\d+-\\d+\\) from ${proxy.host}: the connection (broke off|ended) after 3 .*gave up after 4 tries`,
+        ),
     },
   ];
   for (const c of cases) {

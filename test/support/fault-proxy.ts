@@ -2,7 +2,7 @@
  * An HTTP proxy in front of a real registry (or token server) that forwards every request unchanged
  * (method, path, headers including Range, body), streams answers back, and injects faults that a plan picks
  * per request: a flipped byte, a cut or stalled body, an injected status (401 challenge, 429, 500), a delay,
- * Range support taken away, a range answered for other bytes than asked, or headers added to an answer. It records what it saw so tests can assert on the client's behaviour.
+ * Range support taken away, a request accepted and never answered, a range answered for other bytes than asked, or headers added to an answer. It records what it saw so tests can assert on the client's behaviour.
  *
  * Faults from `once()` count only when they take effect (a body fault needs a 2xx answer whose body reaches
  * the offset), so a HEAD or an auth round trip before the real GET does not use them up.
@@ -24,6 +24,7 @@ export type Fault = (
   | { kind: 'drip'; afterBytes: number; bytesPerSecond: number }
   | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'delay'; ms: number }
+  | { kind: 'hang' }
   | { kind: 'ignore-range' }
   | { kind: 'cut-request'; afterBytes: number }
   | { kind: 'shift-range'; bytes: number }
@@ -106,6 +107,8 @@ export const fault = {
     headers: { 'Retry-After': String(retryAfterSeconds) },
   }),
   serverError: (status = 500): Fault => ({ kind: 'respond', status }),
+  /** Accept the request and never answer it (no status, no headers), keeping the connection open. */
+  hang: (): Fault => ({ kind: 'hang' }),
   /** Wait before forwarding. */
   delay: (ms: number): Fault => ({ kind: 'delay', ms }),
   /** Forward only the first `afterBytes` of the request body (an upload cut on the way), then close both connections. */
@@ -285,6 +288,13 @@ export async function startFaultProxy(
     }
     if (res.destroyed) return;
 
+    const hang = faults.find((f) => f.kind === 'hang');
+    if (hang) {
+      req.resume();
+      settle(hang, true);
+      return;
+    }
+
     const respond = faults.find((f) => f.kind === 'respond');
     if (respond?.kind === 'respond') {
       req.resume();
@@ -403,7 +413,9 @@ export async function startFaultProxy(
     const drip = bodyFaults.find((f) => f.kind === 'drip') as
       (Fault & { kind: 'drip'; afterBytes: number; bytesPerSecond: number }) | undefined;
     if (drip) {
-      // Everything from the target is held and let out a byte at a time once `afterBytes` have gone.
+      // Everything from the target is held and let out a byte at a time once `afterBytes` have gone; the
+      // headers go at once, as from a server that answers and then sends slowly.
+      res.flushHeaders();
       const held: Buffer[] = [];
       let ended = false;
       let timer: ReturnType<typeof setInterval> | undefined;

@@ -7,13 +7,14 @@ import type { Sha256Factory } from '../../core/codecs/sha256.ts';
 import {
   type KitResult,
   type LayerMode,
-  type TransferProgress,
   type PullResult,
+  type TransferProgress,
   pull,
   pullKit,
 } from '../../core/pull.ts';
 import type { TransportOptions } from '../../core/registry/transport/options.ts';
 import type { ResolvedImage } from '../../core/registry/resolve.ts';
+import type { WaitPolicy } from '../../core/registry/transport/waits.ts';
 import { WRITE_CHUNK } from './sink.ts';
 
 /**
@@ -26,6 +27,8 @@ export type DownloadJob = {
   images: ResolvedImage[];
   layers: LayerMode;
   idleTimeoutMs?: number;
+  /** The wait policy's bounds (core/transport/waits.ts), when the host set them. */
+  waits?: Partial<WaitPolicy>;
   parallel?: number;
 } & ({ kind: 'tar' } | { kind: 'zip'; tarNames: string[] });
 
@@ -47,6 +50,7 @@ export function writeArchiveJob(
 ): Promise<PullResult | KitResult> {
   const idle = {
     ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
+    ...(job.waits ? { waits: job.waits } : {}),
     ...(job.parallel ? { parallel: job.parallel } : {}),
   };
   if (job.kind === 'tar') {

@@ -1,24 +1,28 @@
 /**
- * Runs one download's engine work — a tar of one or more images, or the zip kit — off the page's thread
- * in engine.worker.ts, writing the archive into `sink` (the page's file stream). The page's thread is
- * left to the page and the file; the worker fetches, verifies and inflates, and a third thread hashes.
- * Where the worker cannot run (an old browser, a host's CSP header that forbids it) the same work runs
- * on the page, as before: slower, with the same result.
+ * Runs the engine's work off the page's thread, in engine.worker.ts: a download (a tar of one or more
+ * images, or the zip kit) written into `sink`, the page's file stream; or a push of an archive file into
+ * registries. The page's thread is left to the page and the file; the worker fetches, reads, verifies,
+ * inflates and uploads, and a third thread hashes. Where the worker cannot run (an old browser, a host's
+ * CSP header that forbids it) the same work runs on the page, as before: slower, with the same result.
  */
 import { abortError } from '../../core/errors.ts';
-import type { KitResult, PullResult } from '../../core/pull.ts';
+import type { KitResult, PullResult, TransferProgress, TransferResult } from '../../core/pull.ts';
 import type { TransportOptions } from '../../core/registry/client.ts';
 import { type DownloadJob, type JobHooks, type JobResult, writeArchiveJob } from './archive-job.ts';
 import {
+  type JobProgress,
   type PageMessage,
   type PortableJob,
   type WorkerMessage,
+  portableError,
   portableJob,
   revivedError,
 } from './engine-protocol.ts';
 import { pageHashPort, pageSha256 } from './hashing.ts';
+import { type PushJob, runPushJob } from './push-job.ts';
 
 export type { DownloadJob } from './archive-job.ts';
+export type { PushJob } from './push-job.ts';
 
 /** `transport`: what the worker needs to reach the registries again (its own clients, its own tokens). */
 export interface DownloadHooks extends JobHooks {
@@ -26,6 +30,15 @@ export interface DownloadHooks extends JobHooks {
 }
 
 const READY_TIMEOUT_MS = 5000;
+/** After a cancel, the worker has this long to close what it has open at the registries. */
+const CANCEL_GRACE_MS = 3000;
+
+/** What a push's caller hears, and how it stops it. */
+export interface PushHooks {
+  signal: AbortSignal;
+  transport: TransportOptions;
+  onProgress: (progress: TransferProgress) => void;
+}
 
 /** Writes the archive into `sink` and closes it; on failure aborts it and rejects, as `pull` does. */
 export async function writeArchive<J extends DownloadJob>(
@@ -41,7 +54,30 @@ export async function writeArchive<J extends DownloadJob>(
   }
   if (!worker) return (await inPage(job, sink, options)) as JobResult<J>;
   const hashPort = await pageHashPort();
-  return (await inWorker(worker, portableJob(job, options.transport), hashPort, sink, options)) as JobResult<J>;
+  const onProgress = (item: number, progress: JobProgress) => options.onProgress(item, progress as TransferProgress);
+  const result = await inWorker(worker, portableJob(job, options.transport), hashPort, sink, {
+    ...options,
+    onProgress,
+  });
+  return result as JobResult<J>;
+}
+
+/** Pushes the images of the archive `job.file` as `job.targets` say; rejects as `pushArchive` does. */
+export async function pushFile(job: PushJob, options: PushHooks): Promise<TransferResult> {
+  const { signal, transport } = options;
+  const worker = await startEngineWorker();
+  if (signal.aborted) {
+    worker?.terminate();
+    throw abortError(signal);
+  }
+  if (!worker)
+    return runPushJob(job, { transport, signal, sha256: await pageSha256(), onProgress: options.onProgress });
+  const hashPort = await pageHashPort();
+  const onProgress = (_item: number, progress: JobProgress) => options.onProgress(progress as TransferProgress);
+  return (await inWorker(worker, portableJob(job, transport), hashPort, undefined, {
+    signal,
+    onProgress,
+  })) as TransferResult;
 }
 
 /** A fresh engine worker that has said it runs, or undefined where none can start. */
@@ -78,35 +114,41 @@ async function startEngineWorker(): Promise<Worker | undefined> {
   return undefined;
 }
 
+/** A job in the worker; `sink` takes a download's archive (a push has none). */
 function inWorker(
   worker: Worker,
   job: PortableJob,
   hashPort: MessagePort | undefined,
-  sink: WritableStream<Uint8Array>,
-  options: JobHooks,
-): Promise<PullResult | KitResult> {
-  const writer = sink.getWriter();
+  sink: WritableStream<Uint8Array> | undefined,
+  options: { signal: AbortSignal; onProgress: (item: number, progress: JobProgress) => void },
+): Promise<PullResult | KitResult | TransferResult> {
+  const writer = sink?.getWriter();
   const { signal } = options;
   const send = (message: PageMessage) => worker.postMessage(message);
   return new Promise((resolve, reject) => {
     let settled = false;
     // Chunks are written one after another, each acknowledged once the file has taken it.
     let chain = Promise.resolve();
-    const end = () => {
+    const end = (graceMs = 0) => {
       settled = true;
-      worker.terminate();
-      // The hashing thread stays for the next download; this download's hashers on it are dropped.
+      if (graceMs) setTimeout(() => worker.terminate(), graceMs);
+      else worker.terminate();
+      // The hashing thread stays for the next job; this job's hashers on it are dropped.
       hashPort?.close();
       signal.removeEventListener('abort', onAbort);
     };
-    const fail = (error: unknown) => {
+    const fail = (error: unknown, graceMs = 0) => {
       if (settled) return;
-      end();
+      end(graceMs);
       // Never a file that looks complete: the sink is aborted, whatever failed.
-      void writer.abort(error).catch(() => {});
+      void writer?.abort(error).catch(() => {});
       reject(error);
     };
-    const onAbort = () => fail(abortError(signal));
+    const onAbort = () => {
+      const reason = abortError(signal);
+      send({ type: 'cancel', reason: portableError(reason) });
+      fail(reason, CANCEL_GRACE_MS);
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     worker.addEventListener('message', (event: MessageEvent<WorkerMessage>) => {
       const message = event.data;
@@ -114,7 +156,7 @@ function inWorker(
         case 'data':
           chain = chain
             .then(async () => {
-              if (settled) return;
+              if (settled || !writer) return;
               await writer.write(message.chunk);
               if (!settled) send({ type: 'ack' });
             })
@@ -127,7 +169,7 @@ function inWorker(
           chain = chain
             .then(async () => {
               if (settled) return;
-              await writer.close();
+              await writer?.close();
               if (settled) return;
               end();
               resolve(message.result);
@@ -140,7 +182,7 @@ function inWorker(
       }
     });
     worker.addEventListener('error', (event) =>
-      fail(new Error(`The download's worker failed: ${event.message || 'unknown error'}`)),
+      fail(new Error(`The engine's worker failed: ${event.message || 'unknown error'}`)),
     );
     if (hashPort) worker.postMessage({ type: 'start', job, hashPort } satisfies PageMessage, [hashPort]);
     else send({ type: 'start', job });
@@ -150,7 +192,7 @@ function inWorker(
 async function inPage(
   job: DownloadJob,
   sink: WritableStream<Uint8Array>,
-  options: DownloadHooks,
+  options: JobHooks & { transport: TransportOptions },
 ): Promise<PullResult | KitResult> {
   return writeArchiveJob(job, sink, {
     transport: options.transport,

@@ -1,9 +1,10 @@
 /**
- * The engine's own thread: one download's pull (fetch, verify, inflate, tar — or the zip kit), off the
- * page's thread, with inflated layers hashed on the page's hashing thread. The archive goes back to the page in
+ * The engine's own thread: one job off the page's thread, with its hashing on the page's hashing thread.
+ * A download's pull (fetch, verify, inflate, tar — or the zip kit): the archive goes back to the page in
  * WRITE_CHUNK pieces, transferred (not copied), at most MAX_IN_FLIGHT of them unacknowledged, so memory
- * stays flat and a slow file slows the network. The page ends this worker when the download ends; that
- * also stops every request it has open (cancel).
+ * stays flat and a slow file slows the network. A push: the posted File is read here in slices and pushed.
+ * The page ends this worker when the job ends; that also stops every request it has open. A cancel is told
+ * first, so that a push can close its unfinished upload at the registry.
  */
 import { type Sha256Factory, createSha256 } from '../../core/codecs/sha256.ts';
 import type { TransferProgress } from '../../core/pull.ts';
@@ -14,8 +15,10 @@ import {
   type PortableJob,
   type WorkerMessage,
   portableError,
+  revivedError,
   revivedJob,
 } from './engine-protocol.ts';
+import { runPushJob } from './push-job.ts';
 import { portSha256, startSha256Worker } from './hashing.ts';
 import { MAX_HOLD_MS, WRITE_CHUNK } from './sink.ts';
 
@@ -70,14 +73,20 @@ class Forwarder {
   }
 }
 
+const cancelled = new AbortController();
+
 async function run(portable: PortableJob, hashPort: MessagePort | undefined, forwarder: Forwarder): Promise<void> {
   const { job, transport } = revivedJob(portable);
   const sha256 = await layerHashing(hashPort);
+  const signal = cancelled.signal;
+  if (job.kind === 'push') {
+    const onProgress = (progress: TransferProgress) => post({ type: 'progress', item: 0, progress });
+    post({ type: 'done', result: await runPushJob(job, { transport, signal, sha256, onProgress }) });
+    return;
+  }
   const onProgress = (item: number, progress: TransferProgress) => post({ type: 'progress', item, progress });
   // A tar's pull writes fresh WRITE_CHUNK pieces that can be transferred as they are.
   forwarder.owned = job.kind === 'tar';
-  // Cancel ends this worker, so the signal here never fires.
-  const signal = new AbortController().signal;
   const result = await writeArchiveJob(job, forwarder.stream(), { signal, sha256, onProgress, transport });
   post({ type: 'done', result });
 }
@@ -86,6 +95,7 @@ const forwarder = new Forwarder();
 scope.addEventListener('message', (event) => {
   const message = event.data;
   if (message.type === 'ack') forwarder.acked();
+  else if (message.type === 'cancel') cancelled.abort(revivedError(message.reason));
   else if (message.type === 'start')
     run(message.job, message.hashPort, forwarder).catch((error: unknown) =>
       post({ type: 'error', error: portableError(error) }),

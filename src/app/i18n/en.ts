@@ -29,6 +29,8 @@ export const en = {
   saveToTitle: 'Choose where the file goes (your browser asks for a location)',
   addToArchive: 'Add to archive',
   addToArchiveTitle: 'Put several images into one archive; layers they share are stored once',
+  addToKit: 'Add to kit',
+  addToKitTitle: 'Put several images into one offline kit; each gets a tar of its own',
   format: 'File type',
   formatTar: '.tar for docker load',
   formatZip: '.zip offline kit (tars, SHA256SUMS, load scripts)',
@@ -65,6 +67,11 @@ export const en = {
   credentialsKeptMemory: 'Kept in this tab only; gone when you close it.',
   credentialsKeptDevice: 'Saved in this browser on this device (local storage). Untick to forget them.',
   credentialsNever: 'Never part of a shared link.',
+  signedInAs: (registry: string, user: string) => `Signed in to ${registry} as ${user}`,
+  signOut: 'Sign out',
+  signOutHint: 'Sign out forgets the username and password for this registry, here and on this device.',
+  signInRefused: (registry: string, user: string) =>
+    `${registry} refused the password or token for ${user}. Correct it and press Sign in.`,
 
   details: 'About this image',
   configuration: 'Configuration',
@@ -98,10 +105,15 @@ export const en = {
     shown < total ? `${shown} of ${total} tags` : total === 1 ? '1 tag' : `${total} tags`,
   tagsUnavailable: 'This registry does not list the tags of this repository.',
   tagsLoading: 'Loading tags…',
+  tagsNearest: (tag: string) => `This repository has no tag “${tag}”. The tags it has that are closest to it:`,
   useTag: (tag: string) => `Use tag ${tag}`,
 
   queue: 'Archive',
   queueHint: 'These images go into one archive. Layers they share are stored once.',
+  queueKit: 'Offline kit',
+  queueKitHint: 'Each image goes into the kit as a tar of its own, so layers they share are in each of those tars.',
+  queueSaved: (file: string) => `Saved in ${file}`,
+  queueSavedHint: 'Add or remove images, or clear the list, to make another file.',
   remove: 'Remove',
   removeItem: (name: string) => `Remove ${name}`,
   clear: 'Clear',
@@ -114,6 +126,8 @@ export const en = {
     waiting: 'waiting',
     downloading: 'downloading',
     verifying: 'verifying',
+    /** All its bytes are in; the layer is being unpacked, checked and written to the file. */
+    writing: 'writing',
     done: 'done',
     shared: 'shared',
   },
@@ -123,7 +137,9 @@ export const en = {
   received: 'Received',
   speed: 'Speed',
   eta: 'Time left',
-  written: (size: string) => `${size} written to the file`,
+  /** `unpacked`: layers are written inflated, so the file grows faster than the download. */
+  written: (size: string, unpacked: boolean) =>
+    unpacked ? `${size} written to the file (layers unpacked)` : `${size} written to the file`,
   preparing: 'Preparing…',
   waitingForFile: 'Opening the file…',
 
@@ -199,6 +215,12 @@ export const en = {
   signIn: 'Sign in',
   signInPending: 'Not sent yet: press Sign in or Enter.',
   fileAbout: (size: string) => `File about ${size}`,
+  /** What joins a label to its value ("Speed: 1 MB/s"), items of a list, and two sentences, in this language. */
+  colon: ': ',
+  comma: ', ',
+  /** A count after a heading, with its own leading space where the language has one: "History (3)". */
+  count: (n: number | string) => ` (${n})`,
+  sentenceGap: ' ',
   progressAnnounce: (percent: number) => `${percent}% downloaded`,
   doneAnnounce: (file: string) => `Done: ${file} is saved.`,
 };

@@ -124,6 +124,11 @@ const ZH: Rule[] = [
     `digest ${Q} is invalid: at least 32 hex characters must follow "(\\w+):"`,
     (a, alg) => `摘要 ${q(a)} 无效：“${alg}:”之后至少要有 32 个十六进制字符`,
   ),
+  // A push target (core/push.ts parsePushTarget).
+  rule(
+    String.raw`Push to a tag \((.+):TAG\), not a digest: the manifest's digest follows from its content`,
+    (name) => `请推送到标签（${name}:标签），而不是摘要：清单的摘要由其内容决定。`,
+  ),
 ];
 
 /** The engine's reason, in the page's language; undefined when a Chinese rendering is missing for it. */

@@ -4,7 +4,9 @@ import { parsePlatform } from '../../core/image/platform.ts';
 import { FileStalledError } from '../engine/sink.ts';
 import { type ImageReference, familiarName, isLoopbackHost, registryApiHost } from '../../core/image/reference.ts';
 import { relayRefusalOf } from '../../core/registry/transport/relay.ts';
+import { isWellKnownRegistry, nearestRegistries } from './registries.ts';
 import type { Messages } from '../i18n/en.ts';
+import { quotaRefusedLines, resetLines } from './quota.ts';
 
 export interface Advice {
   /** What went wrong and what to do, in the page's language. */
@@ -28,8 +30,14 @@ export interface AdviceContext {
   hadCredentials?: boolean;
   /** A cancel leaves files behind in Downloads (Firefox, streamed): say so. */
   cancelLeavesFiles?: boolean;
-  /** The image that was asked for, when one was. */
+  /** The image that was asked for, when one was (a push: where it goes). */
   reference?: ImageReference;
+  /** The registry the failure is about, when no image reference is at hand (a download's own failure). */
+  registry?: string;
+  /** When it happened (ms since the epoch): a quota's reset is told from then, in whichever language. */
+  at?: number;
+  /** A push: reading the chosen file (`read`), or sending it to the registry (`send`). */
+  push?: 'read' | 'send';
 }
 
 /**
@@ -57,7 +65,7 @@ export function retold(advice: Advice, m: Messages): Advice {
 
 /** Docker Hub answers "unauthorized" both for names that do not exist and for private ones, as `docker pull` says. */
 function dockerHubDenied(m: Messages, context: AdviceContext): string[] | undefined {
-  if (context.hadCredentials || context.reference?.registry !== 'docker.io') return undefined;
+  if (context.push || context.hadCredentials || context.reference?.registry !== 'docker.io') return undefined;
   return [m.advice.dockerHubDenied(familiarName(context.reference)), m.advice.dockerHubDeniedFix];
 }
 
@@ -69,7 +77,12 @@ function relayLines(error: SkiffError, m: Messages, context: AdviceContext): str
   const host = refusal?.host ?? (context.reference ? registryApiHost(context.reference.registry) : '');
   switch (refusal?.code) {
     case 'host-not-allowed':
-      return [a.relayHostNotAllowed(relay, host), a.relayBypass(host)];
+      // Most often a typo: the name first, the relay's setting second.
+      return [
+        a.relayCheckName(shownRegistry(host, context), nearestRegistries(host)),
+        a.relayHostNotAllowed(relay, host),
+        a.relayBypass(host),
+      ];
     case 'private-address':
       return [a.relayPrivateAddress(relay, host), a.relayBypass(host)];
     case 'scheme-not-allowed':
@@ -78,9 +91,16 @@ function relayLines(error: SkiffError, m: Messages, context: AdviceContext): str
     case 'bad-redirect':
       return [a.relayRedirect(relay, host)];
     case 'upstream-unreachable': {
-      // The relay passes on what its connection attempt said: a name that does not resolve, a closed port, or no TLS.
-      if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo/.test(error.message)) return [a.relayDns(relay, host)];
+      // The relay passes on what its connection attempt said: a name that does not resolve, a closed port,
+      // a connection that was never accepted, or no TLS.
+      if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo/.test(error.message)) {
+        // A public registry's name resolves everywhere: then it is the relay's network that cannot look names up.
+        if (!isWellKnownRegistry(host)) return [a.relayDns(relay, host)];
+        const hub = host === 'registry-1.docker.io' ? [a.relayDnsMirror] : [];
+        return [a.relayDnsPublic(relay, host), ...hub];
+      }
       if (/ECONNREFUSED/.test(error.message)) return [a.relayRefused(relay, host)];
+      if (/ETIMEDOUT|timed out/i.test(error.message)) return [a.relayConnectTimeout(relay, host)];
       if (/wrong version number|packet length too long|SSL routines|EPROTO|ERR_SSL|TLS/i.test(error.message))
         return [a.relayTls(relay, host)];
       return [a.relayUnreachable(relay, host)];
@@ -95,6 +115,12 @@ function relayLines(error: SkiffError, m: Messages, context: AdviceContext): str
     default:
       return [a.relayOther(relay)];
   }
+}
+
+/** The registry as the person typed it (docker.io, not the API host registry-1.docker.io). */
+function shownRegistry(host: string, context: AdviceContext): string {
+  const typed = context.reference?.registry;
+  return typed && registryApiHost(typed) === host ? typed : host;
 }
 
 function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
@@ -113,16 +139,27 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
       }
       case 'relay-refused':
         return { lines: relayLines(error, m, context), detail };
-      case 'timeout':
-        return { lines: [a.timeout], detail };
+      case 'timeout': {
+        const wait = error.wait;
+        if (!wait) return { lines: [a.timeout], detail };
+        const line = { 'no-answer': a.waitNoAnswer, 'too-slow': a.waitTooSlow, stalling: a.waitStalling }[wait.kind];
+        return { lines: [line(wait.host)], detail };
+      }
       case 'unauthorized':
         return { lines: dockerHubDenied(m, context) ?? [context.hadCredentials ? a.unauthorized : a.signIn], detail };
       case 'denied':
-        return { lines: dockerHubDenied(m, context) ?? [a.denied], detail };
+        return { lines: dockerHubDenied(m, context) ?? [context.push ? a.deniedPush : a.denied], detail };
       case 'not-found':
-        return { lines: [a.notFound], detail };
-      case 'rate-limited':
-        return { lines: [a.rateLimited], detail };
+        return { lines: [context.push ? a.notFoundPush : a.notFound], detail };
+      case 'rate-limited': {
+        const quota = { ...(context.relay ? { relay: context.relay } : {}), at: context.at ?? Date.now() };
+        if ((context.reference?.registry ?? context.registry) === 'docker.io')
+          return {
+            lines: quotaRefusedLines(error.quota, m, { ...quota, signedIn: !!context.hadCredentials }),
+            detail,
+          };
+        return { lines: [a.rateLimited, ...resetLines(error.quota, m, quota)], detail };
+      }
       case 'platform-not-found': {
         const platforms = error.platforms ?? [];
         // All are named (as text); only those the page can ask for again are offered as choices.
@@ -136,13 +173,14 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
       case 'digest-mismatch':
       case 'size-mismatch':
       case 'bad-layer':
-        return { lines: [a.corrupt], detail };
+        // A push checks the file's own layers: it is the file that is damaged (nothing was tagged).
+        return { lines: [context.push ? a.fileDamaged : a.corrupt], detail };
       case 'malformed-layer':
         return { lines: [a.malformedLayer], detail };
       case 'unsupported':
-        return { lines: [a.unsupported], detail };
+        return { lines: [context.push === 'read' ? a.notArchive : a.unsupported], detail };
       case 'bad-manifest':
-        return { lines: [a.badManifest], detail };
+        return { lines: [context.push === 'read' ? a.notArchive : a.badManifest], detail };
       case 'too-large':
         return { lines: [a.tooLarge], detail };
       case 'bad-challenge':
@@ -150,7 +188,7 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
         return { lines: [a.auth], detail };
       case 'invalid-reference':
       case 'invalid-argument':
-        return { lines: [a.reference], detail };
+        return { lines: [context.push ? a.pushTarget : a.reference], detail };
       case 'http': {
         const status = /answered HTTP (\d{3})/.exec(detail)?.[1];
         return { lines: [a.http(status ?? '?')], detail };
@@ -163,6 +201,9 @@ function describe(error: unknown, m: Messages, context: AdviceContext): Advice {
   if (error instanceof DOMException && error.name === 'AbortError')
     return { lines: [m.advice.saveAborted], cancelled: true };
   if (context.saving) return { lines: [m.advice.saveFailed], detail: message };
+  // The browser could not read the chosen file (moved, deleted or changed since it was chosen).
+  if (context.push && error instanceof DOMException && error.name === 'NotReadableError')
+    return { lines: [m.advice.fileUnreadable], detail: message };
   return { lines: [m.advice.unknown], detail: message };
 }
 

@@ -31,11 +31,15 @@ export interface Settings {
 export interface HostConfig extends Partial<Settings> {
   /** Starting language when the browser's own is not wanted ('en' | 'zh'). */
   language?: string;
-  /** Seconds a layer download may send nothing before it is cut and resumed (default 60; 1–3600). */
+  /** Seconds a layer download may send nothing before it is cut and resumed (default: the wait policy's 20 s window,
+   *  src/core/transport/waits.ts; 1–3600). */
   stallTimeoutSeconds?: number;
   /** Seconds one write may wait for the browser to take it before the download is ended as incomplete
    *  (default 120; 1–3600): a stopped download worker must not leave the page waiting forever. */
   writeTimeoutSeconds?: number;
+  /** Seconds before a registry that does not answer, or keeps stalling, is given up (default 60; 1–3600):
+   *  every other wait of the engine is scaled to it (core/transport/waits.ts). */
+  waitSeconds?: number;
 }
 
 export const BUILT_IN: Settings = {
@@ -87,6 +91,8 @@ export async function loadHostConfig(fetcher: typeof fetch = fetch): Promise<Hos
     if (stall !== undefined) config.stallTimeoutSeconds = stall;
     const write = boundedSeconds(value, 'writeTimeoutSeconds');
     if (write !== undefined) config.writeTimeoutSeconds = write;
+    const wait = boundedSeconds(value, 'waitSeconds');
+    if (wait !== undefined) config.waitSeconds = wait;
     return config;
   } catch {
     return {};

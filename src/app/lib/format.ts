@@ -21,7 +21,8 @@ export function formatSpeed(bytesPerSecond: number | undefined): string {
 
 export function formatDuration(seconds: number | undefined, locale: Locale): string {
   if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '–';
-  const s = Math.round(seconds);
+  // Anything left at all is at least a second: "0 s" would read as done.
+  const s = seconds > 0 ? Math.max(1, Math.round(seconds)) : 0;
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const r = s % 60;

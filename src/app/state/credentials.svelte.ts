@@ -5,6 +5,7 @@
  * the fields, or Download), never a half-typed password — registries that lock accounts after failed
  * logins would count every pause.
  */
+import { isSkiffError } from '../../core/errors.ts';
 import type { Credentials } from '../../core/registry/transport/auth.ts';
 import { isRecord } from '../../core/json.ts';
 import { readStored, writeStored } from '../lib/storage.ts';
@@ -12,6 +13,14 @@ import { readStored, writeStored } from '../lib/storage.ts';
 export interface StoredCredentials extends Credentials {
   remember: boolean;
 }
+
+/**
+ * What the panel says about a registry: nothing typed; typed but not sent yet; signed in (requests use the
+ * pair); or signed in with a pair the registry refused.
+ */
+export type SignInStatus = 'none' | 'pending' | 'signed-in' | 'refused';
+
+const pairOf = (c: Credentials | undefined): string => (c ? `${c.username}\n${c.password}` : '');
 
 const isCredentialMap = (value: unknown): value is Record<string, Credentials> =>
   isRecord(value) &&
@@ -22,6 +31,8 @@ class CredentialsState {
   byRegistry = $state<Record<string, StoredCredentials>>({});
   /** What requests use: the pairs signed in with. */
   signedIn = $state.raw<Record<string, Credentials>>({});
+  /** The pair a registry refused (401), per registry, until another pair is signed in with. */
+  private refused = $state.raw<Record<string, string>>({});
 
   init(): void {
     const stored = readStored('credentials', isCredentialMap) ?? {};
@@ -53,11 +64,31 @@ class CredentialsState {
   /** The fields differ from what requests use. */
   pending(registry: string): boolean {
     const c = this.get(registry);
+    return (c.username || c.password ? pairOf(c) : '') !== pairOf(this.signedIn[registry]);
+  }
+
+  status(registry: string): SignInStatus {
+    if (this.pending(registry)) return 'pending';
     const now = this.signedIn[registry];
-    return (
-      (c.username || c.password ? `${c.username}\n${c.password}` : '') !==
-      (now ? `${now.username}\n${now.password}` : '')
-    );
+    if (!now) return 'none';
+    return this.refused[registry] === pairOf(now) ? 'refused' : 'signed-in';
+  }
+
+  /** A request to `registry` failed: a refusal while signed in marks the pair as refused. */
+  noteFailure(registry: string, error: unknown): void {
+    const now = this.signedIn[registry];
+    if (now && isSkiffError(error, 'unauthorized')) this.refused = { ...this.refused, [registry]: pairOf(now) };
+  }
+
+  /** Forgets the registry's credentials: the fields, the pair requests use (and so its tokens), the stored copy. */
+  signOut(registry: string): void {
+    const { [registry]: _fields, ...fields } = this.byRegistry;
+    const { [registry]: _pair, ...pairs } = this.signedIn;
+    const { [registry]: _refused, ...refused } = this.refused;
+    this.byRegistry = fields;
+    this.signedIn = pairs;
+    this.refused = refused;
+    this.persist();
   }
 
   get(registry: string): StoredCredentials {

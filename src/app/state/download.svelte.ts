@@ -4,10 +4,10 @@
  */
 import { SkiffError } from '../../core/errors.ts';
 import { formatPlatform } from '../../core/image/platform.ts';
-import { type TransferredImage, planPull } from '../../core/pull.ts';
+import type { LayerMode, TransferredImage } from '../../core/pull.ts';
 import { type DownloadJob, writeArchive } from '../engine/engine.ts';
 import { pageSha256 } from '../engine/hashing.ts';
-import { asPulledArchiveSize } from '../../core/archive/size.ts';
+import { type ArchiveSize, archiveSize, asPulledArchiveSize } from '../../core/archive/size.ts';
 import {
   type SaveMethod,
   type SaveTarget,
@@ -17,19 +17,27 @@ import {
   pickFile,
 } from '../engine/save.ts';
 import { outputStream } from '../engine/sink.ts';
-import type { KitTar } from '../../core/archive/zip-kit.ts';
-import { type LayerRow, ProgressTracker } from './download-progress.ts';
+import { type KitTar, kitSize } from '../../core/pull.ts';
+import { type LayerRow, ProgressTracker } from '../lib/progress-view.ts';
 import { archiveName, imageFileStem, uniqueNames } from '../lib/names.ts';
 import { readRecent, rememberRecent } from '../lib/recent.ts';
 import { alerts } from './alerts.svelte.ts';
 import { type QueueItem, queue } from './queue.svelte.ts';
 import { credentials } from './credentials.svelte.ts';
 import { adviceAbout, displayName, resolver, transportOptions } from './resolve.svelte.ts';
-import { settings } from './settings.svelte.ts';
+import { dockerHubQuota } from './quota.svelte.ts';
+import { hostWaits, settings } from './settings.svelte.ts';
 
 export type ArchiveKind = 'tar' | 'zip';
 
-export type { LayerRow } from './download-progress.ts';
+export interface EstimateInput {
+  kind: ArchiveKind;
+  items: QueueItem[];
+  layers: LayerMode;
+  inflatedSizes: Record<string, number>;
+}
+
+export type { LayerRow } from '../lib/progress-view.ts';
 
 export interface DownloadImage {
   name: string;
@@ -39,6 +47,8 @@ export interface DownloadImage {
 export interface Running {
   kind: ArchiveKind;
   method: SaveMethod;
+  /** Uncompressed: layers are unpacked, so more is written than downloaded. */
+  layers: LayerMode;
   fileName: string;
   images: DownloadImage[];
   rows: LayerRow[];
@@ -60,6 +70,8 @@ export interface Done {
   images: TransferredImage[];
   notes: string[];
   tars?: KitTar[];
+  /** The list's items that went into the file, so the list can say it was saved until it changes. */
+  queued: number[];
 }
 
 class Download {
@@ -81,33 +93,29 @@ class Download {
     return !queue.items.some((q) => q.name === name && q.platform === resolver.platformChoice);
   });
 
+  /** The file the list's images were just saved in, while the list and the file type are unchanged since. */
+  savedList: string | undefined = $derived.by(() => {
+    const done = this.done;
+    if (!done || done.kind !== this.kind || !queue.items.length) return undefined;
+    const same = queue.items.length === done.queued.length && queue.items.every((q) => done.queued.includes(q.id));
+    return same ? done.fileName : undefined;
+  });
+
   /** How many images Download takes. */
   count: number = $derived(queue.items.length + (this.typedExtra ? 1 : 0));
 
   /**
-   * About how large the file will be, in the chosen layer mode: layer blobs as served (as-pulled), or
-   * inflated where the engine knows the size in advance, else as served; plus configs, manifests and tar headers.
+   * What the file's size depends on: the images (queue and field), the file type, the layer mode and the
+   * inflated layer sizes learned so far. undefined while the typed image is not looked up yet.
    */
-  estimate: number | undefined = $derived.by(() => {
+  estimateInput: EstimateInput | undefined = $derived.by(() => {
     const typed = this.typedExtra ? resolver.resolvedFor(resolver.input, resolver.platformChoice) : undefined;
     if (this.typedExtra && !typed) return undefined;
-    const images = [...queue.items.map((q) => q.resolved), ...(typed ? [typed] : [])];
-    if (!images.length) return undefined;
-    let bytes = 2048;
-    for (const image of images)
-      // Its config and manifest, and its share of the small files (manifest.json, index.json, repositories, oci-layout).
-      bytes += entrySize(image.config.bytes.byteLength) + entrySize(image.manifest.bytes.byteLength) + 4096;
-    // The engine's plan: which layers are stored once, and which go in inflated (and how large, where known).
-    for (const layer of planPull(images, settings.current.layers)) {
-      if (layer.sharedWith !== undefined) continue;
-      const { action, descriptor } = layer;
-      const inflated =
-        action.kind === 'inflate' || action.kind === 'measure-then-inflate'
-          ? ((action.kind === 'inflate' ? action.size : undefined) ?? resolver.layerSizes[descriptor.digest])
-          : undefined;
-      bytes += entrySize(inflated ?? descriptor.size);
-    }
-    return bytes;
+    const platform = resolver.platformChoice;
+    const field = typed && { id: 0, name: displayName(typed.reference), platform, resolved: typed, transportKey: '' };
+    const items = [...queue.items, ...(field ? [field] : [])];
+    if (!items.length) return undefined;
+    return { kind: this.kind, items, layers: settings.current.layers, inflatedSizes: resolver.layerSizes };
   });
 
   suggestedName(kind: ArchiveKind): string {
@@ -156,6 +164,7 @@ class Download {
     this.running = {
       kind,
       method,
+      layers: settings.current.layers,
       fileName: suggested,
       images: [],
       rows: [],
@@ -221,6 +230,8 @@ class Download {
         transport: transportOptions(),
         onProgress: (i, p) => {
           progress.update(i, p);
+          if (images.some((image) => image.reference.registry === 'docker.io'))
+            dockerHubQuota.note('docker.io', p.rateLimit);
           publish();
         },
       });
@@ -235,11 +246,13 @@ class Download {
         images: pulled.flatMap((r) => r.images),
         notes: pulled.flatMap((r) => r.notes),
         ...('tars' in result ? { tars: result.tars } : {}),
+        queued: items.map((q) => q.id),
       };
       this.recent = rememberRecent(items.map((q) => q.name));
     } catch (error) {
       this.running = undefined;
       const registry = queue.items[0]?.resolved.reference.registry ?? resolver.parsed.reference?.registry ?? '';
+      credentials.noteFailure(registry, error);
       alerts.failure = adviceAbout(signal.aborted ? signal.reason : error, undefined, {
         saving,
         registry,
@@ -259,11 +272,11 @@ class Download {
       images: items.map((q) => q.resolved),
       layers: settings.current.layers,
       ...(stall ? { idleTimeoutMs: stall * 1000 } : {}),
+      ...hostWaits(),
       parallel: settings.current.parallel,
     };
     if (kind === 'tar') return { kind, ...common };
-    const stems = items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== ''));
-    return { kind, tarNames: uniqueNames(stems, '.tar'), ...common };
+    return { kind, tarNames: uniqueNames(items.map(stemOf), '.tar'), ...common };
   }
 
   /** The images to pull: the queue and the image in the field; stale ones resolved again with today's settings. */
@@ -278,10 +291,19 @@ class Download {
   }
 }
 
-/** A tar entry: a 512-byte header and the data padded to 512. */
-function entrySize(size: number): number {
-  return 512 + Math.ceil(size / 512) * 512;
+/**
+ * About how large the file will be: counted by the code that writes it (archiveSize, kitSize), blob
+ * contents left out; exact unless an inflated layer's size is not known yet (it is counted as served).
+ */
+export async function estimateSize(input: EstimateInput): Promise<ArchiveSize> {
+  const images = input.items.map((q) => q.resolved);
+  if (input.kind === 'tar') return archiveSize(images, input.layers, input.inflatedSizes);
+  const names = uniqueNames(input.items.map(stemOf), '.tar');
+  const items = images.map((image, i) => ({ image, tarName: names[i]! }));
+  return kitSize(items, input.layers, input.inflatedSizes);
 }
+
+const stemOf = (q: QueueItem) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== '');
 
 /** A picked file that never received data is removed again (Chromium creates it when it is picked). */
 async function removeFile(handle: FileSystemFileHandle | undefined): Promise<void> {

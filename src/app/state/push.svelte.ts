@@ -1,26 +1,35 @@
 /**
  * The Push view's state: the chosen archive and what is inside it, a target per image (prefilled from the
  * archive's own tag, retargeted to the registry pushed to last), and one push run with its progress. The
- * file is read from disk as a Blob in slices, as it is pushed; nothing of a layer is held.
+ * push runs in the engine's worker (engine.ts), which reads the file in slices as each layer goes up;
+ * its failures are told through the advice module, as Pull's are.
  */
 import { type ArchiveContents, readArchive } from '../../core/archive/reader.ts';
-import { fromWebBlob } from '../../core/archive/random-access.ts';
 import { SkiffError } from '../../core/errors.ts';
-import { parsePushTarget, pushArchive } from '../../core/push.ts';
-import type { TransferProgress, TransferResult } from '../../core/pull.ts';
+import { type BlobState, type TransferProgress, type TransferResult, parsePushTarget } from '../../core/push.ts';
 import { parseReference } from '../../core/image/reference.ts';
-import type { TransportOptions } from '../../core/registry/client.ts';
-import { absoluteRelay } from '../lib/config.ts';
+import { pushFile } from '../engine/engine.ts';
+import { slicedFile } from '../engine/push-job.ts';
+import type { Advice } from '../lib/advice.ts';
 import { RateMeter, etaSeconds } from '../lib/format.ts';
 import { readStored, writeStored } from '../lib/storage.ts';
 import { credentials } from './credentials.svelte.ts';
-import { settings } from './settings.svelte.ts';
+import { adviceAbout, transportOptions } from './transport.ts';
 
 const LAST_REGISTRY = 'pushRegistry';
 
-export interface PushFailure {
-  code: string;
-  message: string;
+/** A row's state once the push is over: what happened to it (`failed`: it was being sent; `not-started`). */
+export type PushRowState = BlobState | 'failed' | 'stopped' | 'not-started';
+
+export interface PushRow {
+  key: string;
+  /** The layer's digest (the file's, or its content's when stored uncompressed), else its path in the file. */
+  name: string;
+  path: string;
+  size: number;
+  /** Bytes of the layer read from the file and handed to the registry. */
+  sent: number;
+  state: PushRowState;
 }
 
 /** A repo tag from the archive (`app:1`, `docker.io/library/app:1`) pointed at `registry`, or as it is. */
@@ -47,9 +56,38 @@ class PushState {
   speed = $state<number | undefined>(undefined);
   eta = $state<number | undefined>(undefined);
   result = $state.raw<TransferResult | undefined>(undefined);
-  failure = $state.raw<PushFailure | undefined>(undefined);
+  /** Why the file could not be read or pushed, in the page's language (the engine's words as its detail). */
+  failure = $state.raw<Advice | undefined>(undefined);
   cancelled = $state(false);
   private controller: AbortController | undefined;
+
+  /** The layer rows: live while the push runs; afterwards, what happened to each. */
+  rows: PushRow[] = $derived.by(() => {
+    const progress = this.progress;
+    const contents = this.contents;
+    if (!progress || !contents) return [];
+    const over = !this.running && (this.failure || this.cancelled);
+    return progress.blobs.map((layer, i) => {
+      const archived = contents.images[layer.image]?.layers.find((l) => l.path === layer.path);
+      const digest = archived?.digest ?? (archived?.compression === 'none' ? archived.diffId : undefined);
+      let state: PushRowState = layer.state;
+      // A layer shared with an earlier row got that row's upload, if that one finished.
+      const twinDone = progress.blobs.some(
+        (l, j) => j < i && l.path === layer.path && ['done', 'exists', 'mounted'].includes(l.state),
+      );
+      if (over && (state === 'waiting' || (state === 'shared' && !twinDone))) state = 'not-started';
+      else if (over && (state === 'checking' || state === 'uploading')) state = this.cancelled ? 'stopped' : 'failed';
+      const finished = state === 'done' || state === 'exists' || state === 'mounted';
+      return {
+        key: `${layer.image}/${i}`,
+        name: digest ?? layer.path ?? layer.digest,
+        path: layer.path ?? '',
+        size: layer.size,
+        sent: finished ? layer.size : state === 'not-started' ? 0 : Math.min(layer.bytes, layer.size),
+        state,
+      };
+    });
+  });
 
   /** Each target checked as typed: the message, or undefined when it is a pushable reference. */
   targetErrors: (string | undefined)[] = $derived(
@@ -85,22 +123,16 @@ class PushState {
     this.progress = undefined;
     this.reading = true;
     try {
-      const contents = await readArchive(fromWebBlob(file));
+      const contents = await readArchive(slicedFile(file));
       if (this.file !== file) return;
       const last = readStored(LAST_REGISTRY, (v): v is string => typeof v === 'string');
       this.contents = contents;
       this.targets = contents.images.map((image) => retarget(image.repoTags[0] ?? '', last));
     } catch (error) {
-      if (this.file === file) this.failure = describe(error);
+      if (this.file === file) this.failure = adviceAbout(error, undefined, { push: 'read' });
     } finally {
       if (this.file === file) this.reading = false;
     }
-  }
-
-  private transport(): TransportOptions {
-    const s = settings.current;
-    const relay = absoluteRelay(s.relay);
-    return { ...(relay ? { relay } : {}), plainHttp: s.plainHttp, credentials: credentials.lookup };
   }
 
   async push(): Promise<void> {
@@ -117,14 +149,14 @@ class PushState {
     this.speed = undefined;
     this.eta = undefined;
     const meter = new RateMeter();
+    const targets = this.targets.map((reference, image) => ({ image, reference: reference.trim() }));
+    const target = parsePushTarget(targets[0]!.reference);
     try {
-      const targets = this.targets.map((reference, image) => ({ image, reference: reference.trim() }));
-      writeStored(LAST_REGISTRY, parsePushTarget(targets[0]!.reference).registry);
-      this.result = await pushArchive(contents, targets, {
-        ...this.transport(),
-        compress: this.compress,
+      writeStored(LAST_REGISTRY, target.registry);
+      const job = { kind: 'push' as const, file: this.file!, targets, compress: this.compress };
+      this.result = await pushFile(job, {
         signal: controller.signal,
-        progressIntervalMs: 250,
+        transport: transportOptions(),
         onProgress: (progress) => {
           meter.add(progress.bytes);
           this.speed = meter.rate();
@@ -134,7 +166,9 @@ class PushState {
       });
     } catch (error) {
       if (controller.signal.aborted) this.cancelled = true;
-      else this.failure = describe(error);
+      // Named after the first target (its registry's relay, credentials and hosts); the detail names the image.
+      else this.failure = adviceAbout(error, target, { push: 'send' });
+      if (this.registry) credentials.noteFailure(this.registry, error);
     } finally {
       this.running = false;
       this.controller = undefined;
@@ -144,11 +178,6 @@ class PushState {
   cancel(): void {
     this.controller?.abort(new SkiffError('aborted', 'The push was cancelled.'));
   }
-}
-
-function describe(error: unknown): PushFailure {
-  if (error instanceof SkiffError) return { code: error.code, message: error.message };
-  return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
 }
 
 export const push = new PushState();

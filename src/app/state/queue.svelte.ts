@@ -3,7 +3,9 @@ import { formatReference } from '../../core/image/reference.ts';
 import type { ResolvedImage } from '../../core/registry/resolve.ts';
 import { t } from '../i18n/index.svelte.ts';
 import { alerts } from './alerts.svelte.ts';
-import { adviceAbout, displayName, resolveWith, resolver } from './resolve.svelte.ts';
+import { displayName } from './image-input.svelte.ts';
+import { resolver } from './resolve.svelte.ts';
+import { adviceAbout, resolveWith } from './transport.ts';
 
 export interface QueueItem {
   id: number;

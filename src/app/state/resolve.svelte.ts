@@ -1,29 +1,24 @@
 /**
- * The image being typed: parsed as you type, resolved once the name is complete and typing has settled,
- * with its platforms, their sizes and the repository's tags. Also the one place that builds what every
- * registry request of the page needs (transport options) and what an error's advice needs to know.
+ * The image being typed, looked up: resolved once the name is complete and typing has settled (a newer
+ * look-up cancels the one in flight), with its platforms, their sizes and the repository's tags.
  */
 import { isSkiffError } from '../../core/errors.ts';
-import { planLayerSize } from '../../core/image/layer-size.ts';
-import { parseManifest } from '../../core/image/manifest.ts';
-import { isForeignLayer, layerCompression } from '../../core/image/media-types.ts';
-import { formatPlatform, parsePlatform } from '../../core/image/platform.ts';
-import { type ImageReference, familiarName, formatReference, parseReference } from '../../core/image/reference.ts';
-import type { TransportOptions } from '../../core/registry/client.ts';
-import { RegistryClients } from '../../core/registry/pool.ts';
-import { type ResolvedImage, resolve } from '../../core/registry/resolve.ts';
-import { t } from '../i18n/index.svelte.ts';
-import { type Advice, adviceFor, choosablePlatform } from '../lib/advice.ts';
-import { absoluteRelay } from '../lib/config.ts';
+import { parsePlatform } from '../../core/image/platform.ts';
+import { type ImageReference, formatReference } from '../../core/image/reference.ts';
+import type { ResolvedImage } from '../../core/registry/resolve.ts';
+import type { Advice } from '../lib/advice.ts';
 import { imageFileStem } from '../lib/names.ts';
 import { alerts } from './alerts.svelte.ts';
 import { credentials } from './credentials.svelte.ts';
-import { settings } from './settings.svelte.ts';
+import { type PlatformOption, fetchLayerSizes, fetchPlatformSizes, platformOptionsOf } from './image-details.ts';
+import { ImageInput, displayName, looksComplete } from './image-input.svelte.ts';
+import { dockerHubQuota } from './quota.svelte.ts';
+import { repositoryTags } from './tags.svelte.ts';
+import { adviceAbout, currentTransportKey, registryClients, resolveWith } from './transport.ts';
 
-export interface PlatformOption {
-  value: string;
-  digest?: string;
-}
+// download.svelte.ts imports these from here.
+export { displayName } from './image-input.svelte.ts';
+export { adviceAbout, transportOptions } from './transport.ts';
 
 export type ResolveState =
   | { status: 'idle' }
@@ -31,132 +26,42 @@ export type ResolveState =
   | { status: 'resolved'; image: ResolvedImage; key: string; input: string; platform: string }
   | { status: 'error'; advice: Advice };
 
-type TagsState = { key: string; status: 'loading' | 'ok' | 'unavailable'; tags: string[] };
-
 /** Typing has settled when no key came for this long (people type a key every 0.3–0.8 s). */
 const SETTLE_MS = 1200;
 
-/** Every registry request of the page goes out with these. */
-export function transportOptions(): TransportOptions {
-  const s = settings.current;
-  const relay = absoluteRelay(s.relay);
-  return {
-    ...(relay ? { relay } : {}),
-    ...(s.dockerHubMirror ? { dockerHubMirror: s.dockerHubMirror } : {}),
-    plainHttp: s.plainHttp,
-    credentials: credentials.lookup,
-  };
-}
-
-let pagePool: { key: string; clients: RegistryClients } | undefined;
-
-/** The page's registry clients (tokens reused), made afresh whenever what shapes requests changes. */
-export function registryClients(): RegistryClients {
-  const key = resolver.transportKey;
-  if (pagePool?.key !== key) pagePool = { key, clients: new RegistryClients(transportOptions()) };
-  return pagePool.clients;
-}
-
-/** Resolves `reference` with today's settings, for an explicit platform ('' = the default). */
-export function resolveWith(reference: ImageReference, platform: string, signal?: AbortSignal): Promise<ResolvedImage> {
-  return resolve(reference, {
-    clients: registryClients(),
-    ...(signal ? { signal } : {}),
-    ...(platform ? { platform: parsePlatform(platform) } : {}),
-  });
-}
-
-/** What the alert says about `error`, for a request about `reference` (none: a download's own failure). */
-export function adviceAbout(
-  error: unknown,
-  reference: ImageReference | undefined,
-  extra: { saving?: boolean; registry?: string; cancelLeavesFiles?: boolean } = {},
-): Advice {
-  const registry = reference?.registry ?? extra.registry ?? '';
-  return adviceFor(error, t(), {
-    relay: absoluteRelay(settings.current.relay),
-    ...(reference ? { reference } : {}),
-    hadCredentials: !!credentials.lookup(registry),
-    ...(extra.saving !== undefined ? { saving: extra.saving } : {}),
-    ...(extra.cancelLeavesFiles ? { cancelLeavesFiles: true } : {}),
-  });
-}
-
-/** The name as people write it: `nginx:1.27` for Hub images, the full host otherwise. */
-export function displayName(reference: ImageReference): string {
-  let name = familiarName(reference);
-  if (reference.tag !== undefined) name += `:${reference.tag}`;
-  if (reference.digest !== undefined) name += `@${reference.digest}`;
-  return name;
-}
-
-class ImageResolver {
-  input = $state('');
-  /** The platform picked, and the image it was picked for (`formatReference`): it applies to that image only. */
-  platformPick = $state.raw<{ image: string; platform: string } | undefined>(undefined);
+class ImageResolver extends ImageInput {
   resolveState = $state.raw<ResolveState>({ status: 'idle' });
   /** The image whose details are on screen: kept while the next one resolves, so the page does not jump. */
   shown = $state.raw<ResolvedImage | undefined>(undefined);
   platformOptions = $state.raw<PlatformOption[]>([]);
   /** Download size of each platform of the current index, by manifest digest. */
   platformSizes = $state.raw<Record<string, number>>({});
-  tags = $state.raw<TagsState | undefined>(undefined);
+  /** The repository's tags (listed after a resolve), for the details. */
+  get tags() {
+    return repositoryTags.current;
+  }
   /** Each layer's size in an uncompressed archive, by digest, where the engine will know it exactly in advance. */
   layerSizes = $state.raw<Record<string, number>>({});
 
-  /** The input parsed as docker would read it, or the engine's message saying why not. */
-  parsed: { reference?: ImageReference; error?: string } = $derived.by(() => {
-    if (!this.input.trim()) return {};
-    try {
-      return { reference: parseReference(this.input) };
-    } catch (error) {
-      return { error: error instanceof Error ? error.message : String(error) };
-    }
-  });
-
-  /** Explicit platform of the image in the field ('' = default linux/amd64 for an index, whatever a single image is). */
-  platformChoice: string = $derived.by(() => {
-    const pick = this.platformPick;
-    const reference = this.parsed.reference;
-    return pick && reference && pick.image === formatReference(reference) ? pick.platform : '';
-  });
-
   /** Everything that shapes registry requests; a change makes resolved images stale. */
-  transportKey: string = $derived(
-    JSON.stringify([
-      settings.current.relay,
-      settings.current.dockerHubMirror,
-      settings.current.plainHttp,
-      Object.entries(credentials.signedIn).map(([r, c]) => [r, c.username, c.password]),
-    ]),
-  );
+  transportKey: string = $derived(currentTransportKey());
 
   private resolveTimer: ReturnType<typeof setTimeout> | undefined;
   private resolveController: AbortController | undefined;
   private resolveSeq = 0;
   private pendingResolve: Promise<ResolvedImage | undefined> | undefined;
+  /** The transport the resolve in flight was started with. */
+  private pendingKey: string | undefined;
 
   /** Reads `?image=…&platform=…` of a shared link. */
   init(): void {
-    const params = new URLSearchParams(globalThis.location?.search ?? '');
-    const image = params.get('image');
-    const platform = params.get('platform');
-    if (image && platform) {
-      try {
-        // The link's platform belongs to the link's image only.
-        this.platformPick = {
-          image: formatReference(parseReference(image)),
-          platform: formatPlatform(parsePlatform(platform)),
-        };
-      } catch {
-        // a broken platform (or name) in a link is ignored; the default applies
-      }
-    }
+    const image = this.readLink();
     if (image) this.setInput(image, { immediate: true });
   }
 
   setInput(text: string, options: { immediate?: boolean } = {}): void {
     this.input = text;
+    repositoryTags.suggestions = undefined;
     if (this.resolveState.status === 'error') alerts.failure = undefined;
     this.scheduleResolve(options.immediate ? 0 : SETTLE_MS);
   }
@@ -217,13 +122,34 @@ class ImageResolver {
       : undefined;
   }
 
-  /** The current image resolved with the current settings (reusing a resolve in flight or done). */
-  ensureResolved(): Promise<ResolvedImage | undefined> {
+  /**
+   * Settings or credentials changed: look the name up again, unless what is shown or in flight already
+   * uses them (Download signs in and resolves at once; a second resolve would cancel that one).
+   */
+  transportChanged(): void {
+    if (!this.parsed.reference) return;
     const state = this.resolveState;
-    if (state.status === 'resolved' && state.key === this.transportKey) return Promise.resolve(state.image);
-    if (this.pendingResolve) return this.pendingResolve;
-    clearTimeout(this.resolveTimer);
-    return this.resolveNow(false);
+    const key = this.transportKey;
+    if (state.status === 'resolved' && state.key === key) return;
+    if (this.pendingResolve && this.pendingKey === key) return;
+    this.scheduleResolve(0);
+  }
+
+  /**
+   * The current image resolved with the current settings (reusing a resolve in flight or done). A resolve
+   * replaced by a newer one (settings changed meanwhile) hands over to that one; undefined only when the
+   * name failed (the alert says why) or the field no longer holds a name.
+   */
+  async ensureResolved(): Promise<ResolvedImage | undefined> {
+    for (let handovers = 0; handovers < 5; handovers++) {
+      const state = this.resolveState;
+      if (state.status === 'resolved' && state.key === this.transportKey) return state.image;
+      if (!this.pendingResolve) clearTimeout(this.resolveTimer);
+      const image = await (this.pendingResolve ?? this.resolveNow(false));
+      if (image) return image;
+      if (this.resolveState.status !== 'resolving') return undefined;
+    }
+    return undefined;
   }
 
   /** `typed`: started by a pause in typing rather than an action, so a name that does not exist costs only a HEAD. */
@@ -238,30 +164,31 @@ class ImageResolver {
     const platform = this.platformChoice;
     const input = this.input;
     this.resolveState = { status: 'resolving' };
+    this.pendingKey = key;
     const run = async (): Promise<ResolvedImage | undefined> => {
       try {
         if (typed && reference.registry === 'docker.io') await checkExists(reference, controller.signal);
         const image = await resolveWith(reference, platform, controller.signal);
         if (seq !== this.resolveSeq) return undefined;
         this.resolveState = { status: 'resolved', image, key, input, platform };
+        dockerHubQuota.note(image.reference.registry, registryClients().for(image.reference.registry).rateLimit);
         this.shown = image;
         alerts.failure = undefined;
-        this.platformOptions = image.index
-          ? dedupe(image.index.platforms.map((p) => ({ value: formatPlatform(p.platform), digest: p.digest }))).filter(
-              (o) => choosablePlatform(o.value),
-            )
-          : [];
+        this.platformOptions = platformOptionsOf(image);
         // Each platform's size costs a manifest request; on Docker Hub each one counts against the pull
         // quota, so there only when the person opens the platform list.
         this.sizesFor = image.index ? { image, signal: controller.signal } : undefined;
         if (image.index && image.reference.registry !== 'docker.io') this.loadPlatformSizes();
-        void this.loadTags(image);
+        void repositoryTags.load(image.reference, registryClients().for(image.reference.registry), key);
         void this.loadLayerSizes(image, controller.signal);
         return image;
       } catch (error) {
         if (seq !== this.resolveSeq || isSkiffError(error, 'aborted')) return undefined;
+        credentials.noteFailure(reference.registry, error);
         const advice = adviceAbout(error, reference);
         this.resolveState = { status: 'error', advice };
+        // A tag that does not exist: the repository's tags nearest to it, listed now (never per keystroke).
+        void repositoryTags.suggest(error, reference, input, registryClients().for(reference.registry), key);
         this.shown = undefined;
         alerts.failure = advice;
         // A missing platform: offer the ones that exist.
@@ -277,65 +204,17 @@ class ImageResolver {
 
   private sizesFor: { image: ResolvedImage; signal: AbortSignal } | undefined;
 
-  /** The download size of every platform of the index on screen: each child manifest, its layers summed (once). */
+  /** The download size of every platform of the index on screen (looked up once). */
   async loadPlatformSizes(): Promise<void> {
     const target = this.sizesFor;
     if (!target) return;
     this.sizesFor = undefined;
-    const { image, signal } = target;
-    const entries = image.index?.platforms ?? [];
-    const sizes: Record<string, number> = { [image.manifest.digest]: image.compressedSize };
-    this.platformSizes = { ...sizes };
-    const pending = entries.filter((e) => sizes[e.digest] === undefined);
-    const worker = async () => {
-      for (let entry = pending.shift(); entry; entry = pending.shift()) {
-        try {
-          const fetched = await registryClients()
-            .for(image.reference.registry)
-            .getManifest(image.reference.repository, entry.digest, signal);
-          const parsed = parseManifest(fetched.bytes, fetched.contentType);
-          if (parsed.kind === 'image') sizes[entry.digest] = parsed.layers.reduce((sum, l) => sum + l.size, 0);
-        } catch {
-          // a size is a nicety: the option just shows none
-        }
-        if (signal.aborted) return;
-        this.platformSizes = { ...sizes };
-      }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
+    await fetchPlatformSizes(target.image, target.signal, (sizes) => (this.platformSizes = sizes));
   }
 
-  /** What the engine will plan for each layer of an uncompressed archive: a gzip layer's size from its trailer. */
   private async loadLayerSizes(image: ResolvedImage, signal: AbortSignal): Promise<void> {
-    const sizes: Record<string, number> = {};
-    await Promise.all(
-      image.layers.map(async ({ descriptor }) => {
-        const compression = layerCompression(descriptor.mediaType);
-        if (!compression || compression === 'zstd') return;
-        let tail: Uint8Array | undefined;
-        if (compression === 'gzip' && !isForeignLayer(descriptor.mediaType))
-          tail = await registryClients()
-            .for(image.reference.registry)
-            .blobTail(image.reference.repository, descriptor.digest, descriptor.size, 8, signal)
-            .catch(() => undefined);
-        const plan = planLayerSize(descriptor, compression, tail);
-        // Kept compressed, the layer goes in as served.
-        sizes[descriptor.digest] = plan.kind === 'exact' ? plan.size : descriptor.size;
-      }),
-    );
+    const sizes = await fetchLayerSizes(image, signal);
     if (!signal.aborted) this.layerSizes = { ...this.layerSizes, ...sizes };
-  }
-
-  private async loadTags(image: ResolvedImage): Promise<void> {
-    const key = `${image.reference.registry}/${image.reference.repository} ${this.transportKey}`;
-    if (this.tags?.key === key && this.tags.status !== 'unavailable') return;
-    this.tags = { key, status: 'loading', tags: [] };
-    try {
-      const tags = await registryClients().for(image.reference.registry).listTags(image.reference.repository);
-      if (this.tags?.key === key) this.tags = { key, status: 'ok', tags: sortTags(tags) };
-    } catch {
-      if (this.tags?.key === key) this.tags = { key, status: 'unavailable', tags: [] };
-    }
   }
 
   useTag(tag: string): void {
@@ -357,56 +236,13 @@ class ImageResolver {
     const platform = this.platformChoice ? parsePlatform(this.platformChoice) : { os: 'linux', architecture: 'amd64' };
     return [imageFileStem(reference, platform, this.platformChoice !== '')];
   }
-
-  /** `?image=…&platform=…` always describes the form, so the address bar is a link to share (never credentials). */
-  private updateAddressBar(): void {
-    if (typeof history === 'undefined') return;
-    const url = new URL(location.href);
-    url.search = '';
-    if (this.input.trim()) url.searchParams.set('image', this.input.trim());
-    if (this.platformChoice) url.searchParams.set('platform', this.platformChoice);
-    if (url.href !== location.href) history.replaceState(null, '', url.href);
-  }
-
-  shareLink(): string {
-    this.updateAddressBar();
-    return location.href;
-  }
-}
-
-/**
- * Whether the field holds a name a person may have finished: not a registry host still waiting for its
- * repository (`127.0.0.1`, `127.0.0.1:5000`, `ghcr.io`), which docker would read as a Docker Hub name.
- */
-export function looksComplete(input: string): boolean {
-  const text = input.trim();
-  if (!text || /[/:.@_-]$/.test(text)) return false;
-  if (text.includes('/')) return true;
-  const name = text.split(/[:@]/)[0]!;
-  return !name.includes('.') && name !== 'localhost' && !/^\d+$/.test(name);
 }
 
 /** A HEAD of the manifest: on Docker Hub, which counts manifest GETs against the pull quota, a name that
  *  does not exist (a typo, a name typed on after a pause) costs no pull. */
 async function checkExists(reference: ImageReference, signal: AbortSignal): Promise<void> {
-  await registryClients()
-    .for(reference.registry)
-    .headManifest(reference.repository, reference.digest ?? reference.tag ?? 'latest', signal);
-}
-
-function dedupe(options: PlatformOption[]): PlatformOption[] {
-  const seen = new Set<string>();
-  return options.filter((o) => !seen.has(o.value) && seen.add(o.value));
-}
-
-/** Version-like tags in descending numeric order (`1.10` before `1.9`), others by the same collation. */
-function sortTags(tags: string[]): string[] {
-  return [...tags].sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
+  const client = registryClients().for(reference.registry);
+  await client.headManifest(reference.repository, reference.digest ?? reference.tag ?? 'latest', signal);
 }
 
 export const resolver = new ImageResolver();
-
-/** The relay the page's requests go through, if any (as the credentials panel names it). */
-export function relayShown(): string | undefined {
-  return absoluteRelay(settings.current.relay);
-}

@@ -11,7 +11,7 @@ import { resolver } from './resolve.svelte.ts';
 
 export type { ArchiveKind, Done, LayerRow, Running } from './download.svelte.ts';
 export type { QueueItem } from './queue.svelte.ts';
-export { displayName } from './resolve.svelte.ts';
+export { displayName } from './image-input.svelte.ts';
 export { alerts, download, queue, resolver };
 
 class Session {

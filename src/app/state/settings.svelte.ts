@@ -5,6 +5,7 @@
  */
 import { BUILT_IN, type HostConfig, type Settings, sanitizeSettings } from '../lib/config.ts';
 import { isRecord } from '../../core/json.ts';
+import { type WaitPolicy, scaledWaits } from '../../core/registry/transport/waits.ts';
 import { readStored, writeStored } from '../lib/storage.ts';
 
 class SettingsState {
@@ -41,8 +42,20 @@ class SettingsState {
 
 /** The host's fields that are not user settings stay out of them. */
 function stripLanguage(host: HostConfig): Partial<Settings> {
-  const { language: _language, stallTimeoutSeconds: _stall, writeTimeoutSeconds: _write, ...rest } = host;
+  const {
+    language: _language,
+    stallTimeoutSeconds: _stall,
+    writeTimeoutSeconds: _write,
+    waitSeconds: _wait,
+    ...rest
+  } = host;
   return rest;
 }
 
 export const settings = new SettingsState();
+
+/** The host's `waitSeconds` (config.json), scaling every wait of the engine; none = the engine's own. */
+export function hostWaits(): { waits?: Partial<WaitPolicy> } {
+  const seconds = settings.host.waitSeconds;
+  return seconds ? { waits: scaledWaits(seconds * 1000) } : {};
+}

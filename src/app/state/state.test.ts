@@ -5,14 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BlobState, TransferProgress } from '../../core/pull.ts';
 import { parseReference } from '../../core/image/reference.ts';
 import type { ResolvedImage } from '../../core/registry/resolve.ts';
 import { credentials } from './credentials.svelte.ts';
-import { ETA_AFTER_MS, ProgressTracker } from './download-progress.ts';
-import { download } from './download.svelte.ts';
+import { download, estimateSize } from './download.svelte.ts';
 import { type QueueItem, queue } from './queue.svelte.ts';
-import { looksComplete, resolver } from './resolve.svelte.ts';
+import { looksComplete } from './image-input.svelte.ts';
+import { resolver } from './resolve.svelte.ts';
 
 function fakeImage(name: string, layerSizes: number[]): ResolvedImage {
   return {
@@ -85,46 +84,52 @@ describe('the download', () => {
     queue.items = [];
   });
 
-  it('estimates the file from the layers, each shared layer once', () => {
+  it('estimates the file from the layers, each shared layer once', async () => {
     const image = fakeImage('example.test/a:v1', [10_000, 20_000]);
     const one = { id: 1, name: 'example.test/a:v1', platform: '', resolved: image, transportKey: '' };
     queue.items = [one];
-    const single = download.estimate!;
+    const single = (await estimateSize(download.estimateInput!)).bytes;
     assert.ok(single > 30_000 && single < 40_000, String(single));
-    // The same layers under a second tag: only that image's config, manifest and small files are added.
+    // The same layers under a second tag: only that image's index entries are added (config and manifest are the same blobs).
     queue.items = [one, { ...one, id: 2, name: 'example.test/a:v2' }];
-    const twice = download.estimate!;
-    assert.ok(twice > single && twice - single < 10_000, `${single} → ${twice}`);
+    const twice = (await estimateSize(download.estimateInput!)).bytes;
+    assert.ok(twice >= single && twice - single < 2_000, `${single} → ${twice}`);
+    // A kit holds a tar per image: the shared layers twice.
+    download.kind = 'zip';
+    const kit = (await estimateSize(download.estimateInput!)).bytes;
+    assert.ok(kit > 2 * single, `kit ${kit}, one tar ${single}`);
+    download.kind = 'tar';
     queue.items = [];
   });
-});
 
-describe('time left', () => {
-  const progress = (received: number, state: BlobState = 'downloading'): TransferProgress => ({
-    blobs: [{ image: 0, digest: 'sha256:a', mediaType: 'x', size: 10_000_000, bytes: received, state }],
-    bytes: received,
-    totalBytes: 10_000_000,
-    written: received,
-  });
-
-  it('says nothing until bytes have flowed a while, and then about the truth', () => {
-    const tracker = new ProgressTracker('tar', [fakeImage('example.test/a:v1', [10_000_000])], 'uncompressed');
-    // Ten seconds of start-up (sign-in, worker, size probes) with no bytes: not a slow line.
-    for (let t = 0; t <= 10_000; t += 1000) {
-      tracker.update(0, progress(0));
-      assert.equal(tracker.view(t).eta, undefined);
-    }
-    // Then 1 MB/s.
-    let seen: number | undefined;
-    for (let t = 10_200; t <= 15_000; t += 200) {
-      const received = ((t - 10_000) / 1000) * 1_000_000;
-      tracker.update(0, progress(received));
-      const view = tracker.view(t);
-      if (t - 10_200 < ETA_AFTER_MS) assert.equal(view.eta, undefined, `at ${t}`);
-      else seen = view.eta;
-      if (view.rows[0]!.eta !== undefined) assert.ok(t - 10_200 >= ETA_AFTER_MS);
-    }
-    assert.ok(seen !== undefined && Math.abs(seen - 5) < 1, `said ${seen} s with 5 s to go`);
+  it('says where the list was saved until the list or the file type changes', () => {
+    const item = (id: number) => ({
+      id,
+      name: `example.test/a:v${id}`,
+      platform: '',
+      resolved: fakeImage(`example.test/a:v${id}`, [1000]),
+      transportKey: '',
+    });
+    queue.items = [item(1), item(2)];
+    download.kind = 'zip';
+    download.done = {
+      kind: 'zip',
+      method: 'stream',
+      fileName: 'kit.zip',
+      size: 1,
+      images: [],
+      notes: [],
+      queued: [1, 2],
+    };
+    assert.equal(download.savedList, 'kit.zip');
+    download.kind = 'tar';
+    assert.equal(download.savedList, undefined, 'another file type makes another file');
+    download.kind = 'zip';
+    queue.items = [item(1)];
+    assert.equal(download.savedList, undefined, 'a list with one image fewer is not what was saved');
+    download.done = undefined;
+    download.kind = 'tar';
+    queue.items = [];
   });
 });
 

@@ -11,6 +11,7 @@ import type { TransportOptions } from './transport/options.ts';
 import { type RateLimit, parseRateLimit } from './transport/rate-limit.ts';
 import { networkError } from './transport/retry.ts';
 import { type ClientRole, registryTransport } from './transport/stack.ts';
+import { RequestWait, type WaitPolicy, isGivenUp, withWait } from './transport/waits.ts';
 
 export type { TransportOptions } from './transport/options.ts';
 export type { ClientRole } from './transport/stack.ts';
@@ -25,8 +26,10 @@ export class RegistryClient {
   private readonly fetcher: Fetcher;
   /** The relay base URL, when requests go through one (upload Locations come back through it). */
   readonly relay: string | undefined;
-  private readonly attempts: number;
+  /** The bounds of every wait of this client's requests. */
+  readonly waits: WaitPolicy;
   private readonly bodyDeadlineMs: number | undefined;
+  private readonly onWait: ((message: string) => void) | undefined;
   private readonly relayed: boolean;
   /** The stack without auth, for foreign layer URLs: credentials never go there. */
   readonly anonymousFetcher: Fetcher;
@@ -45,45 +48,42 @@ export class RegistryClient {
     this.relayed = !!stack.relay;
     this.fetcher = stack.fetch;
     this.anonymousFetcher = stack.anonymousFetch;
-    this.attempts = stack.attempts;
+    this.waits = stack.waits;
     this.bodyDeadlineMs = stack.bodyDeadlineMs;
+    this.onWait = stack.onWait;
   }
 
   /**
    * A request whose body is read whole, asked again when the body breaks off or comes too slowly (a cut is
-   * transient), as often as the retry policy allows; then the last failure, saying how many tries it took.
+   * transient), within the request's one share of tries and time; then the last failure, saying how many
+   * tries it took.
    */
   private async readWhole<T>(
     path: string,
     init: RequestInit,
     what: string,
-    read: (response: Response) => Promise<T>,
+    read: (response: Response, deadlineMs: number, what: string) => Promise<T>,
   ): Promise<T> {
     const signal = init.signal ?? undefined;
+    const wait = new RequestWait(this.waits, new URL(this.baseUrl).host);
     for (let attempt = 1; ; attempt++) {
-      const response = await this.request(path, init, what);
+      const response = await this.request(path, withWait(init, wait), what);
       try {
-        return await read(response);
+        const deadlineMs = Math.max(1, Math.min(this.bodyDeadlineMs ?? Infinity, wait.left()));
+        return await read(response, deadlineMs, `${what} from ${wait.host}`);
       } catch (error) {
         if (signal?.aborted) throw abortError(signal);
+        if (isGivenUp(error)) throw error;
         const transient = error instanceof SkiffError && (error.code === 'network' || error.code === 'timeout');
         if (!transient) throw error;
-        if (attempt >= this.attempts) {
-          throw new SkiffError(
-            error.code,
-            `${error.message}${this.attempts > 1 ? ` (gave up after ${this.attempts} tries)` : ''}`,
-            { cause: error },
-          );
-        }
-        await sleep(Math.min(250 * 2 ** (attempt - 1), 4_000), signal).catch(() => {
+        const pause = Math.min(250 * 2 ** (attempt - 1), 4_000);
+        if (!wait.canRetry(pause)) throw wait.giveUp(error, error.code === 'timeout' ? 'too-slow' : undefined);
+        this.onWait?.(`${error.message}; trying again (${wait.tries + 1} of ${this.waits.attempts})`);
+        await sleep(pause, signal).catch(() => {
           throw abortError(signal);
         });
       }
     }
-  }
-
-  private readLimited(response: Response, limit: number, what: string): Promise<Uint8Array> {
-    return readLimited(response, limit, what, this.bodyDeadlineMs);
   }
 
   private request(path: string, init: RequestInit, what: string): Promise<Response> {
@@ -102,7 +102,7 @@ export class RegistryClient {
     }
     this.rateLimit = parseRateLimit(response.headers) ?? this.rateLimit;
     if (response.ok) return response;
-    throw await httpError(response, what, this.relayed);
+    throw await httpError(response, what, this.relayed, this.waits.idleMs);
   }
 
   async getManifest(repository: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
@@ -111,8 +111,8 @@ export class RegistryClient {
       `/v2/${repository}/manifests/${reference}`,
       { headers: { accept: MANIFEST_ACCEPT }, ...(signal ? { signal } : {}) },
       what,
-      async (response) => ({
-        bytes: await this.readLimited(response, MAX_MANIFEST_BYTES, what),
+      async (response, deadlineMs, from) => ({
+        bytes: await readLimited(response, MAX_MANIFEST_BYTES, from, deadlineMs),
         contentType: response.headers.get('content-type'),
       }),
     );
@@ -128,6 +128,27 @@ export class RegistryClient {
     await response.body?.cancel();
   }
 
+  /** The digest the registry holds under a tag or digest (a HEAD), or undefined when it holds none there. */
+  async manifestDigest(repository: string, reference: string, signal?: AbortSignal): Promise<string | undefined> {
+    const url = `${this.baseUrl}/v2/${repository}/manifests/${reference}`;
+    let response: Response;
+    try {
+      response = await this.fetcher(url, {
+        method: 'HEAD',
+        headers: { accept: MANIFEST_ACCEPT },
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      if (signal?.aborted) throw abortError(signal);
+      if (error instanceof SkiffError) throw error;
+      throw networkError(url, error);
+    }
+    discard(response);
+    if (response.status === 404) return undefined;
+    if (!response.ok)
+      throw await httpError(response, `Manifest ${repository}:${reference}`, this.relayed, this.waits.idleMs);
+    return response.headers.get('docker-content-digest') ?? (reference.startsWith('sha256:') ? reference : '');
+  }
   /** A small blob (a config) read whole; a config is JSON held to the manifests' bound. */
   async getSmallBlob(
     repository: string,
@@ -136,21 +157,28 @@ export class RegistryClient {
     signal?: AbortSignal,
     what = `Blob ${digest}`,
   ): Promise<Uint8Array> {
-    return this.readWhole(`/v2/${repository}/blobs/${digest}`, signal ? { signal } : {}, what, (response) =>
-      this.readLimited(response, Math.min(size, MAX_MANIFEST_BYTES), what),
+    return this.readWhole(
+      `/v2/${repository}/blobs/${digest}`,
+      signal ? { signal } : {},
+      what,
+      (response, deadlineMs, from) => readLimited(response, Math.min(size, MAX_MANIFEST_BYTES), from, deadlineMs),
     );
   }
 
   /** Opens a blob for streaming, from `offset` on (Range; up to the byte `last` when given, inclusive),
    *  following redirects to a CDN without credentials. */
-  openBlob(repository: string, digest: string, offset: number, signal?: AbortSignal, last?: number): Promise<Response> {
+  openBlob(
+    repository: string,
+    digest: string,
+    offset: number,
+    signal?: AbortSignal,
+    last?: number,
+    wait?: RequestWait,
+  ): Promise<Response> {
     const headers: Record<string, string> =
       offset > 0 || last !== undefined ? { range: `bytes=${offset}-${last ?? ''}` } : {};
-    return this.request(
-      `/v2/${repository}/blobs/${digest}`,
-      { headers, ...(signal ? { signal } : {}) },
-      `Blob ${digest}`,
-    );
+    const init: RequestInit = { headers, ...(signal ? { signal } : {}) };
+    return this.request(`/v2/${repository}/blobs/${digest}`, wait ? withWait(init, wait) : init, `Blob ${digest}`);
   }
 
   /**
@@ -171,12 +199,12 @@ export class RegistryClient {
       `/v2/${repository}/blobs/${digest}`,
       { headers: { range }, ...(signal ? { signal } : {}) },
       what,
-      async (response) => {
+      async (response, deadlineMs, from) => {
         if (response.status !== 206) {
           discard(response);
           return undefined;
         }
-        const bytes = await this.readLimited(response, count, what);
+        const bytes = await readLimited(response, count, from, deadlineMs);
         return bytes.byteLength === count ? bytes : undefined;
       },
     );
@@ -196,28 +224,7 @@ export class RegistryClient {
     discard(response);
     if (response.ok) return true;
     if (response.status === 404) return false;
-    throw await httpError(response, `Blob ${digest} in ${repository}`, this.relayed);
-  }
-
-  /** The digest the registry holds under a tag or digest (a HEAD), or undefined when it holds none there. */
-  async manifestDigest(repository: string, reference: string, signal?: AbortSignal): Promise<string | undefined> {
-    const url = `${this.baseUrl}/v2/${repository}/manifests/${reference}`;
-    let response: Response;
-    try {
-      response = await this.fetcher(url, {
-        method: 'HEAD',
-        headers: { accept: MANIFEST_ACCEPT },
-        ...(signal ? { signal } : {}),
-      });
-    } catch (error) {
-      if (signal?.aborted) throw abortError(signal);
-      if (error instanceof SkiffError) throw error;
-      throw networkError(url, error);
-    }
-    discard(response);
-    if (response.status === 404) return undefined;
-    if (!response.ok) throw await httpError(response, `Manifest ${repository}:${reference}`, this.relayed);
-    return response.headers.get('docker-content-digest') ?? (reference.startsWith('sha256:') ? reference : '');
+    throw await httpError(response, `Blob ${digest} in ${repository}`, this.relayed, this.waits.idleMs);
   }
 
   /** PUT a manifest under a tag or digest; returns the digest the registry gives it. */
@@ -242,17 +249,39 @@ export class RegistryClient {
     return response.headers.get('docker-content-digest') ?? undefined;
   }
 
-  async listTags(repository: string, signal?: AbortSignal): Promise<string[]> {
+  /**
+   * The repository's tags, page by page as the registry hands them out (`?n=`, then each answer's
+   * `Link: <…>; rel="next"`), for at most `maxPages` pages: a repository of many thousand tags costs a few
+   * requests, not hundreds. Pages are followed on this registry only.
+   */
+  async listTags(
+    repository: string,
+    signal?: AbortSignal,
+    { pageSize = 1000, maxPages = 5 }: { pageSize?: number; maxPages?: number } = {},
+  ): Promise<string[]> {
     const what = `Tags of ${repository}`;
-    const bytes = await this.readWhole(`/v2/${repository}/tags/list?n=1000`, signal ? { signal } : {}, what, (r) =>
-      this.readLimited(r, MAX_MANIFEST_BYTES, what),
-    );
-    let body: { tags?: unknown } = {};
-    try {
-      body = JSON.parse(new TextDecoder().decode(bytes));
-    } catch {
-      // not JSON: no tags
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${repository}/tags/list?n=${pageSize}`;
+    for (let page = 0; path && page < maxPages; page++) {
+      let link: string | null = null;
+      const bytes = await this.readWhole(path, signal ? { signal } : {}, what, (r, ms, from) => {
+        link = r.headers.get('link');
+        return readLimited(r, MAX_MANIFEST_BYTES, from, ms);
+      });
+      let body: { tags?: unknown } = {};
+      try {
+        body = JSON.parse(new TextDecoder().decode(bytes));
+      } catch {
+        // not JSON: no tags
+      }
+      if (Array.isArray(body.tags)) tags.push(...body.tags.filter((t): t is string => typeof t === 'string'));
+      const target = /<([^>]+)>\s*;[^,]*rel="?next"?/i.exec(link ?? '')?.[1];
+      const next = target ? new URL(target, this.baseUrl) : undefined;
+      path =
+        next && next.origin === new URL(this.baseUrl).origin && next.pathname === `/v2/${repository}/tags/list`
+          ? `${next.pathname}${next.search}`
+          : undefined;
     }
-    return Array.isArray(body.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
+    return tags;
   }
 }

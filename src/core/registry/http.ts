@@ -3,12 +3,19 @@ import { readAtMost, readTextAtMost } from '../bytes.ts';
 import { SkiffError } from '../errors.ts';
 import { summarize } from './transport/auth.ts';
 import { discard } from './transport/fetcher.ts';
+import { parseQuotaRefusal } from './transport/rate-limit.ts';
 import { relayRefusal } from './transport/relay.ts';
 
-export async function httpError(response: Response, what: string, relayed: boolean): Promise<SkiffError> {
-  const text = await readTextAtMost(response, 64 * 1024, what).catch(() => '');
+export async function httpError(
+  response: Response,
+  what: string,
+  relayed: boolean,
+  readMs: number,
+): Promise<SkiffError> {
+  // An error page is a few bytes: one stall window of the wait policy is time enough to read it.
+  const text = await readTextAtMost(response, 64 * 1024, what, readMs).catch(() => '');
   // The relay's own refusal: the registry may never have been contacted.
-  const refusal = relayed ? relayRefusal(response.status, text) : undefined;
+  const refusal = relayed ? relayRefusal(response.status, text, response.headers) : undefined;
   if (refusal) return refusal;
   let detail = summarize(text);
   try {
@@ -32,11 +39,15 @@ export async function httpError(response: Response, what: string, relayed: boole
         'not-found',
         `${what} was not found: check the repository name and the tag or digest (${detail})`,
       );
-    case 429:
+    case 429: {
+      const quota = parseQuotaRefusal(response.headers);
+      const reset = quota.resetSeconds !== undefined ? `; it resets in ${quota.resetSeconds} s` : '';
       return new SkiffError(
         'rate-limited',
-        `${what}: the registry is rate-limiting requests (429); wait a while or log in (${detail})`,
+        `${what}: the registry is rate-limiting requests (429${reset}); wait a while or log in (${detail})`,
+        { quota },
       );
+    }
     default:
       return new SkiffError('http', `${what}: the registry answered HTTP ${response.status} (${detail})`);
   }

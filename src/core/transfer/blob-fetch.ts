@@ -7,14 +7,17 @@ import { isForeignLayer } from '../image/media-types.ts';
 import type { Descriptor } from '../image/manifest.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { discard } from '../registry/transport/fetcher.ts';
-import { StallWatch } from '../registry/transport/resume.ts';
 import { networkError } from '../registry/transport/retry.ts';
+import { type RequestWait, isGivenUp } from '../registry/transport/waits.ts';
+import { type BlobStalls, WatchedBody, blobStalls } from '../registry/transport/watched-body.ts';
 
 /** Requests the blob from `offset` on; up to byte `last` (inclusive) when given; no Range at all from 0 to the end. */
 export type BlobOpener = (
   offset: number,
   last: number | undefined,
   signal: AbortSignal | undefined,
+  /** The request's patience under the wait policy (a resume of a stalling blob has less). */
+  wait?: RequestWait,
 ) => Promise<Response>;
 
 export function layerOpener(client: RegistryClient, repository: string, descriptor: Descriptor): BlobOpener {
@@ -22,9 +25,9 @@ export function layerOpener(client: RegistryClient, repository: string, descript
     ? (descriptor.urls ?? []).filter((u) => /^https?:\/\//i.test(u))
     : [];
   if (urls.length === 0) {
-    return async (offset, last, signal) => {
+    return async (offset, last, signal, wait) => {
       try {
-        return await client.openBlob(repository, descriptor.digest, offset, signal, last);
+        return await client.openBlob(repository, descriptor.digest, offset, signal, last, wait);
       } catch (error) {
         if (error instanceof SkiffError && error.code === 'not-found' && isForeignLayer(descriptor.mediaType)) {
           throw new SkiffError(
@@ -61,6 +64,12 @@ export function layerOpener(client: RegistryClient, repository: string, descript
   };
 }
 
+/** The host a layer's bytes come from, for messages: the registry's, or a foreign layer's first URL's. */
+export function blobHost(client: RegistryClient, descriptor: Descriptor): string {
+  const url = isForeignLayer(descriptor.mediaType) ? descriptor.urls?.[0] : client.baseUrl;
+  return URL.canParse(url ?? '') ? new URL(url!).host : 'the layer URL';
+}
+
 /** A segment request answered with something else than exactly the bytes asked for: read the blob in one stream. */
 export class RangeRefused extends Error {
   override readonly name = 'RangeRefused';
@@ -71,6 +80,8 @@ export interface RangeReadOptions {
   /** The blob's size, as the descriptor declares it. */
   total: number;
   signal: AbortSignal;
+  /** The blob's stalls, shared by its segments (transport/watched-body.ts). */
+  stalls?: BlobStalls;
   idleTimeoutMs?: number;
   minBytesPerSecond?: number;
   maxResumes?: number;
@@ -93,14 +104,14 @@ export async function fetchSegment(
 ): Promise<void> {
   const { what, signal } = options;
   const maxResumes = options.maxResumes ?? 5;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const stalls = blobStalls(options);
   let at = start;
   let stalled = false;
   for (let resumes = 0; ; resumes++) {
     let response: Response;
     try {
       options.onRequest?.();
-      response = await open(at, end - 1, signal);
+      response = await open(at, end - 1, signal, stalls.requestWait());
     } catch (error) {
       if (signal.aborted) throw abortError(signal);
       throw error instanceof SkiffError ? error : networkError('http://registry', error);
@@ -119,14 +130,7 @@ export async function fetchSegment(
       );
     }
     if (!response.body) throw new SkiffError('network', `${what}: the response has no body`);
-    const reader = response.body.getReader();
-    const watch = new StallWatch(
-      reader,
-      idleTimeoutMs,
-      options.minBytesPerSecond,
-      what,
-      () => `${at} of ${start}-${end - 1}`,
-    );
+    const watch = new WatchedBody(response.body, stalls, what, () => `${at} of ${start}-${end - 1}`);
     try {
       for (;;) {
         const { done, value } = await watch.read();
@@ -145,8 +149,10 @@ export async function fetchSegment(
         throw new SkiffError('network', `${what}: the connection ended at byte ${at} of ${start}-${end - 1}`);
       return;
     } catch (error) {
-      reader.cancel().catch(() => {});
+      watch.cancel();
       if (signal.aborted) throw abortError(signal);
+      if (isGivenUp(error)) throw error;
+      if (resumes >= maxResumes && error instanceof SkiffError && error.code === 'timeout') throw stalls.giveUp(error);
       const resumable = !(error instanceof SkiffError) || error.code === 'network' || error.code === 'timeout';
       if (!resumable || resumes >= maxResumes) {
         throw error instanceof SkiffError

@@ -11,6 +11,7 @@ import { type Platform, formatPlatform, normalizePlatform } from '../image/platf
 import type { ImageReference } from '../image/reference.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { resumableBody } from '../registry/transport/resume.ts';
+import { BlobStalls } from '../registry/transport/watched-body.ts';
 import type { BlobStream } from '../registry/upload.ts';
 import type { SourceImage } from './source.ts';
 
@@ -114,11 +115,15 @@ function blobStream(
   let size = 0;
   async function* produce(): AsyncGenerator<Uint8Array> {
     const hash = await createSha256();
-    const body = resumableBody((offset) => client.openBlob(source.repository, blob.digest, offset, signal), {
-      size: blob.size,
-      what: `Blob ${blob.digest}`,
-      ...(signal ? { signal } : {}),
-    });
+    const body = resumableBody(
+      (offset, wait) => client.openBlob(source.repository, blob.digest, offset, signal, undefined, wait),
+      {
+        size: blob.size,
+        what: `Blob ${blob.digest}`,
+        stalls: new BlobStalls(client.waits, new URL(client.baseUrl).host),
+        ...(signal ? { signal } : {}),
+      },
+    );
     for await (const chunk of body) {
       size += chunk.byteLength;
       await hash.update(chunk);

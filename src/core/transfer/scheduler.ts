@@ -9,6 +9,8 @@
  */
 import { abortError } from '../errors.ts';
 import { resumableBody } from '../registry/transport/resume.ts';
+import { waitPolicy } from '../registry/transport/waits.ts';
+import { BlobStalls } from '../registry/transport/watched-body.ts';
 import { RangeRefused, fetchSegment } from './blob-fetch.ts';
 import { type Layout, type ScheduledRead, type SchedulerOptions, type Segment, segment } from './segments.ts';
 
@@ -16,6 +18,7 @@ export { RangeSupport, type ScheduledRead } from './segments.ts';
 
 export class FetchScheduler {
   private readonly layouts: (Layout | undefined)[] = [];
+  private readonly stalls = new Map<ScheduledRead, BlobStalls>();
   private readonly controller = new AbortController();
   private readonly parallel: number;
   private readonly budget: number;
@@ -180,13 +183,12 @@ export class FetchScheduler {
       what: read.what,
       signal: controller.signal,
       onRequest: () => void this.requests++,
-      ...(this.options.idleTimeoutMs ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
-      ...(this.options.minBytesPerSecond !== undefined ? { minBytesPerSecond: this.options.minBytesPerSecond } : {}),
+      stalls: this.stallsOf(read),
       ...(read.onStall ? { onStall: read.onStall } : {}),
     };
     const fetched = seg.whole
       ? (async () => {
-          const body = resumableBody((offset) => read.open(offset, undefined, controller.signal), {
+          const body = resumableBody((offset, wait) => read.open(offset, undefined, controller.signal, wait), {
             ...common,
             size: read.size,
           });
@@ -212,6 +214,14 @@ export class FetchScheduler {
         seg.wake?.();
         this.pump();
       });
+  }
+
+  /** One blob's stalls, over its segments and resumes. */
+  private stallsOf(read: ScheduledRead): BlobStalls {
+    let stalls = this.stalls.get(read);
+    if (!stalls)
+      this.stalls.set(read, (stalls = new BlobStalls(this.options.waits ?? waitPolicy(), read.host ?? 'the registry')));
+    return stalls;
   }
 
   /** The writer took `bytes` of a segment: they no longer wait in memory. */
@@ -246,14 +256,13 @@ export class FetchScheduler {
   private async *direct(read: ScheduledRead, start: number): AsyncGenerator<Uint8Array> {
     this.active++;
     try {
-      const body = resumableBody((offset) => read.open(offset, undefined, this.signal), {
+      const body = resumableBody((offset, wait) => read.open(offset, undefined, this.signal, wait), {
         size: read.size,
         what: read.what,
         signal: this.signal,
         start,
         onRequest: () => void this.requests++,
-        ...(this.options.idleTimeoutMs ? { idleTimeoutMs: this.options.idleTimeoutMs } : {}),
-        ...(this.options.minBytesPerSecond !== undefined ? { minBytesPerSecond: this.options.minBytesPerSecond } : {}),
+        stalls: this.stallsOf(read),
         ...(read.onStall ? { onStall: read.onStall } : {}),
       });
       for await (const chunk of body) {

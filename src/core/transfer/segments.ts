@@ -1,4 +1,5 @@
 /** The reads a fetch scheduler (scheduler.ts) is given, and the Range segments it cuts them into. */
+import type { WaitPolicy } from '../registry/transport/waits.ts';
 import type { BlobOpener } from './blob-fetch.ts';
 
 /** What one origin has shown about Range: once a segment is refused, its other big blobs are read whole. */
@@ -9,6 +10,8 @@ export class RangeSupport {
 export interface ScheduledRead {
   size: number;
   what: string;
+  /** The host the bytes come from, for messages. */
+  host?: string;
   open: BlobOpener;
   /** Set for blobs that may be split into Range segments (shared by the blobs of one registry). */
   range: RangeSupport | undefined;
@@ -22,8 +25,8 @@ export interface SchedulerOptions {
   parallel: number;
   memoryBudgetBytes: number;
   segmentBytes: number;
-  idleTimeoutMs?: number;
-  minBytesPerSecond?: number;
+  /** The wait policy (registry/transport/waits.ts): one blob's stalls are counted over all its segments. */
+  waits?: WaitPolicy;
   signal?: AbortSignal;
 }
 

@@ -15,13 +15,14 @@ import type { ResolvedImage } from '../registry/resolve.ts';
 import type { ResolvedSet } from '../registry/resolve-set.ts';
 import { addSet } from '../archive/index-entry.ts';
 import type { RateLimit } from '../registry/transport/rate-limit.ts';
+import { waitPolicy } from '../registry/transport/waits.ts';
 import { type ArchivedLayer, type WrittenManifest, writeManifest } from '../archive/image-entry.ts';
 import { copyLayer } from './layer-copy.ts';
 import { lookAhead, lookAheadZstd, readTrailers, settleBeforeLookahead } from './lookahead.ts';
 import { type PlannedLayer, blobReads, planPull, pullRows } from './plan.ts';
 import { ProgressReporter } from './progress.ts';
 import { FetchScheduler, RangeSupport, type ScheduledRead } from './scheduler.ts';
-import { layerOpener } from './blob-fetch.ts';
+import { blobHost, layerOpener } from './blob-fetch.ts';
 import type { LayerMode, PullOptions, PullResult, TransferredImage } from './types.ts';
 
 const DEFAULT_MAX_LAYER_BYTES = 64 * 2 ** 30;
@@ -80,6 +81,7 @@ export class ArchiveTransfer {
         reads.push({
           size: layer.descriptor.size,
           what: `Layer ${layer.descriptor.digest}`,
+          host: blobHost(client, layer.descriptor),
           open: layerOpener(client, image.reference.repository, layer.descriptor),
           // Foreign URLs are read whole: nothing says the host behind them serves ranges.
           range: layer.foreign ? undefined : range,
@@ -92,8 +94,7 @@ export class ArchiveTransfer {
       parallel: options.parallel,
       memoryBudgetBytes: options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET,
       segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT,
-      ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
-      ...(options.minBytesPerSecond !== undefined ? { minBytesPerSecond: options.minBytesPerSecond } : {}),
+      waits: waitPolicy(options),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }

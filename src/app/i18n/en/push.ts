@@ -3,7 +3,10 @@ export const push = {
   title: 'Push a saved image to a registry',
   intro:
     'Choose a tar made by docker save, podman save, skopeo, crane or Skiff (gzip-compressed too), or a Skiff .zip kit — or drop it on the page. It is read from your disk as it is pushed, never whole in memory.',
-  file: 'Tar file',
+  file: 'Image file (.tar or .zip kit)',
+  choose: 'Choose a file…',
+  chooseAnother: 'Choose another file…',
+  drop: 'or drop it here, or anywhere on this page.',
   reading: 'Reading the archive…',
   holds: (n: number, format: string) => `${n === 1 ? 'One image' : `${n} images`} in this ${format} file`,
   untagged: '(untagged)',
@@ -24,14 +27,23 @@ export const push = {
     mounted: 'mounted',
     done: 'done',
     shared: 'shared',
+    failed: 'failed',
+    stopped: 'cancelled',
+    'not-started': 'not started',
   } as Record<string, string>,
+  sentBeforeFailure: 'Sent before the push failed',
+  sentBeforeCancel: 'Sent before the push was cancelled',
   pushed: 'Pushed',
+  pushedTo: 'Pushed to',
   digest: 'Manifest digest',
   pullWith: 'Pull it with',
   summary: (uploaded: number, existing: number, mounted: number) =>
     `${uploaded} uploaded, ${existing} already in the registry, ${mounted} mounted`,
   cancelled: 'Cancelled. No tag was created for images whose manifest had not been pushed yet.',
   failed: 'The push failed',
-  tampered: 'A layer in this file does not match its digest: the file is damaged or was altered. Nothing was tagged.',
-  notArchive: 'This file is not an image archive Skiff can read.',
+  notRead: 'The file could not be read',
+  footerDirect:
+    'Runs in your browser: the file is read from your disk and sent straight to the registry; nothing passes through the host of this page.',
+  footerRelay: (relay: string) =>
+    `Runs in your browser: the file is read from your disk and sent to the registry through the relay at ${relay}, which sees every request, credentials and layers included. Settings → Relay URL changes this.`,
 };

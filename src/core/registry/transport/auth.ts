@@ -3,6 +3,7 @@ import { SkiffError, abortError } from '../../errors.ts';
 import { type Challenge, parseWwwAuthenticate } from './challenge.ts';
 import { type Fetcher, discard, sleep, withHeader } from './fetcher.ts';
 import { relayRefusal } from './relay.ts';
+import { RequestWait, type WaitPolicy, isGivenUp, waitOf, withWait } from './waits.ts';
 
 export interface Credentials {
   username: string;
@@ -13,8 +14,9 @@ export interface Credentials {
 export interface RegistryAuthOptions {
   credentials?: Credentials | undefined;
   now?: () => number;
-  /** Tries of a token request whose answer breaks off or drips, and how long one may take. */
-  attempts?: number;
+  /** The wait policy a token request shares with the request it is for. */
+  policy: WaitPolicy;
+  /** How long one token answer may take to arrive whole. */
   bodyDeadlineMs?: number;
   /** Ask for push rights as well (`pull,push`), for a client that uploads. */
   push?: boolean;
@@ -60,18 +62,20 @@ export class RegistryAuth {
 
   private readonly credentials: Credentials | undefined;
   private readonly now: () => number;
-  private readonly bodies: { attempts?: number; bodyDeadlineMs?: number };
+  /** The waits of a token request (tries and deadline, shared with the request it is for), and how long
+   *  one token answer may take to arrive whole. */
+  private readonly waits: { policy: WaitPolicy; bodyDeadlineMs?: number };
   private readonly push: boolean;
 
   constructor(
     private readonly next: Fetcher,
     private readonly registryOrigin: string,
-    options: RegistryAuthOptions = {},
+    options: RegistryAuthOptions,
   ) {
     this.credentials = options.credentials;
     this.now = options.now ?? Date.now;
-    this.bodies = {
-      ...(options.attempts !== undefined ? { attempts: options.attempts } : {}),
+    this.waits = {
+      policy: options.policy,
       ...(options.bodyDeadlineMs !== undefined ? { bodyDeadlineMs: options.bodyDeadlineMs } : {}),
     };
     this.push = options.push ?? false;
@@ -80,13 +84,17 @@ export class RegistryAuth {
   readonly fetch: Fetcher = async (url, init) => {
     if (new URL(url).origin !== this.registryOrigin) return this.next(url, init);
     const scope = scopeFor(url, this.push);
-    const authorization = await this.authorization(scope, false, init.signal);
+    // The request's own patience: a token asked for on its behalf spends the same tries and time.
+    const wait = waitOf(init) ?? RequestWait.of(this.waits.policy, url, init);
+    init = withWait(init, wait);
+    const authorization = await this.authorization(scope, false, init.signal, wait);
     const response = await this.next(url, withHeader(init, 'authorization', authorization));
     if (response.status !== 401) return response;
     const header = response.headers.get('www-authenticate');
     discard(response);
+    wait.challenged();
     this.challenge = this.pickChallenge(header);
-    const fresh = await this.authorization(scope, true, init.signal);
+    const fresh = await this.authorization(scope, true, init.signal, wait);
     const retried = await this.next(url, withHeader(init, 'authorization', fresh));
     if (retried.status === 401) {
       discard(retried);
@@ -143,7 +151,8 @@ export class RegistryAuth {
   private async authorization(
     scope: string | undefined,
     fresh: boolean,
-    signal?: AbortSignal | null,
+    signal: AbortSignal | null | undefined,
+    wait: RequestWait,
   ): Promise<string | undefined> {
     const challenge = this.challenge;
     if (!challenge) return undefined;
@@ -156,7 +165,7 @@ export class RegistryAuth {
     if (cached && !fresh && cached.expiresAt > this.now()) return `Bearer ${cached.value}`;
     let pending = this.pending.get(key);
     if (!pending) {
-      pending = this.fetchToken(challenge, scope, signal ?? undefined).finally(() => this.pending.delete(key));
+      pending = this.fetchToken(challenge, scope, signal ?? undefined, wait).finally(() => this.pending.delete(key));
       this.pending.set(key, pending);
     }
     const token = await pending;
@@ -169,25 +178,24 @@ export class RegistryAuth {
     challenge: Challenge,
     scope: string | undefined,
     signal: AbortSignal | undefined,
+    wait: RequestWait,
   ): Promise<CachedToken> {
-    const attempts = Math.max(1, this.bodies.attempts ?? 4);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.fetchTokenOnce(challenge, scope, signal);
+        return await this.fetchTokenOnce(challenge, scope, signal, wait);
       } catch (error) {
         if (signal?.aborted) throw abortError(signal);
+        if (isGivenUp(error)) throw error;
         const transient = error instanceof SkiffError && (error.code === 'network' || error.code === 'timeout');
         if (!transient) throw error;
-        if (attempt >= attempts) {
-          throw new SkiffError(
-            error.code,
-            `${error.message}${attempts > 1 ? ` (gave up after ${attempts} tries)` : ''}`,
-            {
-              cause: error,
-            },
+        const pause = Math.min(250 * 2 ** (attempt - 1), 4_000);
+        if (!wait.canRetry(pause))
+          throw wait.giveUp(
+            error,
+            error.code === 'timeout' ? 'too-slow' : undefined,
+            new URL(challenge.params.realm!).host,
           );
-        }
-        await sleep(Math.min(250 * 2 ** (attempt - 1), 4_000), signal).catch(() => {
+        await sleep(pause, signal).catch(() => {
           throw abortError(signal);
         });
       }
@@ -198,13 +206,17 @@ export class RegistryAuth {
     challenge: Challenge,
     scope: string | undefined,
     signal: AbortSignal | undefined,
+    wait: RequestWait,
   ): Promise<CachedToken> {
     const realm = new URL(challenge.params.realm!);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     // Several scopes are several `scope` parameters (a mount needs the target's push and the source's pull).
     if (scope) for (const one of scope.split(' ')) realm.searchParams.append('scope', one);
     else if (challenge.params.scope) realm.searchParams.set('scope', challenge.params.scope);
-    const init: RequestInit = { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) };
+    const init = withWait(
+      { method: 'GET', headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) },
+      wait,
+    );
     const response = await this.next(
       realm.href,
       this.credentials ? withHeader(init, 'authorization', basic(this.credentials)) : init,
@@ -214,11 +226,11 @@ export class RegistryAuth {
       response,
       1024 * 1024,
       `The token answer from ${realm.host}`,
-      this.bodies.bodyDeadlineMs,
+      Math.max(1, Math.min(this.waits.bodyDeadlineMs ?? Infinity, wait.left())),
     );
     if (!response.ok) {
       // A relay in between may refuse the token service itself (not on its allowlist, unreachable).
-      const refusal = relayRefusal(response.status, text);
+      const refusal = relayRefusal(response.status, text, response.headers);
       if (refusal) throw refusal;
     }
     if (response.status === 401 || response.status === 403) throw this.unauthorized();

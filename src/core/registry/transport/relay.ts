@@ -47,13 +47,37 @@ const RELAY_CODES = new Set([
   'bad-request',
   'bad-configuration',
   'internal',
+  'client-closed',
+  'body-timeout',
 ]);
 
 /**
- * The relay's own refusal, read from an error answer's body (`{"error": {"code", "message"}}`; registries
- * answer `{"errors": [...]}`), as a SkiffError that says the registry was never the one answering.
+ * The relay's own refusal, read from an error answer's headers (`Skiff-Relay-Error` and the percent-encoded
+ * `Skiff-Relay-Message`, which a HEAD answer carries too) or its body (`{"error": {"code", "message"}}`;
+ * registries answer `{"errors": [...]}`), as a SkiffError that says the registry was never the one answering.
  */
-export function relayRefusal(status: number, text: string): SkiffError | undefined {
+export function relayRefusal(status: number, text: string, headers?: Headers): SkiffError | undefined {
+  const said = fromHeaders(headers) ?? fromBody(text);
+  if (!said || !RELAY_CODES.has(said.code)) return undefined;
+  const shown = said.message.slice(0, 500);
+  const host = hostNamed(shown);
+  return new SkiffError('relay-refused', `The relay answered HTTP ${status} ${said.code}: ${shown}`, {
+    relay: { code: said.code, ...(host ? { host } : {}) },
+  });
+}
+
+function fromHeaders(headers: Headers | undefined): { code: string; message: string } | undefined {
+  const code = headers?.get('skiff-relay-error');
+  const encoded = headers?.get('skiff-relay-message');
+  if (!code || encoded == null) return undefined;
+  try {
+    return { code, message: decodeURIComponent(encoded) };
+  } catch {
+    return undefined;
+  }
+}
+
+function fromBody(text: string): { code: string; message: string } | undefined {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -63,12 +87,7 @@ export function relayRefusal(status: number, text: string): SkiffError | undefin
   const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
   if (typeof error !== 'object' || error === null) return undefined;
   const { code, message } = error as { code?: unknown; message?: unknown };
-  if (typeof code !== 'string' || !RELAY_CODES.has(code) || typeof message !== 'string') return undefined;
-  const shown = message.slice(0, 500);
-  const host = hostNamed(shown);
-  return new SkiffError('relay-refused', `The relay answered HTTP ${status} ${code}: ${shown}`, {
-    relay: { code, ...(host ? { host } : {}) },
-  });
+  return typeof code === 'string' && typeof message === 'string' ? { code, message } : undefined;
 }
 
 /** What a `relay-refused` error says: its own field, or (after a trip through a worker) read back from its message. */

@@ -1,6 +1,7 @@
 import { SkiffError, abortError } from '../../errors.ts';
-import { readWithin } from '../../bytes.ts';
 import { networkError } from './retry.ts';
+import { type RequestWait, isGivenUp } from './waits.ts';
+import { type BlobStalls, WatchedBody, blobStalls } from './watched-body.ts';
 
 export interface ResumeOptions {
   /** Bytes the blob is declared to have; reading more is an error at once. */
@@ -9,6 +10,8 @@ export interface ResumeOptions {
   signal?: AbortSignal;
   /** How many times a cut connection may be picked up again. */
   maxResumes?: number;
+  /** The blob's stalls under the wait policy (waits.ts); made from the two legacy options below when not given. */
+  stalls?: BlobStalls;
   /** A body that sends nothing for this long counts as cut. */
   idleTimeoutMs?: number;
   /**
@@ -30,17 +33,17 @@ export interface ResumeOptions {
  * ignores Range answers 200 and we skip the bytes we already have.
  */
 export async function* resumableBody(
-  open: (offset: number) => Promise<Response>,
+  open: (offset: number, wait: RequestWait) => Promise<Response>,
   options: ResumeOptions,
 ): AsyncGenerator<Uint8Array> {
   const { size, what, signal } = options;
   const maxResumes = options.maxResumes ?? 5;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+  const stalls = blobStalls(options);
   let offset = options.start ?? 0;
   let stalled = false;
   let resumes = 0;
   options.onRequest?.();
-  let response = await open(offset);
+  let response = await open(offset, stalls.requestWait());
   for (;;) {
     let skip = 0;
     if (offset > 0) {
@@ -56,8 +59,7 @@ export async function* resumableBody(
       }
     }
     if (!response.body) throw new SkiffError('network', `${what}: the response has no body`);
-    const reader = response.body.getReader();
-    const watch = new StallWatch(reader, idleTimeoutMs, options.minBytesPerSecond, what, () => `${offset} of ${size}`);
+    const watch = new WatchedBody(response.body, stalls, what, () => `${offset} of ${size}`);
     try {
       for (;;) {
         const { done, value } = await watch.read();
@@ -84,9 +86,11 @@ export async function* resumableBody(
       }
       return;
     } catch (error) {
-      reader.cancel().catch(() => {});
+      watch.cancel();
       if (signal?.aborted) throw abortError(signal);
+      if (isGivenUp(error)) throw error;
       const resumable = !(error instanceof SkiffError) || error.code === 'network' || error.code === 'timeout';
+      if (resumes >= maxResumes && error instanceof SkiffError && error.code === 'timeout') throw stalls.giveUp(error);
       if (!resumable || resumes >= maxResumes) {
         throw error instanceof SkiffError
           ? error
@@ -101,62 +105,12 @@ export async function* resumableBody(
       options.onStall?.(`${(error as Error).message}; trying again (${resumes} of ${maxResumes})`);
       try {
         options.onRequest?.();
-        response = await open(offset);
+        response = await open(offset, stalls.requestWait());
       } catch (reopenError) {
         if (signal?.aborted) throw abortError(signal);
         throw reopenError instanceof SkiffError ? reopenError : networkError('http://registry', reopenError);
       }
     }
-  }
-}
-
-/**
- * Reads a body chunk by chunk and gives up (a `timeout` SkiffError, which callers resume) when nothing comes
- * for the idle time, or when less than the minimum rate (default 1024 B/s) arrives over it: an idle timer
- * alone is reset by every byte, so a registry dripping one byte a second would never end.
- */
-export class StallWatch {
-  private windowStart = Date.now();
-  private windowBytes = 0;
-  private lastByteAt = this.windowStart;
-  private readonly minRate: number;
-
-  constructor(
-    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
-    private readonly idleTimeoutMs: number,
-    minBytesPerSecond: number | undefined,
-    private readonly what: string,
-    /** Where the read is, for the message: `N of M`. */
-    private readonly where: () => string,
-  ) {
-    this.minRate = minBytesPerSecond ?? 1024;
-  }
-
-  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    const left = Math.max(1, this.windowStart + this.idleTimeoutMs - Date.now());
-    const result = await readWithin(this.reader, left, this.what).catch((error: unknown) => {
-      if (!(error instanceof SkiffError && error.code === 'timeout')) throw error;
-      // Mostly silent since the last byte is a stall of its own; bytes still trickling in are too slow.
-      const silence = this.windowBytes === 0 ? this.idleTimeoutMs : Date.now() - this.lastByteAt;
-      if (silence < this.idleTimeoutMs / 2) throw this.tooSlow();
-      throw new SkiffError('timeout', `${this.what}: no data for ${Math.max(1, Math.round(silence / 1000))} s`);
-    });
-    if (result.done) return result;
-    this.lastByteAt = Date.now();
-    this.windowBytes += result.value.byteLength;
-    if (this.lastByteAt - this.windowStart >= this.idleTimeoutMs) {
-      if (this.windowBytes < (this.minRate * this.idleTimeoutMs) / 1000) throw this.tooSlow();
-      this.windowStart = this.lastByteAt;
-      this.windowBytes = 0;
-    }
-    return result;
-  }
-
-  private tooSlow(): SkiffError {
-    return new SkiffError(
-      'timeout',
-      `${this.what}: stalled, only ${this.windowBytes} bytes in ${Math.round(this.idleTimeoutMs / 1000)} s (less than ${this.minRate} bytes a second) after ${this.where()} bytes`,
-    );
   }
 }
 

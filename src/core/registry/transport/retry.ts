@@ -1,13 +1,16 @@
 import { SkiffError, abortError } from '../../errors.ts';
 import { type Fetcher, discard, sleep } from './fetcher.ts';
+import { RequestWait, type WaitPolicy, isGivenUp, sendMs, waitOf } from './waits.ts';
 
 export interface RetryOptions {
-  /** Tries in all, the first included. */
+  /** Tries in all, the first included (the wait policy's `attempts`). */
   attempts?: number;
-  /** How long to wait for a response's headers before giving the attempt up. */
+  /** How long to wait for a response's headers before giving the attempt up (the wait policy's `answerMs`). */
   timeoutMs?: number;
   /** Longest wait a Retry-After may impose before we give up instead. */
   maxRetryAfterMs?: number;
+  /** Told when a request is tried again, and why (for a CLI or a page to say that it is waiting). */
+  onWait?: (message: string) => void;
 }
 
 const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
@@ -15,21 +18,28 @@ const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 /**
  * Retries what a registry or network means as temporary: connection failures, answers that never come,
  * 429 (honouring Retry-After) and 5xx gateways. Backs off exponentially, and stops at once on abort.
+ * Its tries and time are the request's (waits.ts): a layer above that tries again spends the same ones, and
+ * a give-up is never tried again above.
  */
-export function withRetry(next: Fetcher, options: RetryOptions = {}): Fetcher {
-  const attempts = options.attempts ?? 4;
-  const timeoutMs = options.timeoutMs ?? 30_000;
+export function withRetry(next: Fetcher, policy: WaitPolicy, options: RetryOptions = {}): Fetcher {
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   return async (url, init) => {
     const signal = init.signal ?? undefined;
+    const wait = waitOf(init) ?? RequestWait.of(policy, url, init);
+    // An upload's answer comes after its body is sent: that may take a while on a slow uplink.
+    const sending = sendMs(policy, init);
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw abortError(signal);
+      wait.tries++;
       let response: Response | undefined;
       let failure: SkiffError | undefined;
       try {
-        response = await fetchWithTimeout(next, url, init, timeoutMs);
+        const timeoutMs = Math.max(1, Math.min(policy.answerMs + sending, wait.left()));
+        // The message names the policy's time, not a last try's that the deadline shortened.
+        response = await fetchWithTimeout(next, url, init, timeoutMs, policy.answerMs + sending);
       } catch (error) {
         if (signal?.aborted) throw abortError(signal);
+        if (isGivenUp(error)) throw error;
         if (error instanceof SkiffError && error.code !== 'timeout' && error.code !== 'network') throw error;
         failure = error instanceof SkiffError ? error : networkError(url, error);
       }
@@ -38,10 +48,15 @@ export function withRetry(next: Fetcher, options: RetryOptions = {}): Fetcher {
       if (response) {
         const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
         if (retryAfter !== undefined) waitMs = retryAfter;
-        if (attempt >= attempts || waitMs > maxRetryAfterMs) return response;
+        if (!wait.canRetry(retryAfter === undefined ? 0 : -Infinity) || waitMs > maxRetryAfterMs) return response;
         discard(response);
-      } else if (attempt >= attempts) {
-        throw failure!;
+        options.onWait?.(
+          `${wait.host} answered HTTP ${response.status}; trying again (${wait.tries + 1} of ${policy.attempts})`,
+        );
+      } else {
+        if (!wait.canRetry(waitMs))
+          throw wait.giveUp(failure!, failure!.code === 'timeout' ? 'no-answer' : undefined, new URL(url).host);
+        options.onWait?.(`${failure!.message}; trying again (${wait.tries + 1} of ${policy.attempts})`);
       }
       await sleep(waitMs, signal).catch(() => {
         throw abortError(signal);
@@ -50,7 +65,13 @@ export function withRetry(next: Fetcher, options: RetryOptions = {}): Fetcher {
   };
 }
 
-async function fetchWithTimeout(next: Fetcher, url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
+async function fetchWithTimeout(
+  next: Fetcher,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+  labelMs: number,
+): Promise<Response> {
   // The timer guards the wait for headers only; once they arrive, the body belongs to the caller's signal.
   const controller = new AbortController();
   const outer = init.signal;
@@ -63,7 +84,7 @@ async function fetchWithTimeout(next: Fetcher, url: string, init: RequestInit, t
     return await next(url, { ...init, signal: outer ? follow(outer, controller.signal) : controller.signal });
   } catch (error) {
     if (timedOut) {
-      throw new SkiffError('timeout', `${new URL(url).host} did not answer within ${Math.round(timeoutMs / 1000)} s`);
+      throw new SkiffError('timeout', `${new URL(url).host} did not answer within ${Math.round(labelMs / 1000)} s`);
     }
     throw error;
   } finally {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fakeBlobServer } from '../../../../test/support/fake-blob-server.ts';
+import { isSkiffError } from '../../errors.ts';
 import { RegistryClient } from '../client.ts';
 import { parseRateLimit } from './rate-limit.ts';
 import { resumableBody } from './resume.ts';
@@ -118,4 +119,58 @@ test('the pull quota a registry reports is read from its headers', async () => {
   assert.deepEqual(client.rateLimit, { remaining: 76, limit: 100, windowSeconds: 21600 });
   assert.equal(parseRateLimit(new Headers()), undefined);
   assert.deepEqual(parseRateLimit(new Headers({ 'ratelimit-remaining': '5' })), { remaining: 5 });
+});
+
+test('tags are read page by page through Link rel="next", on this registry only, to a bound', async () => {
+  const { fetch, seen } = router((url) => {
+    const last = url.searchParams.get('last');
+    if (!last) return json({ tags: ['a', 'b'] }, { headers: { link: '</v2/app/tags/list?n=2&last=b>; rel="next"' } });
+    if (last === 'b')
+      return json(
+        { tags: ['c', 'd'] },
+        { headers: { link: '<https://r.test/v2/app/tags/list?n=2&last=d>; rel="next"' } },
+      );
+    if (last === 'd')
+      return json(
+        { tags: ['e'] },
+        { headers: { link: '<https://elsewhere.test/v2/app/tags/list?last=e>; rel="next"' } },
+      );
+    return json({ tags: ['never asked'] });
+  });
+  const client = new RegistryClient('r.test', { fetch });
+  assert.deepEqual(await client.listTags('app', undefined, { pageSize: 2 }), ['a', 'b', 'c', 'd', 'e']);
+  // A next page on another host is not followed (credentials go to this registry only).
+  assert.deepEqual(
+    seen.map((s) => s.url),
+    [
+      'https://r.test/v2/app/tags/list?n=2',
+      'https://r.test/v2/app/tags/list?n=2&last=b',
+      'https://r.test/v2/app/tags/list?n=2&last=d',
+    ],
+  );
+  seen.length = 0;
+  assert.deepEqual(await client.listTags('app', undefined, { pageSize: 2, maxPages: 2 }), ['a', 'b', 'c', 'd']);
+  assert.equal(seen.length, 2);
+});
+
+test('a 429 carries what the registry said about its quota: counts, window, and the reset when told', async () => {
+  const refuse = (headers: Record<string, string>) =>
+    router(() => json({ errors: [{ code: 'TOOMANYREQUESTS', message: 'pull rate limit' }] }, { status: 429, headers }));
+  const quotaOf = async (headers: Record<string, string>) => {
+    const { fetch } = refuse(headers);
+    const client = new RegistryClient('r.test', { fetch, retry: { attempts: 1 } });
+    const error = await client.getManifest('app', 'v1').catch((e: unknown) => e);
+    assert.ok(isSkiffError(error, 'rate-limited'), String(error));
+    assert.match(error.message, /TOOMANYREQUESTS: pull rate limit/);
+    return error.quota;
+  };
+  const counts = { 'ratelimit-limit': '100;w=21600', 'ratelimit-remaining': '0;w=21600' };
+  assert.deepEqual(await quotaOf(counts), { remaining: 0, limit: 100, windowSeconds: 21600 });
+  assert.deepEqual(await quotaOf({ ...counts, 'retry-after': '3600' }), {
+    remaining: 0,
+    limit: 100,
+    windowSeconds: 21600,
+    resetSeconds: 3600,
+  });
+  assert.deepEqual(await quotaOf({ 'ratelimit-reset': '90' }), { resetSeconds: 90 });
 });

@@ -1,8 +1,8 @@
 /**
  * The fetch layers under a registry client, composed here and nowhere else. From the wire up: the
  * platform's fetch → the relay (rewrites URLs through the CORS relay) → redirects (followed by hand, so
- * credentials never follow to a CDN) → retries (429/5xx, network failures) → auth (401 challenges, tokens
- * per scope). Foreign layer URLs get the stack without auth.
+ * credentials never follow to a CDN) → retries (429/5xx, network failures, within the wait policy) → auth
+ * (401 challenges, tokens per scope). Foreign layer URLs get the stack without auth.
  */
 import { isLoopbackHost, registryApiHost } from '../../image/reference.ts';
 import { RegistryAuth } from './auth.ts';
@@ -11,6 +11,7 @@ import type { TransportOptions } from './options.ts';
 import { withRedirects } from './redirects.ts';
 import { withRelay } from './relay.ts';
 import { withRetry } from './retry.ts';
+import { type WaitPolicy, waitPolicy } from './waits.ts';
 
 export interface ClientRole {
   /** Ask for push rights as well as pull (uploads, manifest PUTs). */
@@ -26,9 +27,11 @@ export interface RegistryTransport {
   fetch: Fetcher;
   /** The stack without auth, for foreign layer URLs: credentials never go there. */
   anonymousFetch: Fetcher;
-  /** Tries of a request whose body breaks off (the retry policy's). */
-  attempts: number;
+  /** The bounds of every wait of this registry's requests (waits.ts). */
+  waits: WaitPolicy;
   bodyDeadlineMs: number | undefined;
+  /** Told each time a request is tried again (the CLI says it on stderr). */
+  onWait: ((message: string) => void) | undefined;
 }
 
 export function registryTransport(
@@ -45,17 +48,26 @@ export function registryTransport(
       (h) => h.toLowerCase() === host.toLowerCase() || h.toLowerCase() === registry.toLowerCase(),
     );
   const baseUrl = `${plain ? 'http' : 'https'}://${host}`;
+  const waits = waitPolicy(options);
   const anonymousFetch = withRetry(
     withRedirects(withRelay(options.fetch ?? platformFetch, options.relay)),
+    waits,
     options.retry,
   );
   const credentials = typeof options.credentials === 'function' ? options.credentials(registry) : options.credentials;
-  const attempts = Math.max(1, options.retry?.attempts ?? 4);
   const auth = new RegistryAuth(anonymousFetch, new URL(baseUrl).origin, {
     credentials,
-    attempts,
+    policy: waits,
     ...(options.bodyDeadlineMs !== undefined ? { bodyDeadlineMs: options.bodyDeadlineMs } : {}),
     ...(role.push ? { push: true } : {}),
   });
-  return { baseUrl, relay, fetch: auth.fetch, anonymousFetch, attempts, bodyDeadlineMs: options.bodyDeadlineMs };
+  return {
+    baseUrl,
+    relay,
+    fetch: auth.fetch,
+    anonymousFetch,
+    waits,
+    bodyDeadlineMs: options.bodyDeadlineMs,
+    onWait: options.retry?.onWait,
+  };
 }

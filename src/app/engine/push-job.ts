@@ -1,0 +1,93 @@
+/**
+ * One push's engine work: the archive file read again where the job runs (the File itself crosses to the
+ * worker; WebKit cannot transfer a ReadableStream) and its images pushed by the core, the file read in
+ * slices as each layer goes up. The engine worker (engine.worker.ts) runs it, or the page where that worker
+ * cannot start (engine.ts); both call this.
+ */
+import { readArchive } from '../../core/archive/reader.ts';
+import type { RandomAccessBlob } from '../../core/archive/random-access.ts';
+import type { Sha256Factory } from '../../core/codecs/sha256.ts';
+import { type TransferProgress, type TransferResult, type PushTarget, pushArchive } from '../../core/push.ts';
+import type { TransportOptions } from '../../core/registry/client.ts';
+
+/** What one push is: the archive file, where each of its images goes, and whether to gzip uncompressed layers. */
+export interface PushJob {
+  kind: 'push';
+  file: File;
+  targets: PushTarget[];
+  compress: boolean;
+}
+
+/** Bytes read from the file at a time. */
+const SLICE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The file as the archive reader reads it, in slices of at most `piece` bytes, each read only when the
+ * one before was taken: memory stays bounded in every browser (WebKit's `Blob.stream()` hands over a
+ * whole slice as one chunk, a whole layer if a layer is asked for).
+ */
+export function slicedFile(file: Blob, piece = SLICE_BYTES): RandomAccessBlob {
+  return {
+    size: file.size,
+    slice(start, end) {
+      let at = Math.max(0, start);
+      const stop = Math.min(end, file.size);
+      return new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            if (at >= stop) return controller.close();
+            const next = Math.min(stop, at + piece);
+            const bytes = new Uint8Array(await file.slice(at, next).arrayBuffer());
+            at = next;
+            controller.enqueue(bytes);
+          },
+        },
+        { highWaterMark: 0 },
+      );
+    },
+  };
+}
+
+/** Progress reaches the page at most this often while bytes flow, and once more as the job ends. */
+const PROGRESS_MS = 250;
+
+export async function runPushJob(
+  job: PushJob,
+  hooks: {
+    transport: TransportOptions;
+    signal: AbortSignal;
+    sha256: Sha256Factory;
+    onProgress: (progress: TransferProgress) => void;
+  },
+): Promise<TransferResult> {
+  // The core reports every slice read; the page hears the latest every PROGRESS_MS, and the last one on the
+  // way out (a failure then shows the bytes sent up to it, not those of a quarter second before).
+  let latest: TransferProgress | undefined;
+  let sentAt = 0;
+  let sentStates = '';
+  const states = (progress: TransferProgress) => progress.blobs.map((l) => l.state).join();
+  const flush = () => {
+    if (!latest) return;
+    hooks.onProgress(latest);
+    sentStates = states(latest);
+    latest = undefined;
+    sentAt = Date.now();
+  };
+  try {
+    const contents = await readArchive(slicedFile(job.file), hooks.signal);
+    return await pushArchive(contents, job.targets, {
+      ...hooks.transport,
+      compress: job.compress,
+      signal: hooks.signal,
+      sha256: hooks.sha256,
+      progressIntervalMs: 0,
+      onProgress: (progress) => {
+        latest = progress;
+        // A row changing state is told at once; bytes moving, every PROGRESS_MS.
+        if (states(progress) !== sentStates || Date.now() - sentAt >= PROGRESS_MS) flush();
+      },
+    });
+  } finally {
+    flush();
+  }
+}

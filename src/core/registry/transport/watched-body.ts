@@ -1,0 +1,154 @@
+/**
+ * A blob body read under the wait policy (waits.ts): each response is watched for silence and for a trickle
+ * below the minimum rate, and one blob's stalls — over its Range segments and resumes — decide when to give
+ * up: once the blob has made no useful progress for the deadline, however many little bursts came between.
+ */
+import { SkiffError } from '../../errors.ts';
+import { RequestWait, type WaitKind, type WaitPolicy, giveUp, isGivenUp, waitPolicy } from './waits.ts';
+
+const kinds = new WeakMap<Error, WaitKind>();
+
+/**
+ * One blob's stalls. A run of stalls begins when a response stops making useful progress; a response that
+ * then flows for a whole window before its next stall starts a new run, so a slow but steady link, or one
+ * that hiccups now and then, is never cut. A run older than the deadline gives up.
+ */
+export class BlobStalls {
+  private since: number | undefined;
+  private lastCut = -Infinity;
+
+  constructor(
+    readonly policy: WaitPolicy,
+    readonly host: string,
+  ) {}
+
+  /** A response was cut for stalling; `from` is when it last made useful progress. True: give up. */
+  cut(from: number): boolean {
+    const now = Date.now();
+    if (this.since === undefined || from - this.lastCut >= this.policy.idleMs) this.since = from;
+    this.lastCut = now;
+    return now - this.since >= this.policy.deadlineMs;
+  }
+
+  /** The patience of a request made for this blob: a resume of a stalling blob must answer by the run's end. */
+  requestWait(): RequestWait {
+    return new RequestWait(
+      this.policy,
+      this.host,
+      this.since === undefined ? undefined : this.since + this.policy.deadlineMs,
+    );
+  }
+
+  /** The error that ends the blob, naming the host and whether it kept stalling or sent too slowly. */
+  giveUp(error: SkiffError): SkiffError {
+    if (isGivenUp(error)) return error;
+    const kind = kinds.get(error) ?? 'stalling';
+    const seconds = Math.round((Date.now() - (this.since ?? Date.now())) / 1000);
+    const how = kind === 'too-slow' ? 'sent too slowly' : 'kept stalling';
+    return giveUp(error, this.host, kind, `: ${this.host} ${how}${seconds > 0 ? ` for ${seconds} s` : ''}`);
+  }
+}
+
+/** The stalls of a blob read by someone who did not say: the policy from the legacy options. */
+export function blobStalls(
+  options: { stalls?: BlobStalls; idleTimeoutMs?: number; minBytesPerSecond?: number },
+  host = 'the registry',
+): BlobStalls {
+  return (
+    options.stalls ??
+    new BlobStalls(
+      waitPolicy({
+        ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+        ...(options.minBytesPerSecond !== undefined ? { minBytesPerSecond: options.minBytesPerSecond } : {}),
+      }),
+      host,
+    )
+  );
+}
+
+/**
+ * Reads one response body chunk by chunk and fails (a `timeout` SkiffError, which callers resume) when
+ * nothing comes for the idle time, or when less than the minimum rate arrives over it: an idle timer alone is
+ * reset by every byte, so a registry dripping one byte a second would never end. When the blob's stalls have
+ * lasted the deadline, the failure is a give-up instead, which no one resumes.
+ */
+export class WatchedBody {
+  private windowStart = Date.now();
+  private windowBytes = 0;
+  private lastByteAt = this.windowStart;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  /** A read the window's end overtook: its bytes are still to come, to the next call. */
+  private pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+
+  constructor(
+    body: ReadableStream<Uint8Array>,
+    private readonly stalls: BlobStalls,
+    private readonly what: string,
+    /** Where the read is, for the message: `N of M`. */
+    private readonly where: () => string,
+  ) {
+    this.reader = body.getReader();
+  }
+
+  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const { idleMs, minBytesPerSecond } = this.stalls.policy;
+    for (;;) {
+      this.pending ??= this.reader.read();
+      const result = await within(this.pending, Math.max(1, this.windowStart + idleMs - Date.now()));
+      if (!result) {
+        // The window ended while a read waits. Enough came in it: a new window from the last byte on.
+        const silence = Date.now() - this.lastByteAt;
+        if (this.windowBytes >= (minBytesPerSecond * idleMs) / 1000) {
+          this.windowStart = this.lastByteAt;
+          this.windowBytes = 0;
+          continue;
+        }
+        // Bytes still trickling in late in the window are too slow; a body silent for most of it stalled.
+        if (this.windowBytes > 0 && silence < (idleMs * 3) / 4) throw this.stalled(this.tooSlow(), 'too-slow');
+        const seconds = Math.max(1, Math.round(silence / 1000));
+        throw this.stalled(
+          new SkiffError('timeout', `${this.what}: no data for ${seconds} s after ${this.where()} bytes`),
+          'stalling',
+        );
+      }
+      this.pending = undefined;
+      if (result.done) return result;
+      this.lastByteAt = Date.now();
+      this.windowBytes += result.value.byteLength;
+      if (this.lastByteAt - this.windowStart >= idleMs) {
+        if (this.windowBytes < (minBytesPerSecond * idleMs) / 1000) throw this.stalled(this.tooSlow(), 'too-slow');
+        this.windowStart = this.lastByteAt;
+        this.windowBytes = 0;
+      }
+      return result;
+    }
+  }
+
+  cancel(): void {
+    this.reader.cancel().catch(() => {});
+  }
+
+  private stalled(error: SkiffError, kind: WaitKind): SkiffError {
+    kinds.set(error, kind);
+    return this.stalls.cut(this.windowStart) ? this.stalls.giveUp(error) : error;
+  }
+
+  private tooSlow(): SkiffError {
+    const { idleMs, minBytesPerSecond } = this.stalls.policy;
+    return new SkiffError(
+      'timeout',
+      `${this.what}: stalled, only ${this.windowBytes} bytes in ${Math.round(idleMs / 1000)} s (less than ${minBytesPerSecond} bytes a second) after ${this.where()} bytes`,
+    );
+  }
+}
+
+/** The promise's value, or undefined when `ms` pass first (the promise goes on). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const elapsed = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  try {
+    return await Promise.race([promise, elapsed]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
