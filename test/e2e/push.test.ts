@@ -121,7 +121,7 @@ describe('Push view', () => {
         timeline.push(Math.round((now - idle) / 2 ** 20));
       }, 500);
       await page.getByRole('button', { name: 'Push', exact: true }).last().click();
-      await page.getByText('Pushing').waitFor();
+      await page.getByText('Pushing', { exact: true }).waitFor();
       // Progress moves while the big layer uploads.
       await page.locator('tr[data-state="uploading"]').first().waitFor();
       await page.getByRole('heading', { name: /Pushed/ }).waitFor({ timeout: 300_000 });
