@@ -7,7 +7,7 @@ import { formatPlatform } from '../../core/image/platform.ts';
 import type { LayerMode, TransferredImage } from '../../core/pull.ts';
 import { type DownloadJob, writeArchive } from '../engine/engine.ts';
 import { pageSha256 } from '../engine/hashing.ts';
-import { type ArchiveSize, archiveSize, asPulledArchiveSize } from '../../core/archive/size.ts';
+import { asPulledArchiveSize } from '../../core/archive/size.ts';
 import {
   type SaveMethod,
   type SaveTarget,
@@ -17,9 +17,10 @@ import {
   pickFile,
 } from '../engine/save.ts';
 import { outputStream } from '../engine/sink.ts';
-import { type KitTar, kitSize } from '../../core/pull.ts';
+import type { KitTar } from '../../core/pull.ts';
 import { type LayerRow, ProgressTracker } from '../lib/progress-view.ts';
 import { archiveName, imageFileStem, uniqueNames } from '../lib/names.ts';
+import { type ArchiveKind, type EstimateInput, stemOf } from './estimate.ts';
 import { readRecent, rememberRecent } from '../lib/recent.ts';
 import { alerts } from './alerts.svelte.ts';
 import { type QueueItem, queue } from './queue.svelte.ts';
@@ -28,14 +29,7 @@ import { adviceAbout, displayName, resolver, transportOptions } from './resolve.
 import { dockerHubQuota } from './quota.svelte.ts';
 import { hostWaits, settings } from './settings.svelte.ts';
 
-export type ArchiveKind = 'tar' | 'zip';
-
-export interface EstimateInput {
-  kind: ArchiveKind;
-  items: QueueItem[];
-  layers: LayerMode;
-  inflatedSizes: Record<string, number>;
-}
+export type { ArchiveKind, EstimateInput } from './estimate.ts';
 
 export type { LayerRow } from '../lib/progress-view.ts';
 
@@ -290,20 +284,6 @@ class Download {
     return [...queued, queue.itemFor(image, platform)];
   }
 }
-
-/**
- * About how large the file will be: counted by the code that writes it (archiveSize, kitSize), blob
- * contents left out; exact unless an inflated layer's size is not known yet (it is counted as served).
- */
-export async function estimateSize(input: EstimateInput): Promise<ArchiveSize> {
-  const images = input.items.map((q) => q.resolved);
-  if (input.kind === 'tar') return archiveSize(images, input.layers, input.inflatedSizes);
-  const names = uniqueNames(input.items.map(stemOf), '.tar');
-  const items = images.map((image, i) => ({ image, tarName: names[i]! }));
-  return kitSize(items, input.layers, input.inflatedSizes);
-}
-
-const stemOf = (q: QueueItem) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== '');
 
 /** A picked file that never received data is removed again (Chromium creates it when it is picked). */
 async function removeFile(handle: FileSystemFileHandle | undefined): Promise<void> {
