@@ -100,6 +100,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const progress = values.quiet ? undefined : progressPrinter(started);
   const transport = {
+    ...waitOptions(values.quiet),
     signal: controller.signal,
     ...(username !== undefined && password !== undefined ? { credentials: { username, password } } : {}),
     ...(values.relay ? { relay: values.relay } : {}),
@@ -107,6 +108,7 @@ async function main(): Promise<number> {
     ...(values['plain-http'] ? { plainHttp: values['plain-http'] } : {}),
   };
   // Every name is resolved before the file is opened: a typo stops the run with every problem named.
+  if (!values.quiet) console.error(`looking up ${list ? `the images of ${list.name}` : positionals.join(', ')}…`);
   const requested = await resolveRequested({ positionals, platforms, ...(list ? { file: list } : {}) }, transport);
   if (requested.problems.length && !list) {
     // Names on the command line only: the first failure, as a pull of them always said it.
@@ -125,7 +127,6 @@ async function main(): Promise<number> {
   const file = fileSink(partial);
   try {
     const result = await pull(requested.sets, file.sink, {
-      ...waitOptions(values.quiet),
       ...transport,
       layers,
       sha256: hashThread.factory,
