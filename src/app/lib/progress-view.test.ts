@@ -2,27 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BlobProgress, BlobState, TransferProgress } from '../../core/pull.ts';
-import { parseReference } from '../../core/image/reference.ts';
-import type { ResolvedImage } from '../../core/registry/resolve.ts';
 import { ETA_AFTER_MS, ProgressTracker, WindowRate } from './progress-view.ts';
-
-function fakeImage(name: string, layerSizes: number[]): ResolvedImage {
-  return {
-    reference: parseReference(name),
-    platform: { os: 'linux', architecture: 'amd64' },
-    layers: layerSizes.map((size, i) => ({
-      descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${name}${i}`, size },
-      diffId: `sha256:diff${i}`,
-    })),
-    config: { digest: 'sha256:c', bytes: new Uint8Array(300), value: {} },
-    manifest: {
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      digest: 'sha256:m',
-      bytes: new Uint8Array(500),
-    },
-    compressedSize: layerSizes.reduce((a, b) => a + b, 0),
-  } as unknown as ResolvedImage;
-}
+import { fakeImage } from '../../../test/support/fake-image.ts';
 
 const layer = (digest: string, size: number, received: number, state: BlobState): BlobProgress => ({
   image: 0,
