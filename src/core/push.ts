@@ -83,6 +83,8 @@ export interface PushUnitInfo {
   digest?: string;
   /** In plain words, why the digest will not be the archive's, when it will not. */
   note?: string;
+  /** That reason as a key, for a page that says it in its own language. */
+  reason?: keyof typeof CHANGED;
 }
 
 const CHANGED = {
@@ -119,12 +121,9 @@ export function pushUnits(contents: ArchiveContents, options: Pick<PushOptions, 
       images: [i],
       ...(keepsManifest(image, options)
         ? { digest: image.manifest!.digest }
-        : {
-            note:
-              options.compress !== false && image.layers.some((l) => l.compression === 'none')
-                ? CHANGED.gzip
-                : CHANGED.made,
-          }),
+        : ((reason: keyof typeof CHANGED) => ({ note: CHANGED[reason], reason }))(
+            options.compress !== false && image.layers.some((l) => l.compression === 'none') ? 'gzip' : 'made',
+          )),
     });
   });
   return units;
