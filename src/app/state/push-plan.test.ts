@@ -142,7 +142,7 @@ describe('the Push view state', () => {
     );
     push.setPrefix('harbor.corp/mirror');
     assert.deepEqual(push.targets, ['harbor.corp/mirror/library/nginx:1.27', 'harbor.corp/mirror/org/app:2']);
-    assert.deepEqual(push.problems, [undefined, undefined]);
+    assert.deepEqual([...push.problems], [undefined, undefined]);
     push.targets[1] = 'harbor.corp/mirror/library/nginx:1.27';
     assert.deepEqual(
       push.problems.map((p) => p?.kind === 'same' && p.rows),
