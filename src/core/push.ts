@@ -113,17 +113,19 @@ export function pushUnits(contents: ArchiveContents, options: Pick<PushOptions, 
   contents.images.forEach((image, i) => {
     if (inIndex.has(i)) return;
     const name = image.repoTags[0] ?? '';
+    const uncompressed = image.layers.some((l) => l.compression === 'none');
+    const reason: keyof typeof CHANGED | undefined = keepsManifest(image, options)
+      ? undefined
+      : options.compress !== false && uncompressed
+        ? 'gzip'
+        : 'made';
     units.push({
       kind: 'image',
       name,
       label: `Image ${units.length + 1} (${name || 'untagged'})`,
       platforms: [formatPlatform(image.platform)],
       images: [i],
-      ...(keepsManifest(image, options)
-        ? { digest: image.manifest!.digest }
-        : ((reason: keyof typeof CHANGED) => ({ note: CHANGED[reason], reason }))(
-            options.compress !== false && image.layers.some((l) => l.compression === 'none') ? 'gzip' : 'made',
-          )),
+      ...(reason ? { note: CHANGED[reason], reason } : { digest: image.manifest!.digest }),
     });
   });
   return units;

@@ -39,9 +39,7 @@ export function targetsUnderPrefix(names: readonly string[], prefix: string, cur
 
 /** What is wrong with a row's target: not a pushable reference (the core's words), or the same as others'. */
 export type TargetProblem =
-  | { kind: 'empty' }
-  | { kind: 'invalid'; message: string }
-  | { kind: 'same'; rows: number[]; target: string };
+  { kind: 'empty' } | { kind: 'invalid'; message: string } | { kind: 'same'; rows: number[]; target: string };
 
 /** Each row's problem, undefined where the target is fine. Two rows to one target are both marked. */
 export function targetProblems(targets: readonly string[]): (TargetProblem | undefined)[] {

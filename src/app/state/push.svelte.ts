@@ -95,7 +95,8 @@ class PushState {
     const layers = contents.images.flatMap((image) => image.layers);
     return progress.blobs.map((layer, i) => {
       const archived = layer.path ? layers.find((l) => l.path === layer.path) : undefined;
-      const digest = layer.digest || archived?.digest || (archived?.compression === 'none' ? archived.diffId : undefined);
+      const digest =
+        layer.digest || archived?.digest || (archived?.compression === 'none' ? archived.diffId : undefined);
       let state: PushRowState = layer.state;
       // A layer shared with an earlier row got that row's upload, if that one finished.
       const twinDone = progress.blobs.some(

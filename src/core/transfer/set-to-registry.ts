@@ -104,7 +104,10 @@ export async function setToRegistry(
       ...(signal ? { signal } : {}),
       ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
       ...(options.onProgress
-        ? { onProgress: (p: TransferProgress) => options.onProgress!((last = { ...p, units: unitProgress(p), imageUnits: unitOf })) }
+        ? {
+            onProgress: (p: TransferProgress) =>
+              options.onProgress!((last = { ...p, units: unitProgress(p), imageUnits: unitOf })),
+          }
         : {}),
     },
   );

@@ -22,7 +22,8 @@ export const push: Messages['push'] = {
     made: '归档中没有按原样列出其层的清单，因此会新建一个：摘要会改变；镜像 ID 不变。',
   },
   emptyTarget: '请填写推送目标：仓库/路径:标签。',
-  sameTarget: (rows: string[]) => `与${rows.join('、')}的推送目标相同：请给其中一个换一个目标。在此之前不会推送任何内容。`,
+  sameTarget: (rows: string[]) =>
+    `与${rows.join('、')}的推送目标相同：请给其中一个换一个目标。在此之前不会推送任何内容。`,
   refusedSame: '有两个镜像推送到同一个目标：每个都有自己的目标之前不会推送任何内容。',
   row: (n: number, name: string) => `第 ${n} 行（${name}）`,
   registries: (n: number) => `这些目标位于 ${n} 个镜像仓库中：请分别登录需要登录的仓库。`,
