@@ -174,6 +174,12 @@ describe('Push a set', () => {
             await page.screenshot({ path: join(LOOK, `push-set-done-${width}-${lang}.png`), fullPage: true });
           }
         }
+      // The prefix is remembered for the next file.
+      await page.reload();
+      await page.locator('#language').selectOption('en');
+      await chooseFile(page, setTar);
+      assert.equal(await page.getByLabel(en.push.pushAllTo).inputValue(), prefix);
+      assert.equal(await targetField(page, 1).inputValue(), expected[1]);
     } finally {
       await context.close();
     }

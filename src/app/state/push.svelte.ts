@@ -141,7 +141,8 @@ class PushState {
       const last = readStored(LAST_REGISTRY, isText);
       this.contents = contents;
       this.targets = this.units.map((unit) => retarget(unit.name, last));
-      const prefix = readStored(LAST_PREFIX, isText);
+      // The last "Push all to", where it is shown: a file of more than one unit.
+      const prefix = this.units.length > 1 ? readStored(LAST_PREFIX, isText) : undefined;
       if (prefix) this.setPrefix(prefix);
       else this.prefix = '';
     } catch (error) {
