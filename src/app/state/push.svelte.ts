@@ -154,7 +154,7 @@ class PushState {
 
   async push(): Promise<void> {
     const contents = this.contents;
-    if (!contents || this.running || this.problems.some(Boolean)) return;
+    if (!contents || !this.units.length || this.running || this.problems.some(Boolean)) return;
     // Push is an explicit action: the credential fields are signed in with now (typing never sends them).
     credentials.signInAll();
     const controller = new AbortController();
