@@ -25,6 +25,7 @@ before(async () => {
   for (let n = 1; n <= NAMES; n++)
     images.push(
       await pushImage(registry, `list/app${n}`, 'v1', {
+        format: 'oci',
         layers: [
           base,
           { compression: 'gzip', files: [{ path: `app/${n}.txt`, content: prose(5_000 * n, `app ${n}`) }] },
