@@ -44,7 +44,7 @@ export function chromiumListContender(host: ChromiumHost, refs: string[], mode: 
           } else {
             input = 'the list entered at once';
           }
-          const download = page.getByRole('button', { name: 'Download', exact: true });
+          const download = page.locator('#download-button');
           // A page that resolves every row before it lets the list download keeps the button disabled until then.
           for (const deadline = Date.now() + 300_000; !(await download.isEnabled());) {
             if (Date.now() > deadline)

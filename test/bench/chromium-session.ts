@@ -115,7 +115,9 @@ export async function saveAndWait(
   out: string,
 ): Promise<{ seconds: number; extra: string }> {
   const { page } = run;
-  const button = page.getByRole('button', { name: save === 'save to' ? 'Save to…' : 'Download', exact: true });
+  // Download's label counts the images once a list is queued ("Download 20 images"): found by its id.
+  const button =
+    save === 'save to' ? page.getByRole('button', { name: 'Save to…', exact: true }) : page.locator('#download-button');
   await button.waitFor();
   let path: string;
   let extra = '';
@@ -123,7 +125,7 @@ export async function saveAndWait(
     const downloading = page.waitForEvent('download', { timeout: 120_000 });
     await button.click();
     const download = await downloading;
-    extra = `download event ${sampler.elapsed().toFixed(2)} s`;
+    extra = `download event at ${sampler.elapsed().toFixed(2)} s`;
     path = await download.path();
     const failure = await download.failure();
     if (failure) throw new Error(`the download failed: ${failure}; page errors: ${run.errors.join('; ')}`);
