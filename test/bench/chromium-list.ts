@@ -60,6 +60,7 @@ export function chromiumListContender(host: ChromiumHost, refs: string[], mode: 
         return {
           seconds: result.seconds,
           peakRssBytes: sampled.riseBytes,
+          afterDownloadSeconds: result.seconds - clickAt,
           extra: `input: ${input}; Download → file complete ${(result.seconds - clickAt).toFixed(2)} s, ${result.extra}`,
         };
       }),

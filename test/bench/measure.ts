@@ -14,6 +14,8 @@ export interface Measurement {
   peakRssBytes: number;
   /** From the start to the first byte of the output on disk, where the contender can tell. */
   firstBytesSeconds?: number;
+  /** Where the wall time also covers entering the images (the page's list): from Download to the complete file. */
+  afterDownloadSeconds?: number;
   /** Anything else worth printing in the per-round log. */
   extra?: string;
 }
@@ -233,9 +235,15 @@ export function summary(results: Results) {
     );
     return firsts.length ? median(firsts) : undefined;
   };
+  const afterDownload = (name: string) => {
+    const values = (results.get(name) ?? []).flatMap((m) =>
+      m.afterDownloadSeconds === undefined ? [] : [m.afterDownloadSeconds],
+    );
+    return values.length ? median(values) : undefined;
+  };
   const goals: string[] = [];
   const check = (ok: boolean, text: string) => goals.push(`- ${ok ? 'met' : 'MISSED'}: ${text}`);
-  return { has, seconds, rss, first, goals, check };
+  return { has, seconds, rss, first, afterDownload, goals, check };
 }
 
 export const bytesOf = (image: PushedImage) => ({

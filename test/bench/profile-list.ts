@@ -67,15 +67,17 @@ export async function listProfile(registry: Registry, chromium: ChromiumBench, s
     ]).map((c) => throughProxy(proxy, c));
     if (!contenders.length) return;
     const results = await measure(contenders, scratch);
-    const { has, seconds, rss, goals, check } = summary(results);
+    const { has, seconds, rss, afterDownload, goals, check } = summary(results);
     const floor = list.distinctBytes / LINK.totalRate;
     const sync = seconds(SYNC);
     const copies = seconds(COPIES);
     console.log(
       `\nList, ${new Date().toISOString().slice(0, 10)}, ${LIST_LENGTH} images through the throttling proxy (${LINK.latencyMs} ms per round trip, ${LINK.connectionRate / MB} MB/s per connection, ${LINK.totalRate / MB} MB/s in all): ${fmtMB(list.distinctBytes)} of distinct blobs, ${fmtMB(list.sumBytes)} image by image; ${context()}\n`,
     );
-    console.log('| contender | wall s | vs skopeo sync | vs copies one by one | vs the floor | peak memory |');
-    console.log('| --- | --- | --- | --- | --- | --- |');
+    console.log(
+      '| contender | wall s | vs skopeo sync | vs copies one by one | vs the floor | of it, Download → file | peak memory |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
     const line = (name: string, s: number, memory: string) =>
       console.log(
         row([
@@ -84,12 +86,15 @@ export async function listProfile(registry: Registry, chromium: ChromiumBench, s
           `${(s / sync).toFixed(2)}×`,
           `${(s / copies).toFixed(2)}×`,
           `${(s / floor).toFixed(2)}×`,
+          afterDownload(name)?.toFixed(2) ?? '–',
           memory,
         ]),
       );
     for (const c of contenders) line(c.name, seconds(c.name), `${(rss(c.name) / 1e6).toFixed(0)} MB ${c.memory}`);
     line(`the link's floor (${fmtMB(list.distinctBytes)} at ${LINK.totalRate / MB} MB/s)`, floor, '–');
     if (has(CHROMIUM)) {
+      const input = /input: ([^;]+)/.exec(results.get(CHROMIUM)![0]!.extra ?? '')?.[1];
+      console.log(`\nThe page's names went in as: ${input}.`);
       const s = seconds(CHROMIUM);
       if (has(SYNC)) check(s <= 0.3 * sync, `Chromium ≤ 0.3× skopeo sync: ${(s / sync).toFixed(2)}×`);
       check(s <= 1.5 * floor, `Chromium ≤ 1.5× the link's floor: ${(s / floor).toFixed(2)}×`);
