@@ -102,6 +102,7 @@ export async function setToRegistry(
     {
       ...(signal ? { signal } : {}),
       ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
+      ...(options.parallelBlobs ? { parallelBlobs: options.parallelBlobs } : {}),
       ...(options.onProgress
         ? { onProgress: (p: TransferProgress) => options.onProgress!((last = { ...p, units: unitProgress(p) })) }
         : {}),

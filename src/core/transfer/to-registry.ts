@@ -34,7 +34,12 @@ export interface ToRegistryOptions {
   onProgress?: (progress: TransferProgress) => void;
   /** Milliseconds between progress events while bytes flow (state changes are always reported). */
   progressIntervalMs?: number;
+  /** Blobs moving at once (default 3); a sequential source moves one at a time, in its order. */
+  parallelBlobs?: number;
 }
+
+/** Like dockerd (5 uploads), containers/image (6) and go-containerregistry (4), a few: enough to keep every core busy. */
+const DEFAULT_PARALLEL_BLOBS = 3;
 
 interface LayerJob {
   image: number;
@@ -114,10 +119,20 @@ export async function toRegistry(
   progress.emit(true);
   const order = jobs.filter((j) => !j.sameAs);
   if (transfer.sequential) order.sort((a, b) => (a.layer.offset ?? 0) - (b.layer.offset ?? 0));
-  for (const job of order) {
+  // Several blobs at once (a random-access source); the same source blob for another repository waits for
+  // the first to be in, so that it is mounted rather than uploaded twice.
+  const moving = new Map<string, Promise<unknown>>();
+  await inParallel(order, transfer.sequential ? 1 : (options.parallelBlobs ?? DEFAULT_PARALLEL_BLOBS), async (job) => {
     checkAbort();
-    job.result = await moveLayer(job);
-  }
+    const earlier = moving.get(job.layer.key);
+    const moved = (async () => {
+      await earlier?.catch(() => {});
+      checkAbort();
+      return moveLayer(job);
+    })();
+    moving.set(job.layer.key, moved);
+    job.result = await moved;
+  });
   for (const job of jobs) if (job.sameAs) job.result = job.sameAs.result;
 
   // Every config before any manifest: a manifest is only put once everything it names is in.
@@ -174,6 +189,27 @@ export async function toRegistry(
   }
   progress.emit(true);
   return { images, ...counts, notes: [], indexes, ...(whole ? { index: indexes[0]! } : {}) };
+}
+
+/**
+ * Runs `work` on every item, at most `limit` at once, starting them in order. After a failure no more start;
+ * those running are waited for, then the first failure is thrown.
+ */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failure) throw failure.error;
 }
 
 /** The source's own repository when it is on the target's registry: a copy there is a mount. */
