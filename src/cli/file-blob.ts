@@ -22,7 +22,8 @@ export async function openFileBlob(path: string): Promise<RandomAccessBlob & { c
           async pull(controller) {
             if (at >= stop) return controller.close();
             const want = Math.min(PIECE_BYTES, stop - at);
-            const piece = new Uint8Array(want);
+            // Not zeroed first: every byte is read over (a short read hands on only what was read).
+            const piece = new Uint8Array(Buffer.allocUnsafeSlow(want).buffer, 0, want);
             const { bytesRead } = await handle.read(piece, 0, want, at);
             if (bytesRead === 0) return controller.close(); // the file got shorter: the reader's checks say so
             at += bytesRead;
