@@ -7,6 +7,7 @@
  * every image passed its checks.
  */
 import type { ArchiveContents } from './archive/reader.ts';
+import type { Gzip } from './codecs/gzip.ts';
 import type { Sha256Factory } from './codecs/sha256.ts';
 import { SkiffError } from './errors.ts';
 import { parsePushTarget, planTargets } from './transfer/targets.ts';
@@ -25,8 +26,12 @@ export interface PushOptions extends TransportOptions {
   compress?: boolean;
   /** gzip level for that (default 6, zlib's own; the runtime's CompressionStream does it, others go through pako). */
   gzipLevel?: number;
+  /** What gzips uncompressed layers on the way (default the runtime's CompressionStream, or pako). */
+  gzip?: Gzip;
   /** Upload chunk size (default 4 MiB: GHCR refuses more). */
   chunkBytes?: number;
+  /** Blobs moving at once (default 3); a sequential source (a compressed tar) moves one at a time. */
+  parallelBlobs?: number;
   onProgress?: (progress: TransferProgress) => void;
   /** Milliseconds between progress events while bytes flow (state changes are always reported). */
   progressIntervalMs?: number;
@@ -62,6 +67,7 @@ export async function pushArchive(
   });
   return toRegistry({ images, sequential: contents.sequential }, destination, {
     ...(signal ? { signal } : {}),
+    ...(options.parallelBlobs ? { parallelBlobs: options.parallelBlobs } : {}),
     ...(onProgress ? { onProgress } : {}),
     ...(progressIntervalMs !== undefined ? { progressIntervalMs } : {}),
   });
@@ -182,6 +188,7 @@ export async function pushSet(
   return setToRegistry(units, destination, {
     sequential: contents.sequential,
     ...(signal ? { signal } : {}),
+    ...(options.parallelBlobs ? { parallelBlobs: options.parallelBlobs } : {}),
     ...(onProgress ? { onProgress } : {}),
     ...(progressIntervalMs !== undefined ? { progressIntervalMs } : {}),
   });

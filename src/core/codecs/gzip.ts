@@ -8,6 +8,12 @@ import { Deflate } from 'pako';
 
 const ZLIB_DEFAULT_LEVEL = 6;
 
+/**
+ * A gzip compressor for a stream of chunks: what the engine uses for a layer gzipped on the way. The host
+ * may give one of its own (the CLI gives a parallel one over Node's zlib, src/cli/parallel-gzip.ts).
+ */
+export type Gzip = (source: AsyncIterable<Uint8Array>, level?: number) => AsyncIterable<Uint8Array>;
+
 export async function* gzipChunks(
   source: AsyncIterable<Uint8Array>,
   level = ZLIB_DEFAULT_LEVEL,

@@ -82,8 +82,16 @@ async function uploadOnce(
   if (started.mounted) throw new SkiffError('http', 'The registry mounted a blob it was not asked to mount');
   let session = started.session;
   let committed = 0; // bytes the registry holds
-  const buffer = new Uint8Array(chunkBytes);
+  // Two buffers: the next chunk fills (the source reads, hashes, compresses) while the last one is sent.
+  const buffers = [new Uint8Array(chunkBytes), new Uint8Array(chunkBytes)];
+  let buffer = buffers[0]!;
   let fill = 0;
+  let sending: Promise<void> | undefined;
+  const sent = async () => {
+    const last = sending;
+    sending = undefined;
+    await last;
+  };
 
   const send = async (bytes: Uint8Array) => {
     const start = committed;
@@ -120,11 +128,15 @@ async function uploadOnce(
         fill += n;
         at += n;
         if (fill === chunkBytes) {
-          await send(buffer);
+          await sent();
+          sending = send(buffer);
+          sending.catch(() => {}); // awaited before the next chunk; a failure is seen there
+          buffer = buffer === buffers[0] ? buffers[1]! : buffers[0]!;
           fill = 0;
         }
       }
     }
+    await sent();
     // The checks run before the last bytes go: a bad source never reaches the commit.
     const result = await stream.done();
     if (fill > 0) await send(buffer.subarray(0, fill));
@@ -144,6 +156,7 @@ async function uploadOnce(
     }
     return result;
   } catch (error) {
+    await sending?.catch(() => {});
     await cancelUpload(client, session);
     throw error;
   }

@@ -11,7 +11,7 @@ import type { ArchiveRawManifest } from '../archive/oci-index.ts';
 import { readBytes } from '../archive/random-access.ts';
 import type { ArchiveImageEntry, ArchiveLayer } from '../archive/reader.ts';
 import type { Decoder } from '../codecs/decoder.ts';
-import { gzipChunks } from '../codecs/gzip.ts';
+import { type Gzip, gzipChunks } from '../codecs/gzip.ts';
 import { GunzipDecoder } from '../codecs/gunzip.ts';
 import { type Sha256Factory, createSha256, sha256Of, verifyDigest } from '../codecs/sha256.ts';
 import { ZstdDecoder } from '../codecs/zstd.ts';
@@ -26,6 +26,8 @@ export interface ArchiveSourceOptions {
   compress?: boolean;
   /** gzip level for that (default 6, zlib's own). */
   gzipLevel?: number;
+  /** What gzips them (default the runtime's CompressionStream, or pako). */
+  gzip?: Gzip;
   /** Where the layers are hashed (a hasher on another thread, ideally). */
   sha256?: Sha256Factory;
 }
@@ -71,6 +73,7 @@ function layerStream(
   const { signal } = options;
   const level = options.gzipLevel ?? 6;
   const sha256 = options.sha256 ?? createSha256;
+  const gzip = options.gzip ?? gzipChunks;
   let digests: { file: string; diff: string; upload: string; uploadSize: number; read: number } | undefined;
   async function* produce(): AsyncGenerator<Uint8Array> {
     const fileHash = await sha256();
@@ -104,7 +107,7 @@ function layerStream(
       }
     }
     let uploadSize = 0;
-    for await (const chunk of recompress ? gzipChunks(fileChunks(), level) : fileChunks()) {
+    for await (const chunk of recompress ? gzip(fileChunks(), level) : fileChunks()) {
       if (recompress) await uploadHash.update(chunk);
       uploadSize += chunk.byteLength;
       yield chunk;

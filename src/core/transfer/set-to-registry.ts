@@ -103,6 +103,7 @@ export async function setToRegistry(
     {
       ...(signal ? { signal } : {}),
       ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
+      ...(options.parallelBlobs ? { parallelBlobs: options.parallelBlobs } : {}),
       ...(options.onProgress
         ? {
             onProgress: (p: TransferProgress) =>

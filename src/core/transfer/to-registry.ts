@@ -14,6 +14,7 @@ import type { RegistryDestination } from './registry-destination.ts';
 import { type MovedLayer, type SourceImage, type SourceLayer, manifestFor } from './source.ts';
 import type { BlobProgress, TransferProgress, TransferredImage, TransferResult } from './types.ts';
 import type { ImageReference } from '../image/reference.ts';
+import type { BlobStream } from '../registry/upload.ts';
 
 type ManifestBytes = { bytes: Uint8Array; digest: string; mediaType: string };
 type PutIndex = { reference: string; digest: string; mediaType: string };
@@ -34,7 +35,12 @@ export interface ToRegistryOptions {
   onProgress?: (progress: TransferProgress) => void;
   /** Milliseconds between progress events while bytes flow (state changes are always reported). */
   progressIntervalMs?: number;
+  /** Blobs moving at once (default 3); a sequential source moves one at a time, in its order. */
+  parallelBlobs?: number;
 }
+
+/** Like dockerd (5 uploads), containers/image (6) and go-containerregistry (4), a few: enough to keep every core busy. */
+const DEFAULT_PARALLEL_BLOBS = 3;
 
 interface LayerJob {
   image: number;
@@ -96,10 +102,13 @@ export async function toRegistry(
     progress.state(row, 'uploading');
     const stored = await destination.upload(target, () => {
       progress.restart(row);
-      return layer.open((n) => {
-        counts.bytes += n;
-        progress.moved(row, n);
-      });
+      return stopsOnFailure(
+        layer.open((n) => {
+          counts.bytes += n;
+          progress.moved(row, n);
+        }),
+        failed,
+      );
     });
     counts.copied++;
     progress.completed(row);
@@ -112,12 +121,28 @@ export async function toRegistry(
   };
 
   progress.emit(true);
+  const failed: Failure = {};
   const order = jobs.filter((j) => !j.sameAs);
   if (transfer.sequential) order.sort((a, b) => (a.layer.offset ?? 0) - (b.layer.offset ?? 0));
-  for (const job of order) {
-    checkAbort();
-    job.result = await moveLayer(job);
-  }
+  // Several blobs at once (a random-access source); the same source blob for another repository waits for
+  // the first to be in, so that it is mounted rather than uploaded twice.
+  const moving = new Map<string, Promise<unknown>>();
+  await inParallel(
+    order,
+    transfer.sequential ? 1 : (options.parallelBlobs ?? DEFAULT_PARALLEL_BLOBS),
+    failed,
+    async (job) => {
+      checkAbort();
+      const earlier = moving.get(job.layer.key);
+      const moved = (async () => {
+        await earlier?.catch(() => {});
+        checkAbort();
+        return moveLayer(job);
+      })();
+      moving.set(job.layer.key, moved);
+      job.result = await moved;
+    },
+  );
   for (const job of jobs) if (job.sameAs) job.result = job.sameAs.result;
 
   // Every config before any manifest: a manifest is only put once everything it names is in.
@@ -174,6 +199,49 @@ export async function toRegistry(
   }
   progress.emit(true);
   return { images, ...counts, notes: [], indexes, ...(whole ? { index: indexes[0]! } : {}) };
+}
+
+/** The first failure among blobs moving at once: the others stop at their next chunk. */
+type Failure = { error?: unknown };
+
+/**
+ * Runs `work` on every item, at most `limit` at once, starting them in order. After a failure (kept in
+ * `failed`) no more start; those running stop (see `stopsOnFailure`) and are waited for; the first is thrown.
+ */
+async function inParallel<T>(
+  items: T[],
+  limit: number,
+  failed: Failure,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+        failed.error ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failure) throw failure.error;
+}
+
+/** A blob's bytes that end with the first failure of another blob: no upload runs on for nothing. */
+function stopsOnFailure(stream: BlobStream, failed: Failure): BlobStream {
+  return {
+    chunks: (async function* () {
+      for await (const chunk of stream.chunks) {
+        if (failed.error !== undefined) throw failed.error;
+        yield chunk;
+      }
+    })(),
+    done: () => stream.done(),
+  };
 }
 
 /** The source's own repository when it is on the target's registry: a copy there is a mount. */
