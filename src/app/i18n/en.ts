@@ -4,6 +4,7 @@
  * shown as the technical detail under a translated explanation.
  */
 import { advice } from './en/advice.ts';
+import { list } from './en/list.ts';
 import { push } from './en/push.ts';
 
 export const en = {
@@ -204,6 +205,7 @@ export const en = {
   viewPush: 'Push',
   views: 'What to do',
   push,
+  list,
 
   footerDirect:
     'Runs in your browser: it talks to each registry directly and writes images to your disk; nothing passes through the host of this page.',
