@@ -14,7 +14,7 @@ import { DEFAULT_PLATFORM, formatPlatform } from '../../core/image/platform.ts';
 import { type ImageReference, formatReference } from '../../core/image/reference.ts';
 import type { ResolvedImage } from '../../core/registry/resolve.ts';
 import type { ResolvedSet } from '../../core/registry/resolve-set.ts';
-import { t } from '../i18n/index.svelte.ts';
+import type { Messages } from '../i18n/en.ts';
 import type { Advice } from '../lib/advice.ts';
 import { alerts } from './alerts.svelte.ts';
 import { credentials } from './credentials.svelte.ts';
@@ -25,6 +25,14 @@ import { resolver } from './resolve.svelte.ts';
 import { adviceAbout, currentTransportKey, registryClients } from './transport.ts';
 
 export { RESOLVE_AT_ONCE };
+
+/** A line of the list's note, told in the page's language of the moment. */
+export type Note = (m: Messages) => string;
+
+const noteAbout =
+  (outcome: { merged: boolean; name: string }): Note =>
+  (m) =>
+    outcome.merged ? m.list.merged(outcome.name) : m.list.already(outcome.name);
 
 export type RowStatus = 'resolving' | 'resolved' | 'error' | 'invalid';
 
@@ -52,8 +60,8 @@ const keyOf = (entry: { reference?: ImageReference; text: string }) =>
 
 class ImageList {
   items = $state.raw<QueueItem[]>([]);
-  /** What the last addition said about names listed twice or merged (one short line). */
-  note = $state<string | undefined>(undefined);
+  /** What the last addition said about names listed twice or merged, told in the page's language when shown. */
+  note = $state.raw<Note[]>([]);
   /** The rows Download refused for, until they are fixed or removed. */
   refused = $state.raw<number[]>([]);
   /** Bumped when the row editor of `refused[0]` should take focus. */
@@ -70,18 +78,16 @@ class ImageList {
    */
   addText(text: string): number[] {
     const list = parseImageList(text);
-    const notes: string[] = [];
-    const m = t();
-    for (const repeat of list.repeated) if (!repeat.platforms.length) notes.push(m.list.repeated(repeat.text));
-    for (const problem of list.problems) notes.push(m.list.lineProblem(problem.line, problem.message));
+    const notes: Note[] = [];
+    for (const repeat of list.repeated) if (!repeat.platforms.length) notes.push((m) => m.list.repeated(repeat.text));
+    for (const problem of list.problems) notes.push((m) => m.list.lineProblem(problem.line, problem.message));
     const added: number[] = [];
     for (const entry of list.entries) {
       const outcome = this.addEntry(entry);
       if (outcome.added) added.push(outcome.id);
-      else if (outcome.merged) notes.push(m.list.merged(outcome.name));
-      else notes.push(m.list.already(outcome.name));
+      else notes.push(noteAbout(outcome));
     }
-    this.note = notes.length ? notes.join(' ') : undefined;
+    this.note = notes;
     return added;
   }
 
@@ -92,8 +98,7 @@ class ImageList {
     const platforms = resolver.platformSelection;
     const known = resolver.resolvedFor(resolver.input, resolver.platformChoice);
     const outcome = this.addEntry({ text: resolver.input.trim(), reference, platforms }, known);
-    const m = t();
-    this.note = outcome.added ? undefined : outcome.merged ? m.list.merged(outcome.name) : m.list.already(outcome.name);
+    this.note = outcome.added ? [] : [noteAbout(outcome)];
     alerts.notice = undefined;
     if (alerts.failure && resolver.resolveState.status === 'error') alerts.failure = undefined;
     resolver.clear();
@@ -173,7 +178,7 @@ class ImageList {
       if (first.reference) this.resolve(id);
     }
     for (const entry of rest) this.addEntry(entry);
-    this.note = undefined;
+    this.note = [];
     return true;
   }
 
@@ -186,14 +191,14 @@ class ImageList {
     this.cancel(id);
     this.items = this.items.filter((q) => q.id !== id);
     this.refused = this.refused.filter((r) => r !== id);
-    if (!this.items.length) this.note = undefined;
+    if (!this.items.length) this.note = [];
   }
 
   clear(): void {
     for (const id of [...this.pending.keys()]) this.cancel(id);
     this.items = [];
     this.refused = [];
-    this.note = undefined;
+    this.note = [];
   }
 
   /** The list as text, one image per line with its platforms, as Open list… and `npm run pull -- -f` read it. */

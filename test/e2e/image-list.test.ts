@@ -1,0 +1,272 @@
+/**
+ * The list on the Pull page, in real Chromium against a real registry: a pasted list with a typo and a
+ * repeat becomes rows that resolve on their own, Download refuses while a row has a problem (naming it), the
+ * typo is fixed in place, one image gets all its platforms, and one Download writes them all into one tar
+ * that `docker load` reads and whose index is the registry's own. Export list and Open list… round-trip.
+ *
+ * SKIFF_SCREENSHOTS=docs/screenshots writes list-1280.png; SKIFF_LOOK=dir saves the list in en and zh at 1280
+ * and 390 wide there, to look at.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { type Dockerd, startDockerd } from '../support/dockerd.ts';
+import { type Fixtures, pushFixtures } from '../support/images.ts';
+import { scratchDir } from '../support/process.ts';
+import { readJsonFromTar } from '../support/pull-to-file.ts';
+import { type Registry, startRegistry } from '../support/registry.ts';
+import { skopeo } from '../support/skopeo.ts';
+import { ROOT, buildApp, launchBrowser, newPage, serveStatic, waitResolved, type StaticServer } from './harness.ts';
+
+const SHOTS = process.env.SKIFF_SCREENSHOTS ? resolvePath(ROOT, process.env.SKIFF_SCREENSHOTS) : undefined;
+const LOOK = process.env.SKIFF_LOOK ? resolvePath(ROOT, process.env.SKIFF_LOOK) : undefined;
+/** A person types a key every few tenths of a second; pasting is one action. */
+const KEY_DELAY_MS = 90;
+
+let registry: Registry;
+let fixtures: Fixtures;
+let dockerd: Dockerd;
+let build: { dir: string; remove(): void };
+let server: StaticServer;
+let browser: Browser;
+const scratch = scratchDir('e2e-list');
+
+before(async () => {
+  [registry, dockerd, build, browser] = await Promise.all([
+    startRegistry({ cors: true }),
+    startDockerd(),
+    buildApp(),
+    launchBrowser(),
+  ]);
+  fixtures = await pushFixtures(registry);
+  server = await serveStatic(build.dir);
+  server.config = {};
+});
+
+after(async () => {
+  await browser?.close();
+  await Promise.all([server?.stop(), registry?.stop(), dockerd?.stop()]);
+  build?.remove();
+  scratch.remove();
+});
+
+/** Pastes `text` into the focused field as the browser does on Ctrl+V: a paste event carrying the text. */
+async function paste(page: Page, text: string): Promise<void> {
+  await page.locator('#image').evaluate((field, value) => {
+    const data = new DataTransfer();
+    data.setData('text/plain', value);
+    field.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, text);
+}
+
+const rows = (page: Page) => page.locator('#queue-title').locator('xpath=../..').locator('ul.queue > li');
+const row = (page: Page, name: string) => rows(page).filter({ hasText: name });
+
+async function downloadTo(page: Page, click: () => Promise<void>, name: string): Promise<string> {
+  const downloading = page.waitForEvent('download');
+  await click();
+  const download = await downloading;
+  const path = join(scratch.path, name);
+  await download.saveAs(path);
+  assert.equal(await download.failure(), null);
+  return path;
+}
+
+const sha256 = (bytes: Buffer | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+describe('the list', () => {
+  it('takes a pasted list, refuses a typo by name, and downloads every image once, all platforms kept', async () => {
+    const { context, page, problems } = await newPage(browser);
+    try {
+      await page.goto(server.url);
+      const host = registry.host;
+      const field = page.getByLabel('Image', { exact: true });
+      await field.focus();
+      await paste(
+        page,
+        [
+          '# release 1.4',
+          `${host}/small/docker:v1`,
+          `${host}/small/oci:v1, ${host}/multi/app:v1`,
+          '',
+          `${host}/shared/b:v11   # typo`,
+          `${host}/small/docker:v1`,
+        ].join('\n'),
+      );
+      // Four rows; the repeat said once; the field free and focused for the next name.
+      await page
+        .getByRole('status')
+        .filter({ hasText: `${host}/small/docker:v1 was listed twice; taken once.` })
+        .waitFor();
+      assert.equal(await rows(page).count(), 4);
+      assert.equal(await field.inputValue(), '');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'image');
+
+      // Each row resolves on its own; the typo's row says what is wrong, in plain words.
+      await page.locator('ul.queue > li[data-state="resolved"]').nth(2).waitFor();
+      await row(page, 'shared/b:v11').filter({ hasText: 'The registry has no such image' }).waitFor();
+      assert.match((await row(page, `${host}/multi/app:v1`).textContent()) ?? '', /linux\/amd64 \(1 of 3\)/);
+
+      // Download refuses, naming the row, and puts the cursor in its name.
+      await page.getByRole('button', { name: 'Download 4 images' }).click();
+      const refusal = page.getByRole('alert').filter({ hasText: 'Nothing was downloaded' });
+      await refusal.waitFor();
+      assert.match((await refusal.textContent()) ?? '', new RegExp(`${host}/shared/b:v11 needs fixing first`));
+      const editor = page.getByLabel('Image 4 of the list');
+      await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Image 4 of the list');
+      assert.equal(await editor.inputValue(), `${host}/shared/b:v11`);
+
+      // Fixed in place, as a person types: the row looks the name up again and the refusal goes.
+      await page.keyboard.press('End');
+      await page.keyboard.press('Backspace', { delay: KEY_DELAY_MS });
+      await page.keyboard.press('Enter', { delay: KEY_DELAY_MS });
+      await row(page, `${host}/shared/b:v1`).and(page.locator('[data-state="resolved"]')).waitFor();
+      await refusal.waitFor({ state: 'detached' });
+
+      // All platforms of the multi-platform image: picked in the field and added, it merges into its row.
+      await field.pressSequentially(`${host}/multi/app:v1`, { delay: 30 });
+      await waitResolved(page, 'linux/amd64');
+      const platform = page.getByLabel('Platform');
+      await platform.selectOption('several');
+      await page.getByRole('checkbox', { name: 'linux/arm64' }).check();
+      assert.match(
+        (await page.getByTestId('platform-note').textContent()) ?? '',
+        /new index of just these platforms: its digest differs from the registry’s/,
+      );
+      await platform.selectOption('all');
+      const served = (await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${host}/multi/app:v1`])).stdout;
+      const registryDigest = sha256(served);
+      assert.equal(registryDigest, fixtures.multi.app.digest);
+      assert.match(
+        (await page.getByTestId('platform-note').textContent()) ?? '',
+        new RegExp(`registry’s own index goes in, same digest \\(${registryDigest.slice(0, 19)}…\\)`),
+      );
+      await page.getByRole('button', { name: 'Add to archive' }).click();
+      await page.getByRole('status').filter({ hasText: 'the platforms were added to its row' }).waitFor();
+      assert.equal(await rows(page).count(), 4);
+      await row(page, `${host}/multi/app:v1`)
+        .filter({ hasText: 'all 3 platforms: linux/amd64, linux/arm64, linux/arm/v7' })
+        .waitFor();
+      await shot(page, 'list-1280');
+      if (LOOK) await look(page);
+
+      // Export list: the list as text, as Open list… and `npm run pull -- -f` read it.
+      const exported = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Export list' }).click(),
+        'images.txt',
+      );
+      assert.equal(
+        readFileSync(exported, 'utf8'),
+        [
+          `${host}/small/docker:v1`,
+          `${host}/small/oci:v1`,
+          `${host}/multi/app:v1 --platform all`,
+          `${host}/shared/b:v1`,
+          '',
+        ].join('\n'),
+      );
+
+      // One Download, one tar holding every image once.
+      const tar = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Download 4 images' }).click(),
+        'list.tar',
+      );
+      await page.getByRole('heading', { name: 'Done' }).waitFor();
+      const loaded = await page.locator('section.result ul.images li').allTextContents();
+      assert.equal(loaded.length, 4, loaded.join('\n'));
+      assert.ok(
+        loaded.some((l) => l.includes('linux/amd64, linux/arm64, linux/arm/v7') && l.includes(registryDigest)),
+        loaded.join('\n'),
+      );
+
+      const manifest = (await readJsonFromTar(tar, 'manifest.json')) as { RepoTags: string[] }[];
+      const tags = manifest.flatMap((m) => m.RepoTags).sort();
+      assert.deepEqual(
+        tags,
+        [`${host}/multi/app:v1`, `${host}/shared/b:v1`, `${host}/small/docker:v1`, `${host}/small/oci:v1`].sort(),
+      );
+      const index = (await readJsonFromTar(tar, 'index.json')) as {
+        manifests: { digest: string; annotations?: Record<string, string> }[];
+      };
+      const multi = index.manifests.find((m) => m.annotations?.['io.containerd.image.name'] === `${host}/multi/app:v1`);
+      assert.equal(multi?.digest, registryDigest, 'the index in the file is the registry’s, same digest');
+
+      await dockerd.load(tar);
+      assert.equal((await dockerd.inspect(`${host}/small/docker:v1`)).Id, fixtures.small.docker.configDigest);
+      assert.equal((await dockerd.inspect(`${host}/shared/b:v1`)).Id, fixtures.shared.b.configDigest);
+      assert.equal(
+        (await dockerd.inspect(`${host}/multi/app:v1`)).Id,
+        fixtures.multi.app.byPlatform['linux/amd64']!.configDigest,
+        'docker load tags linux/amd64',
+      );
+      // The typo's look-up is a 404 the browser logs; nothing else went wrong on the page.
+      assert.deepEqual(
+        problems.errors.filter((e) => !/status of 404/.test(e)),
+        [],
+      );
+    } catch (error) {
+      if (LOOK) await page.screenshot({ path: join(LOOK, 'failed.png'), fullPage: true });
+      throw error;
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('reads a list from a file with Open list…, platforms and all', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      await page.goto(server.url);
+      const host = registry.host;
+      const file = join(scratch.path, 'release.txt');
+      writeFileSync(file, `# from the chart\n${host}/small/oci:v1\n${host}/multi/app:v1 --platform linux/arm64\n`);
+      const chooser = page.waitForEvent('filechooser');
+      await page.getByRole('button', { name: 'Open list…' }).click();
+      await (await chooser).setFiles(file);
+      await page.getByRole('status').filter({ hasText: 'release.txt: 2 images added.' }).waitFor();
+      await row(page, `${host}/multi/app:v1`)
+        .filter({ hasText: 'linux/arm64' })
+        .and(page.locator('[data-state="resolved"]'))
+        .waitFor();
+      await row(page, `${host}/small/oci:v1`).and(page.locator('[data-state="resolved"]')).waitFor();
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'image');
+      // Removing a row by keyboard: focus goes on to the next row's Remove.
+      await page.getByRole('button', { name: `Remove ${host}/small/oci:v1` }).focus();
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(
+        (name) => document.activeElement?.getAttribute('aria-label') === name,
+        `Remove ${host}/multi/app:v1`,
+      );
+      assert.equal(await rows(page).count(), 1);
+    } catch (error) {
+      if (LOOK) await page.screenshot({ path: join(LOOK, 'failed.png'), fullPage: true });
+      throw error;
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.locator('main').screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** The page as it is now, in en and zh, 1280 and 390 wide (SKIFF_LOOK). */
+async function look(page: Page): Promise<void> {
+  mkdirSync(LOOK!, { recursive: true });
+  for (const lang of ['en', 'zh']) {
+    await page.locator('#language').selectOption(lang);
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.screenshot({ path: join(LOOK!, `list-${lang}-${width}.png`), fullPage: true });
+    }
+  }
+  await page.locator('#language').selectOption('en');
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
