@@ -132,18 +132,18 @@ describe('the list', () => {
       const platform = page.getByLabel('Platform');
       await platform.selectOption('several');
       await page.getByRole('checkbox', { name: 'linux/arm64' }).check();
-      assert.match(
-        (await page.getByTestId('platform-note').textContent()) ?? '',
-        /new index of just these platforms: its digest differs from the registry’s/,
-      );
+      await page
+        .getByTestId('platform-note')
+        .filter({ hasText: 'new index of just these platforms: its digest differs from the registry’s' })
+        .waitFor();
       await platform.selectOption('all');
       const served = (await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${host}/multi/app:v1`])).stdout;
       const registryDigest = sha256(served);
       assert.equal(registryDigest, fixtures.multi.app.digest);
-      assert.match(
-        (await page.getByTestId('platform-note').textContent()) ?? '',
-        new RegExp(`registry’s own index goes in, same digest \\(${registryDigest.slice(0, 19)}…\\)`),
-      );
+      await page
+        .getByTestId('platform-note')
+        .filter({ hasText: `registry’s own index goes in, same digest (${registryDigest.slice(0, 19)}…)` })
+        .waitFor();
       await page.getByRole('button', { name: 'Add to archive' }).click();
       await page.getByRole('status').filter({ hasText: 'the platforms were added to its row' }).waitFor();
       assert.equal(await rows(page).count(), 4);
@@ -254,7 +254,7 @@ describe('the list', () => {
 async function shot(page: Page, name: string): Promise<void> {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
-  await page.locator('main').screenshot({ path: join(SHOTS, `${name}.png`) });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
 /** The page as it is now, in en and zh, 1280 and 390 wide (SKIFF_LOOK). */

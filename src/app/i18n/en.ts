@@ -118,7 +118,6 @@ export const en = {
   remove: 'Remove',
   removeItem: (name: string) => `Remove ${name}`,
   clear: 'Clear',
-  alreadyQueued: 'This image is already in the archive.',
 
   progress: 'Progress',
   total: 'Total',

@@ -135,7 +135,6 @@ export const zh: Messages = {
   remove: '移除',
   removeItem: (name: string) => `移除 ${name}`,
   clear: '清空',
-  alreadyQueued: '该镜像已在打包列表中。',
 
   progress: '进度',
   total: '总计',
