@@ -118,6 +118,7 @@ describe('the list', () => {
       const editor = page.getByLabel('Image 4 of the list');
       await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Image 4 of the list');
       assert.equal(await editor.inputValue(), `${host}/shared/b:v11`);
+      await glance(page, 'refused');
 
       // Fixed in place, as a person types: the row looks the name up again and the refusal goes.
       await page.keyboard.press('End');
@@ -136,6 +137,7 @@ describe('the list', () => {
         .getByTestId('platform-note')
         .filter({ hasText: 'new index of just these platforms: its digest differs from the registry’s' })
         .waitFor();
+      await glance(page, 'several');
       await platform.selectOption('all');
       const served = (await skopeo(['inspect', '--raw', '--tls-verify=false', `docker://${host}/multi/app:v1`])).stdout;
       const registryDigest = sha256(served);
@@ -144,6 +146,7 @@ describe('the list', () => {
         .getByTestId('platform-note')
         .filter({ hasText: `registry’s own index goes in, same digest (${registryDigest.slice(0, 19)}…)` })
         .waitFor();
+      await glance(page, 'all');
       await page.getByRole('button', { name: 'Add to archive' }).click();
       await page.getByRole('status').filter({ hasText: 'the platforms were added to its row' }).waitFor();
       assert.equal(await rows(page).count(), 4);
@@ -255,6 +258,11 @@ async function shot(page: Page, name: string): Promise<void> {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** One moment of the page, to look at (SKIFF_LOOK). */
+async function glance(page: Page, name: string): Promise<void> {
+  if (LOOK) await page.screenshot({ path: join(LOOK, `${name}.png`), fullPage: true });
 }
 
 /** The page as it is now, in en and zh, 1280 and 390 wide (SKIFF_LOOK). */

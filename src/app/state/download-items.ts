@@ -3,6 +3,7 @@
  * resolved again with today's settings) and the image in the field, with the platforms picked for it.
  */
 import { formatPlatform } from '../../core/image/platform.ts';
+import type { TransferredImage } from '../../core/pull.ts';
 import { type ResolvedSet, resolveSet } from '../../core/registry/resolve-set.ts';
 import { alerts } from './alerts.svelte.ts';
 import { displayName } from './image-input.svelte.ts';
@@ -60,4 +61,36 @@ export function progressNames(kind: 'tar' | 'zip', items: QueueItem[]): { name: 
   return kind === 'tar'
     ? items.flatMap((q) => platforms(q).map((platform) => ({ name: q.name, platform })))
     : items.map((q) => ({ name: q.name, platform: platforms(q).join(', ') }));
+}
+
+export interface ImageOnce {
+  tags: string[];
+  reference: string;
+  platforms: string[];
+  /** The image ID of the platform `docker load` tags (else the first). */
+  id: string;
+  /** The index the file holds for it, when it holds one. */
+  index?: string;
+}
+
+/** The pulled images as Done lists them: each once, with its platforms (one entry per platform in the result). */
+export function imagesOnce(images: TransferredImage[]): ImageOnce[] {
+  const groups = new Map<string, ImageOnce>();
+  for (const image of images) {
+    const key = `${image.reference} ${image.indexDigest ?? image.configDigest}`;
+    const group = groups.get(key);
+    if (!group)
+      groups.set(key, {
+        tags: image.repoTags,
+        reference: image.reference,
+        platforms: [image.platform],
+        id: image.configDigest,
+        ...(image.indexDigest ? { index: image.indexDigest } : {}),
+      });
+    else {
+      group.platforms.push(image.platform);
+      if (image.repoTags.length) Object.assign(group, { tags: image.repoTags, id: image.configDigest });
+    }
+  }
+  return [...groups.values()];
 }

@@ -27,7 +27,7 @@ import { type QueueItem, queue } from './queue.svelte.ts';
 import { credentials } from './credentials.svelte.ts';
 import { downloadItems, fieldItem, progressNames } from './download-items.ts';
 import { setOf } from './list-rows.ts';
-import { adviceAbout, displayName, resolver, transportOptions } from './resolve.svelte.ts';
+import { adviceAbout, resolver, transportOptions } from './resolve.svelte.ts';
 import { dockerHubQuota } from './quota.svelte.ts';
 import { hostWaits, settings } from './settings.svelte.ts';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { en } from '../i18n/en.ts';
-import { downloadItems } from './download-items.ts';
+import { downloadItems, imagesOnce } from './download-items.ts';
 import { Limiter } from './list-rows.ts';
 import { queue } from './queue.svelte.ts';
 
@@ -117,5 +117,27 @@ describe('rows resolved at once', () => {
     releases.shift()?.();
     await Promise.all(runs);
     assert.deepEqual(started, [0, 1, 2, 3]);
+  });
+});
+
+describe('Done', () => {
+  it('lists a multi-platform image once, with its platforms and the ID of the one docker load tags', () => {
+    const entry = (platform: string, tagged: boolean) => ({
+      reference: 'example.test/app:v1',
+      repoTags: tagged ? ['example.test/app:v1'] : [],
+      configDigest: `sha256:${platform.length}${platform}`,
+      manifestDigest: 'sha256:m',
+      mediaType: 'x',
+      platform,
+      indexDigest: 'sha256:index',
+    });
+    const single = { ...entry('linux/amd64', true), reference: 'example.test/one:v1', indexDigest: undefined };
+    const { indexDigest: _none, ...plain } = single;
+    const listed = imagesOnce([entry('linux/arm64', false), entry('linux/amd64', true), plain]);
+    assert.equal(listed.length, 2);
+    assert.deepEqual(listed[0]!.platforms, ['linux/arm64', 'linux/amd64']);
+    assert.equal(listed[0]!.id, entry('linux/amd64', true).configDigest);
+    assert.equal(listed[0]!.index, 'sha256:index');
+    assert.equal(listed[1]!.index, undefined);
   });
 });
