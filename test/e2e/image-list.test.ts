@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { type Dockerd, startDockerd } from '../support/dockerd.ts';
 import { type Fixtures, pushFixtures } from '../support/images.ts';
-import { scratchDir } from '../support/process.ts';
+import { runCommand, scratchDir } from '../support/process.ts';
 import { readJsonFromTar } from '../support/pull-to-file.ts';
 import { type Registry, startRegistry } from '../support/registry.ts';
 import { skopeo } from '../support/skopeo.ts';
@@ -220,23 +220,59 @@ describe('the list', () => {
     }
   });
 
-  it('reads a list from a file with Open list…, platforms and all', async () => {
+  it('reads a list from a file with Open list…, takes typed names on Enter, and writes a kit of them', async () => {
     const { context, page } = await newPage(browser);
     try {
       await page.goto(server.url);
       const host = registry.host;
       const file = join(scratch.path, 'release.txt');
-      writeFileSync(file, `# from the chart\n${host}/small/oci:v1\n${host}/multi/app:v1 --platform linux/arm64\n`);
+      writeFileSync(file, `# from the chart\n${host}/small/oci:v1\n${host}/multi/app:v1 --platform all\n`);
       const chooser = page.waitForEvent('filechooser');
       await page.getByRole('button', { name: 'Open list…' }).click();
       await (await chooser).setFiles(file);
       await page.getByRole('status').filter({ hasText: 'release.txt: 2 images added.' }).waitFor();
       await row(page, `${host}/multi/app:v1`)
-        .filter({ hasText: 'linux/arm64' })
+        .filter({ hasText: 'all 3 platforms' })
         .and(page.locator('[data-state="resolved"]'))
         .waitFor();
       await row(page, `${host}/small/oci:v1`).and(page.locator('[data-state="resolved"]')).waitFor();
       assert.equal(await page.evaluate(() => document.activeElement?.id), 'image');
+
+      // Names typed with spaces between them: Enter puts them on the list.
+      const field = page.getByLabel('Image', { exact: true });
+      await field.pressSequentially(`${host}/small/docker:v1 ${host}/shared/a:v1`, { delay: 20 });
+      await page.getByText('Press Enter to put these names on the list.').waitFor();
+      await field.press('Enter');
+      await page.locator('ul.queue > li[data-state="resolved"]').nth(3).waitFor();
+      assert.equal(await field.inputValue(), '');
+
+      // One .zip kit: a tar per row, the all-platforms one with its index, and the list it was made from.
+      await page.getByLabel('.zip offline kit').check();
+      const zip = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Download 4 images' }).click(),
+        'kit.zip',
+      );
+      await page.getByRole('heading', { name: 'Done' }).waitFor();
+      const kit = join(scratch.path, 'kit');
+      await runCommand('unzip', ['-q', zip, '-d', kit]);
+      assert.equal(
+        readFileSync(join(kit, 'images.txt'), 'utf8')
+          .split('\n')
+          .filter((l) => l && !l.startsWith('#'))
+          .sort()
+          .join('\n'),
+        [
+          `${host}/multi/app:v1 --platform all`,
+          `${host}/shared/a:v1 --platform linux/amd64`,
+          `${host}/small/docker:v1 --platform linux/amd64`,
+          `${host}/small/oci:v1 --platform linux/amd64`,
+        ].join('\n'),
+      );
+      const port = host.split(':')[1];
+      const multi = await readJsonFromTar(join(kit, `127.0.0.1_${port}_multi_app_v1.tar`), 'index.json');
+      assert.equal(multi.manifests[0].digest, fixtures.multi.app.digest);
+
       // Removing a row by keyboard: focus goes on to the next row's Remove.
       await page.getByRole('button', { name: `Remove ${host}/small/oci:v1` }).focus();
       await page.keyboard.press('Enter');
@@ -244,7 +280,7 @@ describe('the list', () => {
         (name) => document.activeElement?.getAttribute('aria-label') === name,
         `Remove ${host}/multi/app:v1`,
       );
-      assert.equal(await rows(page).count(), 1);
+      assert.equal(await rows(page).count(), 3);
     } catch (error) {
       if (LOOK) await page.screenshot({ path: join(LOOK, 'failed.png'), fullPage: true });
       throw error;
