@@ -133,8 +133,9 @@ class Download {
    */
   start(pick = false): Promise<void> {
     if (!this.canDownload()) return Promise.resolve();
-    // With a list, the name in the field joins it first, so its row shows how it resolves.
-    if (queue.items.length && this.typedExtra) queue.addCurrent();
+    // With a list, the name in the field joins it first (or its platforms join its row), so its row shows
+    // how it resolves.
+    if (queue.items.length && resolver.parsed.reference) queue.addCurrent({ quiet: true });
     // Download is an explicit action: what the credential fields hold is signed in with now.
     credentials.signInAll();
     const kind = this.kind;

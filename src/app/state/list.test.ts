@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { en } from '../i18n/en.ts';
 import { downloadItems, imagesOnce } from './download-items.ts';
+import { download } from './download.svelte.ts';
 import { Limiter } from './list-rows.ts';
 import { queue } from './queue.svelte.ts';
+import { resolver } from './resolve.svelte.ts';
 
 const NOWHERE = '127.0.0.1:1';
 const note = () => queue.note.map((line) => line(en)).join(' ');
@@ -57,6 +59,21 @@ describe('the list', () => {
     assert.match(note(), /already in the list; the platforms were added to its row/);
     queue.addText(`${NOWHERE}/multi:v1 --platform all`);
     assert.equal(queue.exportText(), `${NOWHERE}/multi:v1 --platform all\n`);
+  });
+
+  it('takes the field’s platforms into the row of the same name when Download starts', async () => {
+    queue.addText(`${NOWHERE}/multi:v1`);
+    resolver.input = `${NOWHERE}/multi:v1`;
+    resolver.platformPick = { image: `${NOWHERE}/multi:v1`, platform: 'all' };
+    const started = download.start();
+    assert.equal(queue.items.length, 1);
+    assert.equal(queue.items[0]!.platforms, 'all');
+    assert.equal(resolver.input, '', 'the field is free for the next name');
+    resolver.platformPick = undefined;
+    // The row cannot resolve (nobody listens there): the download is refused, naming it.
+    await started;
+    assert.deepEqual(queue.refused, [queue.items[0]!.id]);
+    assert.equal(download.running, undefined);
   });
 
   it('edits a row in place: a fixed typo is looked up again, a name listed elsewhere merges', () => {

@@ -91,14 +91,17 @@ class ImageList {
     return added;
   }
 
-  /** The image in the field, with the platforms picked for it: a row of the list (merged into its row if listed). */
-  addCurrent(): boolean {
+  /**
+   * The image in the field, with the platforms picked for it: a row of the list (merged into its row if
+   * listed). `quiet`: nothing said when it was listed as it is already (Download takes the field along).
+   */
+  addCurrent(options: { quiet?: boolean } = {}): boolean {
     const reference = resolver.parsed.reference;
     if (!reference) return false;
     const platforms = resolver.platformSelection;
     const known = resolver.resolvedFor(resolver.input, resolver.platformChoice);
     const outcome = this.addEntry({ text: resolver.input.trim(), reference, platforms }, known);
-    this.note = outcome.added ? [] : [noteAbout(outcome)];
+    if (!options.quiet || (!outcome.added && outcome.merged)) this.note = outcome.added ? [] : [noteAbout(outcome)];
     alerts.notice = undefined;
     if (alerts.failure && resolver.resolveState.status === 'error') alerts.failure = undefined;
     resolver.clear();
