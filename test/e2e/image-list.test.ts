@@ -14,7 +14,8 @@ import { join, resolve as resolvePath } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { type Dockerd, startDockerd } from '../support/dockerd.ts';
-import { type Fixtures, pushFixtures } from '../support/images.ts';
+import { answerPreflights, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { type Fixtures, pushFixtures, pushImage, smallLayers } from '../support/images.ts';
 import { runCommand, scratchDir } from '../support/process.ts';
 import { readJsonFromTar } from '../support/pull-to-file.ts';
 import { type Registry, startRegistry } from '../support/registry.ts';
@@ -25,8 +26,13 @@ const SHOTS = process.env.SKIFF_SCREENSHOTS ? resolvePath(ROOT, process.env.SKIF
 const LOOK = process.env.SKIFF_LOOK ? resolvePath(ROOT, process.env.SKIFF_LOOK) : undefined;
 /** A person types a key every few tenths of a second; pasting is one action. */
 const KEY_DELAY_MS = 90;
+const USER = 'alice';
+const PASSWORD = 'correct horse';
 
 let registry: Registry;
+let privateRegistry: Registry;
+/** In front of the private registry: answers the browser's preflights, which the registry does not. */
+let privateFront: FaultProxy;
 let fixtures: Fixtures;
 let dockerd: Dockerd;
 let build: { dir: string; remove(): void };
@@ -35,20 +41,25 @@ let browser: Browser;
 const scratch = scratchDir('e2e-list');
 
 before(async () => {
-  [registry, dockerd, build, browser] = await Promise.all([
+  [registry, privateRegistry, dockerd, build, browser] = await Promise.all([
     startRegistry({ cors: true }),
+    startRegistry({ cors: true, auth: { htpasswd: { username: USER, password: PASSWORD } } }),
     startDockerd(),
     buildApp(),
     launchBrowser(),
   ]);
-  fixtures = await pushFixtures(registry);
+  [fixtures] = await Promise.all([
+    pushFixtures(registry),
+    pushImage(privateRegistry, 'team/app', 'v1', { format: 'docker', layers: smallLayers('gzip') }),
+  ]);
+  privateFront = await startFaultProxy(privateRegistry.url, answerPreflights);
   server = await serveStatic(build.dir);
   server.config = {};
 });
 
 after(async () => {
   await browser?.close();
-  await Promise.all([server?.stop(), registry?.stop(), dockerd?.stop()]);
+  await Promise.all([server?.stop(), privateFront?.stop(), registry?.stop(), privateRegistry?.stop(), dockerd?.stop()]);
   build?.remove();
   scratch.remove();
 });
@@ -284,6 +295,33 @@ describe('the list', () => {
     } catch (error) {
       if (LOOK) await page.screenshot({ path: join(LOOK, 'failed.png'), fullPage: true });
       throw error;
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('asks for a sign-in on the row a registry refused, and looks it up again once signed in', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      await page.goto(server.url);
+      await page.getByLabel('Image', { exact: true }).focus();
+      const secured = `${privateFront.host}/team/app:v1`;
+      await paste(page, `${registry.host}/small/oci:v1\n${secured}`);
+      await row(page, secured).filter({ hasText: 'needs you to sign in' }).waitFor();
+      // The sign-in opens for the refused row's registry.
+      await page.getByText(`Sign in to ${privateFront.host}`).first().waitFor();
+      await page.getByLabel('Username').fill(USER);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await row(page, secured).and(page.locator('[data-state="resolved"]')).waitFor();
+      const tar = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Download 2 images' }).click(),
+        'signed.tar',
+      );
+      await page.getByRole('heading', { name: 'Done' }).waitFor();
+      await dockerd.load(tar);
+      await dockerd.inspect(secured);
     } finally {
       await context.close();
     }
