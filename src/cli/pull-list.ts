@@ -7,9 +7,9 @@
 import { SkiffError } from '../core/errors.ts';
 import { type PlatformSelection, parseImageList } from '../core/image/image-list.ts';
 import { formatReference } from '../core/image/reference.ts';
-import { RegistryClients } from '../core/registry/pool.ts';
 import type { ResolveOptions } from '../core/registry/resolve.ts';
-import { type ResolvedSet, resolveSet } from '../core/registry/resolve-set.ts';
+import { resolveList } from '../core/registry/resolve-list.ts';
+import type { ResolvedSet } from '../core/registry/resolve-set.ts';
 
 /** A problem with one name (or line) of what was asked for, and where it was written. */
 export interface Problem {
@@ -56,10 +56,9 @@ export async function resolveRequested(
         name: repeat.text,
         message: `already named on ${lineOnly(repeat.firstLine)}`,
       });
-  const clients = new RegistryClients(options);
-  const sets: ResolvedSet[] = [];
-  for (const entry of list.entries) {
-    if (!entry.reference) {
+  const named = list.entries.filter((entry) => entry.reference);
+  for (const entry of list.entries)
+    if (!entry.reference)
       problems.push({
         line: entry.line,
         where: where(entry.line),
@@ -67,21 +66,25 @@ export async function resolveRequested(
         name: entry.text,
         message: entry.error!,
       });
-      continue;
-    }
-    const selection = entry.platforms === 'all' || entry.platforms.length ? entry.platforms : source.platforms;
-    try {
-      sets.push(await resolveSet(entry.reference, selection, { ...options, clients }));
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      problems.push({
-        line: entry.line,
-        where: where(entry.line),
-        code: error instanceof SkiffError ? error.code : 'unexpected',
-        name: formatReference(entry.reference),
-        message: error instanceof Error ? error.message : String(error),
-      });
-    }
-  }
+  const resolutions = await resolveList(
+    named.map((entry) => ({
+      reference: entry.reference!,
+      selection: entry.platforms === 'all' || entry.platforms.length ? entry.platforms : source.platforms,
+    })),
+    options,
+  );
+  const sets: ResolvedSet[] = [];
+  resolutions.forEach((resolution, i) => {
+    const entry = named[i]!;
+    if ('set' in resolution) return void sets.push(resolution.set);
+    const { error } = resolution;
+    problems.push({
+      line: entry.line,
+      where: where(entry.line),
+      code: error instanceof SkiffError ? error.code : 'unexpected',
+      name: formatReference(entry.reference!),
+      message: error instanceof Error ? error.message : String(error),
+    });
+  });
   return { sets, problems: problems.sort((a, b) => a.line - b.line) };
 }

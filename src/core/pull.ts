@@ -15,7 +15,8 @@ import { type ImageReference, familiarName, formatReference, parseReference } fr
 import { type PlatformSelection, formatImageList, mergePlatforms } from './image/image-list.ts';
 import { RegistryClients } from './registry/pool.ts';
 import type { ResolvedImage } from './registry/resolve.ts';
-import { type PullInput, type ResolvedSet, isResolvedSet, resolveSet } from './registry/resolve-set.ts';
+import { type PullInput, type ResolvedSet, isResolvedSet } from './registry/resolve-set.ts';
+import { resolveList, setsOrFirstFailure } from './registry/resolve-list.ts';
 import { ArchiveTransfer, DEFAULT_PARALLEL } from './transfer/to-archive.ts';
 import type { LayerMode, PullOptions, PullResult, TransferProgress, TransferredImage } from './transfer/types.ts';
 
@@ -65,11 +66,10 @@ export async function pull(
       throw new SkiffError('invalid-argument', `parallel must be a whole number from 1 to 64, not ${parallel}`);
     // One client per registry: its tokens (one per scope) and what it showed about Range serve every image.
     const clients = new RegistryClients(options);
-    const sets: ResolvedSet[] = [];
-    for (const wanted of mergeInputs(inputs, options.platforms)) {
-      if (isResolvedSet(wanted)) sets.push(wanted);
-      else sets.push(await resolveSet(wanted.reference, wanted.selection, { ...options, clients }));
-    }
+    const wanted = mergeInputs(inputs, options.platforms);
+    const toResolve = wanted.filter((w) => !isResolvedSet(w));
+    const resolved = setsOrFirstFailure(await resolveList(toResolve, { ...options, clients }));
+    const sets = wanted.map((w) => (isResolvedSet(w) ? w : resolved[toResolve.indexOf(w)]!));
     return await new ArchiveTransfer(sets, clients, destination, { ...options, parallel }).run();
   } catch (error) {
     const failure = options.signal?.aborted ? abortError(options.signal) : error;

@@ -83,6 +83,8 @@ export interface PushUnitInfo {
   digest?: string;
   /** In plain words, why the digest will not be the archive's, when it will not. */
   note?: string;
+  /** That reason as a key, for a page that says it in its own language. */
+  reason?: keyof typeof CHANGED;
 }
 
 const CHANGED = {
@@ -111,20 +113,19 @@ export function pushUnits(contents: ArchiveContents, options: Pick<PushOptions, 
   contents.images.forEach((image, i) => {
     if (inIndex.has(i)) return;
     const name = image.repoTags[0] ?? '';
+    const uncompressed = image.layers.some((l) => l.compression === 'none');
+    const reason: keyof typeof CHANGED | undefined = keepsManifest(image, options)
+      ? undefined
+      : options.compress !== false && uncompressed
+        ? 'gzip'
+        : 'made';
     units.push({
       kind: 'image',
       name,
       label: `Image ${units.length + 1} (${name || 'untagged'})`,
       platforms: [formatPlatform(image.platform)],
       images: [i],
-      ...(keepsManifest(image, options)
-        ? { digest: image.manifest!.digest }
-        : {
-            note:
-              options.compress !== false && image.layers.some((l) => l.compression === 'none')
-                ? CHANGED.gzip
-                : CHANGED.made,
-          }),
+      ...(reason ? { note: CHANGED[reason], reason } : { digest: image.manifest!.digest }),
     });
   });
   return units;

@@ -2,6 +2,8 @@
  * The bench image: real files from this machine's /usr (~250 MB of tar in four gzip layers, compressing
  * like real images do) plus one ~1 GiB layer that compresses well (a zero-filled file and some text).
  * The far profile's image is the same four real layers without the big one: there the link is the limit.
+ * The big image: three layers of 2 GB, each seeded noise and zeros in turn (1/8 noise), gzip level 1: as
+ * fast to build as data of that size gets, and a mix that inflates like the bench image does.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +19,7 @@ export const FULL_IMAGE: BenchImageSize = { realBytes: 250e6, bigBytes: 2 ** 30 
 export const QUICK_IMAGE: BenchImageSize = { realBytes: 40e6, bigBytes: 64 * 2 ** 20 };
 
 /** Regular files under the given roots, sorted, up to `limit` bytes: real content that compresses like real images. */
-function realFiles(roots: string[], limit: number): { path: string; size: number }[] {
+export function realFiles(roots: string[], limit: number): { path: string; size: number }[] {
   const found: { path: string; size: number }[] = [];
   let total = 0;
   const walk = (dir: string) => {
@@ -103,4 +105,22 @@ export async function pushFarImage(registry: Registry, image: PushedImage): Prom
     diffIds,
     layers,
   };
+}
+
+/** Layer sizes of the big image (bytes of file data per layer), full and quick. */
+export const BIG_LAYER_BYTES = 2e9;
+export const QUICK_BIG_LAYER_BYTES = 128 * 2 ** 20;
+
+/** `bench/big:v1`: three layers of `layerBytes`, each 8 × (noise then 7 times as many zeros). */
+export async function pushBigImage(registry: Registry, layerBytes: number): Promise<PushedImage> {
+  const piece = Math.floor(layerBytes / 64);
+  const layers = [0, 1, 2].map((l) => ({
+    compression: 'gzip' as const,
+    level: 1,
+    files: Array.from({ length: 8 }, (_, i): FileSpec[] => [
+      { path: `big/${l}/noise-${i}.bin`, content: { noise: piece } },
+      { path: `big/${l}/zeros-${i}.bin`, content: { zeros: piece * 7 } },
+    ]).flat(),
+  }));
+  return pushImage(registry, 'bench/big', 'v1', { format: 'oci', layers, config: { Cmd: ['/bin/sh'] } });
 }

@@ -8,6 +8,7 @@
  */
 import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { Contender } from './measure.ts';
 
 export interface ThrottleOptions {
   /** Round-trip time added to every request, in ms (half on the way there, half back). */
@@ -191,6 +192,21 @@ export async function startThrottleProxy(upstream: string, options: ThrottleOpti
     stop: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** `c` with each run's log line saying what crossed the link, so a contender that skipped bytes (a cache) shows. */
+export function throughProxy(proxy: ThrottleProxy, c: Contender): Contender {
+  return {
+    ...c,
+    run: async (out) => {
+      const from = proxy.carried.down;
+      const opened = proxy.connections.total;
+      proxy.connections.peak = proxy.connections.open;
+      const m = await c.run(out);
+      const carried = `${((proxy.carried.down - from) / 1e6).toFixed(0)} MB through the proxy over ${proxy.connections.total - opened} connections, ${proxy.connections.peak} at most at once`;
+      return { ...m, extra: m.extra ? `${m.extra}, ${carried}` : carried };
     },
   };
 }

@@ -126,8 +126,8 @@ describe('Push view, as a person meets it', () => {
       await page.getByLabel('Push to').fill(reference);
       await page.getByRole('button', { name: 'Push', exact: true }).last().click();
       await page.getByRole('heading', { name: /Pushed/ }).waitFor({ timeout: 60_000 });
-      await page.locator('dt', { hasText: /^Pushed to$/ }).waitFor();
-      assert.equal(await page.locator('dt', { hasText: /^Push to$/ }).count(), 0);
+      await page.locator('th', { hasText: /^Pushed to$/ }).waitFor();
+      assert.equal(await page.locator('th', { hasText: /^Push to$/ }).count(), 0);
     } finally {
       await context.close();
     }

@@ -238,6 +238,9 @@ describe('Push view', () => {
       assert.ok(Math.abs(size! - NOISE_BYTES) < 2e6, big[1]);
       await page.getByText(en.push.sentBeforeFailure).waitFor();
       assert.equal(await page.getByText('uploading', { exact: true }).count(), 0);
+      // The image's own row says it failed.
+      assert.equal(await page.getByTestId('push-unit').getAttribute('data-state'), 'failed');
+      assert.equal(await page.getByTestId('unit-state').innerText(), en.push.unitState.failed);
     } finally {
       refusing.setPlan(undefined);
       await context.close();
@@ -265,6 +268,7 @@ describe('Push view', () => {
         .locator('tbody tr')
         .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')));
       assert.deepEqual(states, ['stopped', 'not-started']);
+      assert.equal(await page.getByTestId('push-unit').getAttribute('data-state'), 'stopped');
       await page.getByText(en.push.sentBeforeCancel).waitFor();
       assert.equal(await page.getByRole('alert').filter({ hasText: en.push.failed }).count(), 0);
       // The worker was told before it was ended: the upload session is deleted at the registry.

@@ -60,7 +60,11 @@ export type WorkerMessage =
 
 /** The registries a job talks to: its images' (a download), or its targets' (a push). */
 function registriesOf(job: EngineJob): string[] {
-  if (job.kind === 'push') return job.targets.map((t) => parsePushTarget(t.reference).registry);
+  if (job.kind === 'push') {
+    const targets = job.targets.filter((t): t is string => !!t?.trim());
+    if (job.prefix) targets.push(`${job.prefix.replace(/\/+$/, '')}/x:1`);
+    return targets.map((t) => parsePushTarget(t.trim()).registry);
+  }
   return job.images.map((image) => image.reference.registry);
 }
 
@@ -79,7 +83,7 @@ export function portableJob(job: EngineJob, transport: TransportOptions): Portab
     ...(transport.dockerHubMirror ? { dockerHubMirror: transport.dockerHubMirror } : {}),
     ...(transport.waits ? { waits: { ...transport.waits } } : {}),
   };
-  if (job.kind === 'push') return { ...job, targets: job.targets.map((t) => ({ ...t })), transport: portable };
+  if (job.kind === 'push') return { ...job, targets: [...job.targets], transport: portable };
   return job.kind === 'zip'
     ? { ...job, tarNames: [...job.tarNames], transport: portable }
     : { ...job, transport: portable };

@@ -8,6 +8,7 @@
 import { abortError } from '../../core/errors.ts';
 import type { KitResult, PullResult, TransferProgress, TransferResult } from '../../core/pull.ts';
 import type { TransportOptions } from '../../core/registry/client.ts';
+import type { SetProgress, SetResult } from '../../core/transfer/set-to-registry.ts';
 import { type DownloadJob, type JobHooks, type JobResult, writeArchiveJob } from './archive-job.ts';
 import {
   type JobProgress,
@@ -37,7 +38,7 @@ const CANCEL_GRACE_MS = 3000;
 export interface PushHooks {
   signal: AbortSignal;
   transport: TransportOptions;
-  onProgress: (progress: TransferProgress) => void;
+  onProgress: (progress: SetProgress) => void;
 }
 
 /** Writes the archive into `sink` and closes it; on failure aborts it and rejects, as `pull` does. */
@@ -62,8 +63,8 @@ export async function writeArchive<J extends DownloadJob>(
   return result as JobResult<J>;
 }
 
-/** Pushes the images of the archive `job.file` as `job.targets` say; rejects as `pushArchive` does. */
-export async function pushFile(job: PushJob, options: PushHooks): Promise<TransferResult> {
+/** Pushes the units of the archive `job.file` as `job.targets` say; rejects as `pushSet` does. */
+export async function pushFile(job: PushJob, options: PushHooks): Promise<SetResult> {
   const { signal, transport } = options;
   const worker = await startEngineWorker();
   if (signal.aborted) {
@@ -73,11 +74,11 @@ export async function pushFile(job: PushJob, options: PushHooks): Promise<Transf
   if (!worker)
     return runPushJob(job, { transport, signal, sha256: await pageSha256(), onProgress: options.onProgress });
   const hashPort = await pageHashPort();
-  const onProgress = (_item: number, progress: JobProgress) => options.onProgress(progress as TransferProgress);
+  const onProgress = (_item: number, progress: JobProgress) => options.onProgress(progress as SetProgress);
   return (await inWorker(worker, portableJob(job, transport), hashPort, undefined, {
     signal,
     onProgress,
-  })) as TransferResult;
+  })) as SetResult;
 }
 
 /** A fresh engine worker that has said it runs, or undefined where none can start. */

@@ -1,20 +1,25 @@
 /**
  * One push's engine work: the archive file read again where the job runs (the File itself crosses to the
- * worker; WebKit cannot transfer a ReadableStream) and its images pushed by the core, the file read in
- * slices as each layer goes up. The engine worker (engine.worker.ts) runs it, or the page where that worker
+ * worker; WebKit cannot transfer a ReadableStream) and pushed by the core as a set (pushSet: each index with
+ * all it names, every other image alone, each to its target), the file read in slices as each layer goes up. The engine worker (engine.worker.ts) runs it, or the page where that worker
  * cannot start (engine.ts); both call this.
  */
 import { readArchive } from '../../core/archive/reader.ts';
 import type { RandomAccessBlob } from '../../core/archive/random-access.ts';
 import type { Sha256Factory } from '../../core/codecs/sha256.ts';
-import { type TransferProgress, type TransferResult, type PushTarget, pushArchive } from '../../core/push.ts';
+import { pushSet } from '../../core/push.ts';
+import type { SetProgress, SetResult } from '../../core/transfer/set-to-registry.ts';
 import type { TransportOptions } from '../../core/registry/client.ts';
 
-/** What one push is: the archive file, where each of its images goes, and whether to gzip uncompressed layers. */
+/**
+ * What one push is: the archive file; where each of its units (core/push.ts's pushUnits, in that order)
+ * goes — its own target, else under `prefix`; and whether to gzip uncompressed layers.
+ */
 export interface PushJob {
   kind: 'push';
   file: File;
-  targets: PushTarget[];
+  targets: (string | undefined)[];
+  prefix?: string;
   compress: boolean;
 }
 
@@ -57,15 +62,16 @@ export async function runPushJob(
     transport: TransportOptions;
     signal: AbortSignal;
     sha256: Sha256Factory;
-    onProgress: (progress: TransferProgress) => void;
+    onProgress: (progress: SetProgress) => void;
   },
-): Promise<TransferResult> {
+): Promise<SetResult> {
   // The core reports every slice read; the page hears the latest every PROGRESS_MS, and the last one on the
   // way out (a failure then shows the bytes sent up to it, not those of a quarter second before).
-  let latest: TransferProgress | undefined;
+  let latest: SetProgress | undefined;
   let sentAt = 0;
   let sentStates = '';
-  const states = (progress: TransferProgress) => progress.blobs.map((l) => l.state).join();
+  const states = (progress: SetProgress) =>
+    `${progress.blobs.map((l) => l.state).join()}|${progress.units.map((u) => u.state).join()}`;
   const flush = () => {
     if (!latest) return;
     hooks.onProgress(latest);
@@ -75,7 +81,8 @@ export async function runPushJob(
   };
   try {
     const contents = await readArchive(slicedFile(job.file), hooks.signal);
-    return await pushArchive(contents, job.targets, {
+    const choice = { targets: job.targets, ...(job.prefix ? { prefix: job.prefix } : {}) };
+    return await pushSet(contents, choice, {
       ...hooks.transport,
       compress: job.compress,
       signal: hooks.signal,

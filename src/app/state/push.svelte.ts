@@ -1,22 +1,28 @@
 /**
- * The Push view's state: the chosen archive and what is inside it, a target per image (prefilled from the
- * archive's own tag, retargeted to the registry pushed to last), and one push run with its progress. The
- * push runs in the engine's worker (engine.ts), which reads the file in slices as each layer goes up;
- * its failures are told through the advice module, as Pull's are.
+ * The Push view's state: the chosen archive and its units (core/push.ts's pushUnits: each complete index
+ * with all it names, every other image alone), a target per unit (prefilled from the archive's own name,
+ * retargeted to the registry pushed to last, or filled under the "Push all to" prefix — push-plan.ts), and
+ * one push of the set with its progress per unit and per layer. The push runs in the engine's worker
+ * (engine.ts), which reads the file in slices as each layer goes up; its failures are told through the
+ * advice module, as Pull's are.
  */
 import { type ArchiveContents, readArchive } from '../../core/archive/reader.ts';
 import { SkiffError } from '../../core/errors.ts';
-import { type BlobState, type TransferProgress, type TransferResult, parsePushTarget } from '../../core/push.ts';
-import { parseReference } from '../../core/image/reference.ts';
+import type { ImageReference } from '../../core/image/reference.ts';
+import { type BlobState, type PushUnitInfo, parsePushTarget, pushUnits } from '../../core/push.ts';
+import type { SetProgress, SetResult } from '../../core/transfer/set-to-registry.ts';
 import { pushFile } from '../engine/engine.ts';
 import { slicedFile } from '../engine/push-job.ts';
 import type { Advice } from '../lib/advice.ts';
 import { RateMeter, etaSeconds } from '../lib/format.ts';
 import { readStored, writeStored } from '../lib/storage.ts';
 import { credentials } from './credentials.svelte.ts';
+import { retarget, targetProblems, targetsUnderPrefix, unitViews } from './push-plan.ts';
 import { adviceAbout, transportOptions } from './transport.ts';
 
 const LAST_REGISTRY = 'pushRegistry';
+const LAST_PREFIX = 'pushPrefix';
+const isText = (v: unknown): v is string => typeof v === 'string';
 
 /** A row's state once the push is over: what happened to it (`failed`: it was being sent; `not-started`). */
 export type PushRowState = BlobState | 'failed' | 'stopped' | 'not-started';
@@ -32,34 +38,53 @@ export interface PushRow {
   state: PushRowState;
 }
 
-/** A repo tag from the archive (`app:1`, `docker.io/library/app:1`) pointed at `registry`, or as it is. */
-export function retarget(repoTag: string, registry: string | undefined): string {
-  if (!repoTag) return registry ? `${registry}/` : '';
-  try {
-    const reference = parseReference(repoTag);
-    const path = `${reference.repository.replace(/^library\//, '')}:${reference.tag ?? 'latest'}`;
-    if (!registry) return reference.registry === 'docker.io' ? repoTag : `${reference.registry}/${path}`;
-    return `${registry}/${path}`;
-  } catch {
-    return registry ? `${registry}/${repoTag}` : repoTag;
-  }
-}
-
 class PushState {
   file = $state.raw<File | undefined>(undefined);
   contents = $state.raw<ArchiveContents | undefined>(undefined);
   reading = $state(false);
+  /** One per unit, in pushUnits' order. */
   targets = $state<string[]>([]);
+  /** "Push all to": the registry and path every unit goes under (`harbor.corp/mirror`). */
+  prefix = $state('');
   compress = $state(true);
   running = $state(false);
-  progress = $state.raw<TransferProgress | undefined>(undefined);
+  progress = $state.raw<SetProgress | undefined>(undefined);
   speed = $state<number | undefined>(undefined);
   eta = $state<number | undefined>(undefined);
-  result = $state.raw<TransferResult | undefined>(undefined);
+  result = $state.raw<SetResult | undefined>(undefined);
   /** Why the file could not be read or pushed, in the page's language (the engine's words as its detail). */
   failure = $state.raw<Advice | undefined>(undefined);
+  /** The registry of the unit the failure is blamed on: its credentials section opens on a refusal. */
+  failedRegistry = $state<string | undefined>(undefined);
   cancelled = $state(false);
   private controller: AbortController | undefined;
+
+  /** What goes up as one; whether each keeps its digest follows the compress choice. */
+  units: PushUnitInfo[] = $derived(this.contents ? pushUnits(this.contents, { compress: this.compress }) : []);
+
+  /** Each row's target checked as typed: not a reference, or the same as another row's. */
+  problems = $derived(targetProblems(this.targets));
+
+  /** The registries pushed to, first target's first: one credentials section each. */
+  registries: string[] = $derived.by(() => {
+    const found = new Set<string>();
+    for (const t of this.targets) {
+      try {
+        found.add(parsePushTarget(t.trim()).registry);
+      } catch {
+        // not yet a reference
+      }
+    }
+    return [...found];
+  });
+
+  /** Each unit's state and bytes, while the push runs and after it. */
+  unitStates = $derived.by(() => {
+    const progress = this.progress;
+    if (!progress?.units) return [];
+    const ended = this.running ? undefined : this.failure ? 'failed' : this.cancelled ? 'cancelled' : undefined;
+    return unitViews(progress, ended);
+  });
 
   /** The layer rows: live while the push runs; afterwards, what happened to each. */
   rows: PushRow[] = $derived.by(() => {
@@ -67,9 +92,11 @@ class PushState {
     const contents = this.contents;
     if (!progress || !contents) return [];
     const over = !this.running && (this.failure || this.cancelled);
+    const layers = contents.images.flatMap((image) => image.layers);
     return progress.blobs.map((layer, i) => {
-      const archived = contents.images[layer.image]?.layers.find((l) => l.path === layer.path);
-      const digest = archived?.digest ?? (archived?.compression === 'none' ? archived.diffId : undefined);
+      const archived = layer.path ? layers.find((l) => l.path === layer.path) : undefined;
+      const digest =
+        layer.digest || archived?.digest || (archived?.compression === 'none' ? archived.diffId : undefined);
       let state: PushRowState = layer.state;
       // A layer shared with an earlier row got that row's upload, if that one finished.
       const twinDone = progress.blobs.some(
@@ -89,29 +116,15 @@ class PushState {
     });
   });
 
-  /** Each target checked as typed: the message, or undefined when it is a pushable reference. */
-  targetErrors: (string | undefined)[] = $derived(
-    this.targets.map((t) => {
-      try {
-        parsePushTarget(t.trim());
-        return undefined;
-      } catch (error) {
-        return error instanceof Error ? error.message : String(error);
-      }
-    }),
-  );
-
-  /** The registry of the first valid target: whose credentials the form shows. */
-  registry: string | undefined = $derived.by(() => {
-    for (const t of this.targets) {
-      try {
-        return parsePushTarget(t.trim()).registry;
-      } catch {
-        // not yet a reference
-      }
-    }
-    return undefined;
-  });
+  /** "Push all to": every unit with a name goes under `prefix`; rows stay editable afterwards. */
+  setPrefix(prefix: string): void {
+    this.prefix = prefix;
+    this.targets = targetsUnderPrefix(
+      this.units.map((u) => u.name),
+      prefix,
+      this.targets,
+    );
+  }
 
   async choose(file: File): Promise<void> {
     this.cancel();
@@ -125,9 +138,13 @@ class PushState {
     try {
       const contents = await readArchive(slicedFile(file));
       if (this.file !== file) return;
-      const last = readStored(LAST_REGISTRY, (v): v is string => typeof v === 'string');
+      const last = readStored(LAST_REGISTRY, isText);
       this.contents = contents;
-      this.targets = contents.images.map((image) => retarget(image.repoTags[0] ?? '', last));
+      this.targets = this.units.map((unit) => retarget(unit.name, last));
+      // The last "Push all to", where it is shown: a file of more than one unit.
+      const prefix = this.units.length > 1 ? readStored(LAST_PREFIX, isText) : undefined;
+      if (prefix) this.setPrefix(prefix);
+      else this.prefix = '';
     } catch (error) {
       if (this.file === file) this.failure = adviceAbout(error, undefined, { push: 'read' });
     } finally {
@@ -137,7 +154,7 @@ class PushState {
 
   async push(): Promise<void> {
     const contents = this.contents;
-    if (!contents || this.running || this.targetErrors.some(Boolean)) return;
+    if (!contents || !this.units.length || this.running || this.problems.some(Boolean)) return;
     // Push is an explicit action: the credential fields are signed in with now (typing never sends them).
     credentials.signInAll();
     const controller = new AbortController();
@@ -146,13 +163,15 @@ class PushState {
     this.result = undefined;
     this.failure = undefined;
     this.cancelled = false;
+    this.progress = undefined;
     this.speed = undefined;
     this.eta = undefined;
     const meter = new RateMeter();
-    const targets = this.targets.map((reference, image) => ({ image, reference: reference.trim() }));
-    const target = parsePushTarget(targets[0]!.reference);
+    const targets = this.targets.map((t) => t.trim());
+    let blamed: ImageReference = parsePushTarget(targets[0]!);
     try {
-      writeStored(LAST_REGISTRY, target.registry);
+      writeStored(LAST_REGISTRY, blamed.registry);
+      writeStored(LAST_PREFIX, this.prefix.trim() || undefined);
       const job = { kind: 'push' as const, file: this.file!, targets, compress: this.compress };
       this.result = await pushFile(job, {
         signal: controller.signal,
@@ -166,9 +185,15 @@ class PushState {
       });
     } catch (error) {
       if (controller.signal.aborted) this.cancelled = true;
-      // Named after the first target (its registry's relay, credentials and hosts); the detail names the image.
-      else this.failure = adviceAbout(error, target, { push: 'send' });
-      if (this.registry) credentials.noteFailure(this.registry, error);
+      else {
+        // Named after the unit whose layer was in flight (its registry's relay, credentials and hosts), else
+        // the first target; the detail names the image.
+        const failed = this.progress ? unitViews(this.progress, 'failed').findIndex((u) => u.state === 'failed') : -1;
+        if (failed >= 0) blamed = parsePushTarget(targets[failed]!);
+        this.failedRegistry = blamed.registry;
+        this.failure = adviceAbout(error, blamed, { push: 'send' });
+      }
+      credentials.noteFailure(blamed.registry, error);
     } finally {
       this.running = false;
       this.controller = undefined;

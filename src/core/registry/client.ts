@@ -6,12 +6,12 @@ import { SkiffError, abortError } from '../errors.ts';
 import { MAX_MANIFEST_BYTES } from '../image/manifest.ts';
 import { MANIFEST_ACCEPT } from '../image/media-types.ts';
 import { httpError, readLimited } from './http.ts';
-import { type Fetcher, discard, sleep } from './transport/fetcher.ts';
+import { type Fetcher, discard } from './transport/fetcher.ts';
 import type { TransportOptions } from './transport/options.ts';
 import { type RateLimit, parseRateLimit } from './transport/rate-limit.ts';
 import { networkError } from './transport/retry.ts';
 import { type ClientRole, registryTransport } from './transport/stack.ts';
-import { RequestWait, type WaitPolicy, isGivenUp, withWait } from './transport/waits.ts';
+import { RequestWait, type WaitPolicy, retryTransient, withWait } from './transport/waits.ts';
 
 export type { TransportOptions } from './transport/options.ts';
 export type { ClientRole } from './transport/stack.ts';
@@ -64,26 +64,17 @@ export class RegistryClient {
     what: string,
     read: (response: Response, deadlineMs: number, what: string) => Promise<T>,
   ): Promise<T> {
-    const signal = init.signal ?? undefined;
     const wait = new RequestWait(this.waits, new URL(this.baseUrl).host);
-    for (let attempt = 1; ; attempt++) {
-      const response = await this.request(path, withWait(init, wait), what);
-      try {
+    return retryTransient(
+      wait,
+      init.signal ?? undefined,
+      async () => {
+        const response = await this.request(path, withWait(init, wait), what);
         const deadlineMs = Math.max(1, Math.min(this.bodyDeadlineMs ?? Infinity, wait.left()));
-        return await read(response, deadlineMs, `${what} from ${wait.host}`);
-      } catch (error) {
-        if (signal?.aborted) throw abortError(signal);
-        if (isGivenUp(error)) throw error;
-        const transient = error instanceof SkiffError && (error.code === 'network' || error.code === 'timeout');
-        if (!transient) throw error;
-        const pause = Math.min(250 * 2 ** (attempt - 1), 4_000);
-        if (!wait.canRetry(pause)) throw wait.giveUp(error, error.code === 'timeout' ? 'too-slow' : undefined);
-        this.onWait?.(`${error.message}; trying again (${wait.tries + 1} of ${this.waits.attempts})`);
-        await sleep(pause, signal).catch(() => {
-          throw abortError(signal);
-        });
-      }
-    }
+        return read(response, deadlineMs, `${what} from ${wait.host}`);
+      },
+      { ...(this.onWait ? { onRetry: this.onWait } : {}) },
+    );
   }
 
   private request(path: string, init: RequestInit, what: string): Promise<Response> {

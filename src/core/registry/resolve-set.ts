@@ -83,19 +83,23 @@ export async function resolveSet(
   }
   const entries = selection === 'all' ? runnableEntries(parsed) : selection.map((p) => choosePlatform(parsed, p));
   const chosen = [...new Set(entries.map((e) => e.digest))];
-  const images: ResolvedImage[] = [];
-  for (const entryDigest of chosen) {
-    const image = await resolve({ ...reference, digest: entryDigest }, withClients);
-    // Named as asked (tag kept), not by the platform manifest's digest.
-    images.push({ ...image, reference });
-  }
-  const artifacts: ResolvedArtifact[] = [];
-  for (const descriptor of parsed.manifests) {
-    if (chosen.includes(descriptor.digest) || runnableEntries({ ...parsed, manifests: [descriptor] }).length) continue;
+  // The platforms, and then their attestations, are asked for at once: each is a round trip or two.
+  const images: ResolvedImage[] = await Promise.all(
+    chosen.map(async (entryDigest) => {
+      const image = await resolve({ ...reference, digest: entryDigest }, withClients);
+      // Named as asked (tag kept), not by the platform manifest's digest.
+      return { ...image, reference };
+    }),
+  );
+  const attestations = parsed.manifests.filter((descriptor) => {
+    if (chosen.includes(descriptor.digest) || runnableEntries({ ...parsed, manifests: [descriptor] }).length)
+      return false;
     const about = descriptor.annotations?.['vnd.docker.reference.digest'];
-    if (selection !== 'all' && !(about && chosen.includes(about))) continue;
-    artifacts.push(await fetchArtifact(clients, reference, descriptor, options.signal));
-  }
+    return selection === 'all' || (!!about && chosen.includes(about));
+  });
+  const artifacts: ResolvedArtifact[] = await Promise.all(
+    attestations.map((descriptor) => fetchArtifact(clients, reference, descriptor, options.signal)),
+  );
   return {
     reference,
     selection,

@@ -8,8 +8,8 @@ import type { Descriptor } from '../image/manifest.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { discard } from '../registry/transport/fetcher.ts';
 import { networkError } from '../registry/transport/retry.ts';
-import { type RequestWait, isGivenUp } from '../registry/transport/waits.ts';
-import { type BlobStalls, WatchedBody, blobStalls } from '../registry/transport/watched-body.ts';
+import type { RequestWait } from '../registry/transport/waits.ts';
+import { type BlobStalls, WatchedBody, blobStalls, failureOrResume } from '../registry/transport/watched-body.ts';
 
 /** Requests the blob from `offset` on; up to byte `last` (inclusive) when given; no Range at all from 0 to the end. */
 export type BlobOpener = (
@@ -150,17 +150,14 @@ export async function fetchSegment(
       return;
     } catch (error) {
       watch.cancel();
-      if (signal.aborted) throw abortError(signal);
-      if (isGivenUp(error)) throw error;
-      if (resumes >= maxResumes && error instanceof SkiffError && error.code === 'timeout') throw stalls.giveUp(error);
-      const resumable = !(error instanceof SkiffError) || error.code === 'network' || error.code === 'timeout';
-      if (!resumable || resumes >= maxResumes) {
-        throw error instanceof SkiffError
-          ? error
-          : new SkiffError('network', `${what}: the download broke off at byte ${at} of ${start}-${end - 1}`, {
-              cause: error,
-            });
-      }
+      const failure = failureOrResume(error, {
+        signal,
+        stalls,
+        resumes,
+        maxResumes,
+        brokeOff: `${what}: the download broke off at byte ${at} of ${start}-${end - 1}`,
+      });
+      if (failure) throw failure;
       stalled = true;
       options.onStall?.(`${(error as Error).message}; trying again (${resumes + 1} of ${maxResumes})`);
     }

@@ -35,7 +35,8 @@ export interface UnitProgress {
   totalBytes: number;
 }
 
-export type SetProgress = TransferProgress & { units: UnitProgress[] };
+/** `imageUnits`: the unit of each image the transfer moves (a blob row's `image` is its number there). */
+export type SetProgress = TransferProgress & { units: UnitProgress[]; imageUnits: number[] };
 
 export interface UnitResult {
   name: string;
@@ -103,7 +104,10 @@ export async function setToRegistry(
       ...(signal ? { signal } : {}),
       ...(options.progressIntervalMs !== undefined ? { progressIntervalMs: options.progressIntervalMs } : {}),
       ...(options.onProgress
-        ? { onProgress: (p: TransferProgress) => options.onProgress!((last = { ...p, units: unitProgress(p) })) }
+        ? {
+            onProgress: (p: TransferProgress) =>
+              options.onProgress!((last = { ...p, units: unitProgress(p), imageUnits: unitOf })),
+          }
         : {}),
     },
   );

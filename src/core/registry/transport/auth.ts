@@ -1,9 +1,9 @@
 import { readTextAtMost } from '../../bytes.ts';
 import { SkiffError, abortError } from '../../errors.ts';
 import { type Challenge, parseWwwAuthenticate } from './challenge.ts';
-import { type Fetcher, discard, sleep, withHeader } from './fetcher.ts';
+import { type Fetcher, discard, withHeader } from './fetcher.ts';
 import { relayRefusal } from './relay.ts';
-import { RequestWait, type WaitPolicy, isGivenUp, waitOf, withWait } from './waits.ts';
+import { RequestWait, type WaitPolicy, retryTransient, waitOf, withWait } from './waits.ts';
 
 export interface Credentials {
   username: string;
@@ -180,26 +180,9 @@ export class RegistryAuth {
     signal: AbortSignal | undefined,
     wait: RequestWait,
   ): Promise<CachedToken> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.fetchTokenOnce(challenge, scope, signal, wait);
-      } catch (error) {
-        if (signal?.aborted) throw abortError(signal);
-        if (isGivenUp(error)) throw error;
-        const transient = error instanceof SkiffError && (error.code === 'network' || error.code === 'timeout');
-        if (!transient) throw error;
-        const pause = Math.min(250 * 2 ** (attempt - 1), 4_000);
-        if (!wait.canRetry(pause))
-          throw wait.giveUp(
-            error,
-            error.code === 'timeout' ? 'too-slow' : undefined,
-            new URL(challenge.params.realm!).host,
-          );
-        await sleep(pause, signal).catch(() => {
-          throw abortError(signal);
-        });
-      }
-    }
+    return retryTransient(wait, signal, () => this.fetchTokenOnce(challenge, scope, signal, wait), {
+      host: new URL(challenge.params.realm!).host,
+    });
   }
 
   private async fetchTokenOnce(

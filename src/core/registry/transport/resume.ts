@@ -1,7 +1,7 @@
 import { SkiffError, abortError } from '../../errors.ts';
 import { networkError } from './retry.ts';
-import { type RequestWait, isGivenUp } from './waits.ts';
-import { type BlobStalls, WatchedBody, blobStalls } from './watched-body.ts';
+import type { RequestWait } from './waits.ts';
+import { type BlobStalls, WatchedBody, blobStalls, failureOrResume } from './watched-body.ts';
 
 export interface ResumeOptions {
   /** Bytes the blob is declared to have; reading more is an error at once. */
@@ -87,19 +87,14 @@ export async function* resumableBody(
       return;
     } catch (error) {
       watch.cancel();
-      if (signal?.aborted) throw abortError(signal);
-      if (isGivenUp(error)) throw error;
-      const resumable = !(error instanceof SkiffError) || error.code === 'network' || error.code === 'timeout';
-      if (resumes >= maxResumes && error instanceof SkiffError && error.code === 'timeout') throw stalls.giveUp(error);
-      if (!resumable || resumes >= maxResumes) {
-        throw error instanceof SkiffError
-          ? error
-          : new SkiffError(
-              'network',
-              `${what}: the download broke off after ${offset} of ${size} bytes (${messageOf(error)})`,
-              { cause: error },
-            );
-      }
+      const failure = failureOrResume(error, {
+        signal,
+        stalls,
+        resumes,
+        maxResumes,
+        brokeOff: `${what}: the download broke off after ${offset} of ${size} bytes`,
+      });
+      if (failure) throw failure;
       resumes++;
       stalled = true;
       options.onStall?.(`${(error as Error).message}; trying again (${resumes} of ${maxResumes})`);
@@ -112,9 +107,4 @@ export async function* resumableBody(
       }
     }
   }
-}
-
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.cause instanceof Error ? error.cause.message : error.message;
-  return String(error);
 }

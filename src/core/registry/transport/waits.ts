@@ -3,7 +3,8 @@
  * so that a person learns within about a minute that a host does not answer, answers too slowly, or keeps
  * stalling, with the host named. The numbers live here, each with why:
  */
-import { SkiffError } from '../../errors.ts';
+import { SkiffError, abortError } from '../../errors.ts';
+import { sleep } from './fetcher.ts';
 
 export interface WaitPolicy {
   /** How long one try of a request may wait for its answer's headers. */
@@ -155,4 +156,34 @@ export function sendMs(policy: WaitPolicy, init: RequestInit): number {
         ? body.length
         : 0;
   return (bytes / policy.uploadBytesPerSecond) * 1000;
+}
+
+/**
+ * Runs `attempt` again while it fails transiently (a body that broke off or came too slowly), within the
+ * request's one share of tries and time: then the last failure, saying how many tries it took. Other
+ * failures, and a cancel, end it at once.
+ */
+export async function retryTransient<T>(
+  wait: RequestWait,
+  signal: AbortSignal | undefined,
+  attempt: () => Promise<T>,
+  options: { host?: string; onRetry?: (message: string) => void } = {},
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (signal?.aborted) throw abortError(signal);
+      if (isGivenUp(error)) throw error;
+      const transient = error instanceof SkiffError && (error.code === 'network' || error.code === 'timeout');
+      if (!transient) throw error;
+      const pause = Math.min(250 * 2 ** (n - 1), 4_000);
+      if (!wait.canRetry(pause))
+        throw wait.giveUp(error, error.code === 'timeout' ? 'too-slow' : undefined, options.host);
+      options.onRetry?.(`${error.message}; trying again (${wait.tries + 1} of ${wait.policy.attempts})`);
+      await sleep(pause, signal).catch(() => {
+        throw abortError(signal);
+      });
+    }
+  }
 }

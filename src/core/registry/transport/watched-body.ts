@@ -3,7 +3,7 @@
  * below the minimum rate, and one blob's stalls — over its Range segments and resumes — decide when to give
  * up: once the blob has made no useful progress for the deadline, however many little bursts came between.
  */
-import { SkiffError } from '../../errors.ts';
+import { SkiffError, abortError } from '../../errors.ts';
 import { RequestWait, type WaitKind, type WaitPolicy, giveUp, isGivenUp, waitPolicy } from './waits.ts';
 
 const kinds = new WeakMap<Error, WaitKind>();
@@ -151,4 +151,25 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * What a failed read of a blob's body comes to, the same for a whole blob (resume.ts) and a Range segment
+ * (transfer/blob-fetch.ts): the failure to end with, or undefined when another request may resume it — a
+ * cut or a stall, while resumes are left. `brokeOff` says where it broke, for a failure that is not ours.
+ */
+export function failureOrResume(
+  error: unknown,
+  read: { signal?: AbortSignal | undefined; stalls: BlobStalls; resumes: number; maxResumes: number; brokeOff: string },
+): Error | undefined {
+  if (read.signal?.aborted) return abortError(read.signal);
+  if (isGivenUp(error)) return error as Error;
+  const timedOut = error instanceof SkiffError && error.code === 'timeout';
+  if (timedOut && read.resumes >= read.maxResumes) return read.stalls.giveUp(error);
+  const resumable = !(error instanceof SkiffError) || error.code === 'network' || timedOut;
+  if (resumable && read.resumes < read.maxResumes) return undefined;
+  if (error instanceof SkiffError) return error;
+  const message =
+    error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+  return new SkiffError('network', `${read.brokeOff} (${message})`, { cause: error });
 }
