@@ -9,7 +9,7 @@ import { en } from '../i18n/en.ts';
 import { downloadItems, imagesOnce } from './download-items.ts';
 import { download } from './download.svelte.ts';
 import { Limiter } from './list-rows.ts';
-import { queue } from './queue.svelte.ts';
+import { lineOf, queue } from './queue.svelte.ts';
 import { resolver } from './resolve.svelte.ts';
 
 const NOWHERE = '127.0.0.1:1';
@@ -85,6 +85,11 @@ describe('the list', () => {
     assert.equal(fixed.status, 'resolving');
     assert.equal(fixed.message, undefined);
     assert.equal(queue.edit(typo!.id, '   '), false, 'an empty name keeps the row as it was');
+    // Its line, platforms included, is what the editor holds; dropping `--platform` drops them.
+    queue.edit(typo!.id, `${NOWHERE}/fixed:v1 --platform linux/arm64`);
+    assert.equal(lineOf(queue.items.find((q) => q.id === typo!.id)!), `${NOWHERE}/fixed:v1 --platform linux/arm64`);
+    queue.edit(typo!.id, `${NOWHERE}/fixed:v1`);
+    assert.deepEqual(queue.items.find((q) => q.id === typo!.id)!.platforms, []);
     queue.edit(typo!.id, `${NOWHERE}/a:v1 --platform all`);
     assert.deepEqual(
       queue.items.map((q) => q.id),

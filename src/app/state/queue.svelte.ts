@@ -7,6 +7,7 @@ import {
   type ListEntry,
   type PlatformSelection,
   formatImageList,
+  formatPlatformSelection,
   mergePlatforms,
   parseImageList,
 } from '../../core/image/image-list.ts';
@@ -68,9 +69,6 @@ class ImageList {
   focusRequest = $state(0);
   private nextId = 1;
   private readonly pending = new Map<number, { promise: Promise<void>; controller: AbortController }>();
-
-  /** Rows with a problem: not a name, or not resolved. */
-  problems: QueueItem[] = $derived(this.items.filter((q) => q.status === 'error' || q.status === 'invalid'));
 
   /**
    * Adds every name in `text` (a paste, a file, the field): one per line or separated by spaces or commas,
@@ -152,27 +150,28 @@ class ImageList {
   }
 
   /**
-   * The row's text changed in place (a typo fixed): it is looked up again. A name already listed elsewhere
-   * merges into that row; more names than one become rows of their own. False when nothing usable was typed.
+   * The row's line changed in place (a typo fixed, `--platform` added or dropped): it is looked up again. A
+   * name already listed elsewhere merges into that row; more names than one become rows of their own. False
+   * when nothing usable was typed.
    */
   edit(id: number, text: string): boolean {
     const row = this.items.find((q) => q.id === id);
     if (!row) return false;
-    if (text.trim() === row.text) return true;
+    if (text.trim() === lineOf(row)) return true;
     const [first, ...rest] = parseImageList(text).entries;
     if (!first) return false;
     const key = keyOf(first);
     const other = this.items.find((q) => q.id !== id && keyOf(q) === key);
     if (other) {
       this.remove(id);
-      this.addEntry({ ...first, platforms: first.platforms.length ? first.platforms : row.platforms });
+      this.addEntry(first);
     } else {
       this.cancel(id);
       this.update(id, {
         text: first.text,
         name: first.reference ? displayName(first.reference) : first.text,
         reference: first.reference,
-        platforms: first.platforms.length ? first.platforms : row.platforms,
+        platforms: first.platforms,
         status: first.reference ? 'resolving' : 'invalid',
         resolved: undefined,
         advice: undefined,
@@ -272,6 +271,12 @@ class ImageList {
       return next;
     });
   }
+}
+
+/** A row as its editor shows it: the name as written, and its platforms as a list line names them. */
+export function lineOf(row: Pick<QueueItem, 'text' | 'platforms'>): string {
+  const platforms = formatPlatformSelection(row.platforms);
+  return platforms ? `${row.text} --platform ${platforms}` : row.text;
 }
 
 /** The platforms a resolved row holds, as people read them: `linux/amd64, linux/arm64`. */
