@@ -300,6 +300,34 @@ describe('the list', () => {
     }
   });
 
+  it('downloads all platforms of the one image in the field, with the registry’s index', async () => {
+    const { context, page } = await newPage(browser);
+    try {
+      const image = `${registry.host}/multi/app:v1`;
+      // A link may ask for every platform too.
+      await page.goto(`${server.url}?image=${encodeURIComponent(image)}&platform=all`);
+      await waitResolved(page, 'linux/amd64');
+      assert.equal(await page.getByLabel('Platform').inputValue(), 'all');
+      const tar = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Download', exact: true }).click(),
+        'all.tar',
+      );
+      await page.getByRole('heading', { name: 'Done' }).waitFor();
+      const loaded = await page.locator('section.result ul.images li').allTextContents();
+      assert.equal(loaded.length, 1, loaded.join('\n'));
+      assert.match(loaded[0]!, /linux\/amd64, linux\/arm64, linux\/arm\/v7/);
+      const index = await readJsonFromTar(tar, 'index.json');
+      assert.equal(index.manifests[0].digest, fixtures.multi.app.digest);
+      assert.equal(
+        await page.getByTestId('result-file').textContent(),
+        `127.0.0.1_${registry.host.split(':')[1]}_multi_app_v1.tar`,
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
   it('asks for a sign-in on the row a registry refused, and looks it up again once signed in', async () => {
     const { context, page } = await newPage(browser);
     try {
