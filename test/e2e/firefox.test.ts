@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fault, once } from '../support/fault-proxy.ts';
-import { launchFirefox } from './browsers.ts';
+import { type TestPage, launchFirefox } from './browsers.ts';
+import { listFlow } from './list-flow.ts';
 import {
   BIG_BYTES,
   chooseImage,
@@ -84,5 +85,19 @@ describe('Firefox: the download worker stopped mid-stream', () => {
       await page.close();
       await browser.close();
     }
+  });
+});
+
+describe('Firefox: a list of images', () => {
+  let page: TestPage;
+  before(async () => {
+    page = await world().browser.newPage();
+  });
+  after(async () => {
+    await page?.close();
+  });
+
+  it('pastes a list, refuses the typo by name, and downloads the rest into one tar', async () => {
+    await listFlow(world(), page);
   });
 });

@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { launchWebKit } from './browsers.ts';
+import { after, before, describe, it } from 'node:test';
+import { type TestPage, launchWebKit } from './browsers.ts';
+import { listFlow } from './list-flow.ts';
 import { listing, pageText, smokeSuite, smokeWorld, waitForText } from './smoke.ts';
 
 const world = smokeWorld(() => launchWebKit());
@@ -49,4 +51,18 @@ smokeSuite(world, {
     await new Promise((r) => setTimeout(r, 1000));
     assert.deepEqual(readdirSync(w.browser.downloads), [], listing(w.browser.downloads));
   },
+});
+
+describe('WebKit: a list of images', () => {
+  let page: TestPage;
+  before(async () => {
+    page = await world().browser.newPage();
+  });
+  after(async () => {
+    await page?.close();
+  });
+
+  it('pastes a list, refuses the typo by name, and downloads the rest into one tar', async () => {
+    await listFlow(world(), page);
+  });
 });

@@ -14,17 +14,19 @@ import {
 } from '../../core/pull.ts';
 import type { TransportOptions } from '../../core/registry/transport/options.ts';
 import type { ResolvedImage } from '../../core/registry/resolve.ts';
+import type { ResolvedSet } from '../../core/registry/resolve-set.ts';
 import type { WaitPolicy } from '../../core/registry/transport/waits.ts';
 import { WRITE_CHUNK } from './sink.ts';
 
 /**
  * What one download is: which images, into a tar or a kit (with each image's tar name), in which layer
- * mode. Resolved images are plain data: the same on the page and across the worker boundary.
+ * mode. Resolved images are plain data: the same on the page and across the worker boundary. An image with
+ * several (or all) platforms is its ResolvedSet: one tar of a kit, the index in the tar's OCI part.
  * `idleTimeoutMs`: a layer download that sends nothing for this long is cut and resumed; `parallel`: blob
  * requests at once (engine defaults if unset).
  */
 export type DownloadJob = {
-  images: ResolvedImage[];
+  images: (ResolvedImage | ResolvedSet)[];
   layers: LayerMode;
   idleTimeoutMs?: number;
   /** The wait policy's bounds (core/transport/waits.ts), when the host set them. */

@@ -4,6 +4,7 @@
  * shown as the technical detail under a translated explanation.
  */
 import { advice } from './en/advice.ts';
+import { list } from './en/list.ts';
 import { push } from './en/push.ts';
 
 export const en = {
@@ -117,7 +118,6 @@ export const en = {
   remove: 'Remove',
   removeItem: (name: string) => `Remove ${name}`,
   clear: 'Clear',
-  alreadyQueued: 'This image is already in the archive.',
 
   progress: 'Progress',
   total: 'Total',
@@ -204,6 +204,7 @@ export const en = {
   viewPush: 'Push',
   views: 'What to do',
   push,
+  list,
 
   footerDirect:
     'Runs in your browser: it talks to each registry directly and writes images to your disk; nothing passes through the host of this page.',

@@ -1,6 +1,7 @@
 /** 简体中文。键与 en.ts 相同（类型 Messages 保证不漏译）。 */
 import type { Messages } from './en.ts';
 import { advice } from './zh/advice.ts';
+import { list } from './zh/list.ts';
 import { push } from './zh/push.ts';
 
 /** 每个错误代码的含义，显示在“详细信息”中英文原文的上方。 */
@@ -134,7 +135,6 @@ export const zh: Messages = {
   remove: '移除',
   removeItem: (name: string) => `移除 ${name}`,
   clear: '清空',
-  alreadyQueued: '该镜像已在打包列表中。',
 
   progress: '进度',
   total: '总计',
@@ -212,6 +212,7 @@ export const zh: Messages = {
   viewPush: '推送',
   views: '操作',
   push,
+  list,
 
   footerDirect: '在您的浏览器中运行：直接访问各个镜像仓库，并把镜像写入您的磁盘；不经过托管本页的服务器。',
   footerRelay: (relay: string) =>

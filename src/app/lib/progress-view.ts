@@ -102,13 +102,14 @@ export class ProgressTracker {
 
   constructor(
     private readonly kind: 'tar' | 'zip',
-    images: ResolvedImage[],
+    images: (ResolvedImage | ResolvedImage[])[],
     mode: LayerMode,
   ) {
     // Before the engine reports, rows come from the engine's own plan: one tar holds every image (shared
-    // layers once); a kit holds one tar per image.
+    // layers once); a kit holds one tar per image (with each of its platforms, when it has several).
     const plan = (list: ResolvedImage[]): TransferProgress => initialProgress(planPull(list, mode));
-    this.snapshots = kind === 'zip' ? images.map((image) => plan([image])) : [plan(images)];
+    const groups = images.map((group) => (Array.isArray(group) ? group : [group]));
+    this.snapshots = kind === 'zip' ? groups.map(plan) : [plan(groups.flat())];
   }
 
   update(index: number, progress: TransferProgress): void {

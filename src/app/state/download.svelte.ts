@@ -3,7 +3,7 @@
  * the engine's progress as table rows with speeds and times left, and the result.
  */
 import { SkiffError } from '../../core/errors.ts';
-import { formatPlatform } from '../../core/image/platform.ts';
+import { formatReference } from '../../core/image/reference.ts';
 import type { LayerMode, TransferredImage } from '../../core/pull.ts';
 import { type DownloadJob, writeArchive } from '../engine/engine.ts';
 import { pageSha256 } from '../engine/hashing.ts';
@@ -19,13 +19,15 @@ import {
 import { outputStream } from '../engine/sink.ts';
 import type { KitTar } from '../../core/pull.ts';
 import { type LayerRow, ProgressTracker } from '../lib/progress-view.ts';
-import { archiveName, imageFileStem, uniqueNames } from '../lib/names.ts';
-import { type ArchiveKind, type EstimateInput, stemOf } from './estimate.ts';
+import { archiveName, uniqueNames } from '../lib/names.ts';
+import { type ArchiveKind, type EstimateInput, jobImage, stemOf } from './estimate.ts';
 import { readRecent, rememberRecent } from '../lib/recent.ts';
 import { alerts } from './alerts.svelte.ts';
 import { type QueueItem, queue } from './queue.svelte.ts';
 import { credentials } from './credentials.svelte.ts';
-import { adviceAbout, displayName, resolver, transportOptions } from './resolve.svelte.ts';
+import { downloadItems, fieldItem, progressNames } from './download-items.ts';
+import { setOf } from './list-rows.ts';
+import { adviceAbout, resolver, transportOptions } from './resolve.svelte.ts';
 import { dockerHubQuota } from './quota.svelte.ts';
 import { hostWaits, settings } from './settings.svelte.ts';
 
@@ -79,12 +81,12 @@ class Download {
     this.recent = readRecent();
   }
 
-  /** The image in the field goes into the download too, unless it is already queued: it is never left out unsaid. */
+  /** The image in the field goes into the download too, unless it is listed already: it is never left out unsaid. */
   typedExtra = $derived.by(() => {
     const reference = resolver.parsed.reference;
     if (!reference) return false;
-    const name = displayName(reference);
-    return !queue.items.some((q) => q.name === name && q.platform === resolver.platformChoice);
+    const key = formatReference(reference);
+    return !queue.items.some((q) => q.reference && formatReference(q.reference) === key);
   });
 
   /** The file the list's images were just saved in, while the list and the file type are unchanged since. */
@@ -103,20 +105,20 @@ class Download {
    * inflated layer sizes learned so far. undefined while the typed image is not looked up yet.
    */
   estimateInput: EstimateInput | undefined = $derived.by(() => {
-    const typed = this.typedExtra ? resolver.resolvedFor(resolver.input, resolver.platformChoice) : undefined;
+    if (queue.items.some((q) => !q.resolved)) return undefined;
+    const selection = resolver.platformSelection;
+    // Several or all platforms of the typed image are counted once they are looked up, at Download.
+    const one = selection !== 'all' && selection.length <= 1;
+    const typed = this.typedExtra && one ? resolver.resolvedFor(resolver.input, resolver.platformChoice) : undefined;
     if (this.typedExtra && !typed) return undefined;
-    const platform = resolver.platformChoice;
-    const field = typed && { id: 0, name: displayName(typed.reference), platform, resolved: typed, transportKey: '' };
+    const field = typed && fieldItem(setOf(typed, selection));
     const items = [...queue.items, ...(field ? [field] : [])];
     if (!items.length) return undefined;
     return { kind: this.kind, items, layers: settings.current.layers, inflatedSizes: resolver.layerSizes };
   });
 
   suggestedName(kind: ArchiveKind): string {
-    const stems = [
-      ...queue.items.map((q) => imageFileStem(q.resolved.reference, q.resolved.platform, q.platform !== '')),
-      ...(this.typedExtra ? resolver.currentStem() : []),
-    ];
+    const stems = [...queue.items.map(stemOf), ...(this.typedExtra ? resolver.currentStem() : [])];
     return archiveName(stems, settings.current.outputName, kind);
   }
 
@@ -131,6 +133,9 @@ class Download {
    */
   start(pick = false): Promise<void> {
     if (!this.canDownload()) return Promise.resolve();
+    // With a list, the name in the field joins it first (or its platforms join its row), so its row shows
+    // how it resolves.
+    if (queue.items.length && resolver.parsed.reference) queue.addCurrent({ quiet: true });
     // Download is an explicit action: what the credential fields hold is signed in with now.
     credentials.signInAll();
     const kind = this.kind;
@@ -176,18 +181,23 @@ class Download {
         handle = await handlePromise;
         saving = false;
       }
-      const items = await this.items(signal);
+      const items = await downloadItems(this.typedExtra, signal);
       if (!items) {
         this.running = undefined;
         await removeFile(handle);
         return;
       }
       const fileName = handle?.name ?? suggested;
-      const images = items.map((q) => q.resolved);
+      const sets = items.map((q) => q.resolved!);
+      const images = sets.flatMap((set) => set.images);
       const sha256 = await pageSha256();
       // The zip kit always carries its own checksum; a tar only when the setting asks for one.
       const hash = kind === 'zip' || settings.current.hashFile ? await sha256() : undefined;
-      const progress = new ProgressTracker(kind, images, settings.current.layers);
+      const progress = new ProgressTracker(
+        kind,
+        sets.map((set) => set.images),
+        settings.current.layers,
+      );
       let written = 0;
       const publish = () => {
         if (!this.running) return;
@@ -196,12 +206,14 @@ class Download {
       this.running = {
         ...this.running!,
         fileName,
-        images: items.map((q) => ({ name: q.name, platform: formatPlatform(q.resolved.platform) })),
+        images: progressNames(kind, items),
         ...progress.view(),
       };
       // An as-pulled tar's size is known before the first byte: the browser is told, so a short file fails.
       const size =
-        kind === 'tar' && settings.current.layers === 'as-pulled' ? await asPulledArchiveSize(images) : undefined;
+        kind === 'tar' && settings.current.layers === 'as-pulled' && sets.every((set) => !set.index)
+          ? await asPulledArchiveSize(images)
+          : undefined;
       saving = true;
       target = await openTarget(method, fileName, handle, size);
       saving = false;
@@ -245,7 +257,7 @@ class Download {
       this.recent = rememberRecent(items.map((q) => q.name));
     } catch (error) {
       this.running = undefined;
-      const registry = queue.items[0]?.resolved.reference.registry ?? resolver.parsed.reference?.registry ?? '';
+      const registry = queue.items[0]?.reference?.registry ?? resolver.parsed.reference?.registry ?? '';
       credentials.noteFailure(registry, error);
       alerts.failure = adviceAbout(signal.aborted ? signal.reason : error, undefined, {
         saving,
@@ -263,7 +275,7 @@ class Download {
   private job(kind: ArchiveKind, items: QueueItem[]): DownloadJob {
     const stall = settings.host.stallTimeoutSeconds;
     const common = {
-      images: items.map((q) => q.resolved),
+      images: items.map((q) => jobImage(q.resolved!)),
       layers: settings.current.layers,
       ...(stall ? { idleTimeoutMs: stall * 1000 } : {}),
       ...hostWaits(),
@@ -271,17 +283,6 @@ class Download {
     };
     if (kind === 'tar') return { kind, ...common };
     return { kind, tarNames: uniqueNames(items.map(stemOf), '.tar'), ...common };
-  }
-
-  /** The images to pull: the queue and the image in the field; stale ones resolved again with today's settings. */
-  private async items(signal: AbortSignal): Promise<QueueItem[] | undefined> {
-    const queued = queue.items.length ? await queue.fresh(signal) : [];
-    if (!this.typedExtra) return queued;
-    const platform = resolver.platformChoice;
-    // A name that does not resolve stops the download with its alert, rather than being dropped.
-    const image = await resolver.ensureResolved();
-    if (!image || signal.aborted) return undefined;
-    return [...queued, queue.itemFor(image, platform)];
   }
 }
 

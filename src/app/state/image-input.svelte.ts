@@ -2,7 +2,12 @@
  * The image name in the field, parsed as docker would read it, and the platform picked for it; the address
  * bar mirrors both (`?image=…&platform=…`) so the page's address is a link to share.
  */
-import { formatPlatform, parsePlatform } from '../../core/image/platform.ts';
+import {
+  type PlatformSelection,
+  formatPlatformSelection,
+  parsePlatformSelection,
+} from '../../core/image/image-list.ts';
+import { formatPlatform } from '../../core/image/platform.ts';
 import { type ImageReference, familiarName, formatReference, parseReference } from '../../core/image/reference.ts';
 
 /** The name as people write it: `nginx:1.27` for Hub images, the full host otherwise. */
@@ -28,7 +33,10 @@ export function looksComplete(input: string): boolean {
 /** The field and the platform pick; the resolver (resolve.svelte.ts) builds on it. */
 export class ImageInput {
   input = $state('');
-  /** The platform picked, and the image it was picked for (`formatReference`): it applies to that image only. */
+  /**
+   * The platforms picked, and the image they were picked for (`formatReference`): they apply to that image
+   * only. `platform` is written as the list and the link write it: `linux/arm64`, `linux/amd64,linux/arm64`, `all`.
+   */
   platformPick = $state.raw<{ image: string; platform: string } | undefined>(undefined);
 
   /** The input parsed as docker would read it, or the engine's message saying why not. */
@@ -41,11 +49,29 @@ export class ImageInput {
     }
   });
 
-  /** Explicit platform of the image in the field ('' = default linux/amd64 for an index, whatever a single image is). */
-  platformChoice: string = $derived.by(() => {
+  /** The platforms picked for the image in the field, as written ('' = the default). */
+  platformText: string = $derived.by(() => {
     const pick = this.platformPick;
     const reference = this.parsed.reference;
     return pick && reference && pick.image === formatReference(reference) ? pick.platform : '';
+  });
+
+  /** The platforms picked for the image in the field ([] = the default). */
+  platformSelection: PlatformSelection = $derived.by(() => {
+    try {
+      return this.platformText ? parsePlatformSelection(this.platformText) : [];
+    } catch {
+      return [];
+    }
+  });
+
+  /**
+   * The one platform the field's image is looked up for ('' = default linux/amd64 for an index, whatever a
+   * single image is). With several or all picked, the details show the default one.
+   */
+  platformChoice: string = $derived.by(() => {
+    const selection = this.platformSelection;
+    return selection !== 'all' && selection.length === 1 ? formatPlatform(selection[0]!) : '';
   });
 
   /** The image of a shared link (`?image=…&platform=…`), taking the link's platform pick along. */
@@ -58,7 +84,7 @@ export class ImageInput {
         // The link's platform belongs to the link's image only.
         this.platformPick = {
           image: formatReference(parseReference(image)),
-          platform: formatPlatform(parsePlatform(platform)),
+          platform: formatPlatformSelection(parsePlatformSelection(platform)),
         };
       } catch {
         // a broken platform (or name) in a link is ignored; the default applies
@@ -73,7 +99,7 @@ export class ImageInput {
     const url = new URL(location.href);
     url.search = '';
     if (this.input.trim()) url.searchParams.set('image', this.input.trim());
-    if (this.platformChoice) url.searchParams.set('platform', this.platformChoice);
+    if (this.platformText) url.searchParams.set('platform', this.platformText);
     if (url.href !== location.href) history.replaceState(null, '', url.href);
   }
 

@@ -69,8 +69,11 @@ class ImageResolver extends ImageInput {
   setPlatform(value: string): void {
     const reference = this.parsed.reference;
     if (!reference) return;
+    const before = this.platformChoice;
     this.platformPick = { image: formatReference(reference), platform: value };
-    this.scheduleResolve(0);
+    // Ticking a second platform changes the file, not the image shown: no new look-up.
+    if (this.platformChoice !== before || this.resolveState.status !== 'resolved') this.scheduleResolve(0);
+    else this.updateAddressBar();
   }
 
   /** Resolves after a pause in typing; called again whenever the name or the transport changes. */

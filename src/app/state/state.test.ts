@@ -11,7 +11,23 @@ import { estimateSize } from './estimate.ts';
 import { type QueueItem, queue } from './queue.svelte.ts';
 import { looksComplete } from './image-input.svelte.ts';
 import { resolver } from './resolve.svelte.ts';
+import { parseReference } from '../../core/image/reference.ts';
 import { fakeImage } from '../../../test/support/fake-image.ts';
+import { setOf } from './list-rows.ts';
+
+/** A resolved row of the list, as the list holds one after its look-up. */
+function row(id: number, name: string, sizes = [1000]): QueueItem {
+  return {
+    id,
+    text: name,
+    name,
+    reference: parseReference(name),
+    platforms: [],
+    status: 'resolved',
+    resolved: setOf(fakeImage(name, sizes), []),
+    transportKey: '',
+  };
+}
 
 describe('the typed name', () => {
   it('waits while a registry host is still being typed', () => {
@@ -44,14 +60,7 @@ describe('the typed name', () => {
 
 describe('the download', () => {
   it('counts the typed image beside the queue, unless it is queued already', () => {
-    const item: QueueItem = {
-      id: 1,
-      name: 'example.test/team/multi:v1',
-      platform: '',
-      resolved: fakeImage('example.test/team/multi:v1', [1000]),
-      transportKey: resolver.transportKey,
-    };
-    queue.items = [item];
+    queue.items = [row(1, 'example.test/team/multi:v1')];
     resolver.input = '';
     assert.equal(download.count, 1);
     resolver.input = 'example.test/team/single:v1';
@@ -67,13 +76,13 @@ describe('the download', () => {
   });
 
   it('estimates the file from the layers, each shared layer once', async () => {
-    const image = fakeImage('example.test/a:v1', [10_000, 20_000]);
-    const one = { id: 1, name: 'example.test/a:v1', platform: '', resolved: image, transportKey: '' };
+    const one = row(1, 'example.test/a:v1', [10_000, 20_000]);
     queue.items = [one];
     const single = (await estimateSize(download.estimateInput!)).bytes;
     assert.ok(single > 30_000 && single < 40_000, String(single));
     // The same layers under a second tag: only that image's index entries are added (config and manifest are the same blobs).
-    queue.items = [one, { ...one, id: 2, name: 'example.test/a:v2' }];
+    const second = { ...one, id: 2, name: 'example.test/a:v2', reference: parseReference('example.test/a:v2') };
+    queue.items = [one, second];
     const twice = (await estimateSize(download.estimateInput!)).bytes;
     assert.ok(twice >= single && twice - single < 2_000, `${single} → ${twice}`);
     // A kit holds a tar per image: the shared layers twice.
@@ -85,13 +94,7 @@ describe('the download', () => {
   });
 
   it('says where the list was saved until the list or the file type changes', () => {
-    const item = (id: number) => ({
-      id,
-      name: `example.test/a:v${id}`,
-      platform: '',
-      resolved: fakeImage(`example.test/a:v${id}`, [1000]),
-      transportKey: '',
-    });
+    const item = (id: number) => row(id, `example.test/a:v${id}`);
     queue.items = [item(1), item(2)];
     download.kind = 'zip';
     download.done = {

@@ -1,0 +1,36 @@
+/** The list of images on the Pull page and the platforms picked for one (English). */
+export const list = {
+  repeated: (name: string) => `${name} was listed twice; taken once.`,
+  already: (name: string) => `${name} is already in the list.`,
+  merged: (name: string) => `${name} is already in the list; the platforms were added to its row.`,
+  lineProblem: (line: number, message: string) => `Line ${line}: ${message}.`,
+  resolving: 'Looking up…',
+  notAName: 'Not an image name:',
+  edit: 'Edit',
+  editName: (name: string) => `Edit ${name}`,
+  editLabel: (n: number) => `Image ${n} of the list`,
+  editHint: 'Enter looks the name up again; Esc keeps it as it was.',
+  retry: 'Look up again',
+  platformsOf: (n: number) => `all ${n} platforms`,
+  platformDefault: (platform: string, n: number) => `${platform} (1 of ${n})`,
+  refused: (names: string[]) =>
+    `Nothing was downloaded: ${names.join(', ')} ${names.length === 1 ? 'needs' : 'need'} fixing first. Correct the name, sign in, or remove the row; the other images are ready.`,
+  needsFix: 'Fix or remove',
+  open: 'Open list…',
+  openTitle: 'Read a .txt list of images: one per line or separated by spaces or commas; # comments are ignored',
+  opened: (file: string, n: number) => `${file}: ${n === 1 ? 'one image' : `${n} images`} added.`,
+  openedNone: (file: string) => `${file} names no image.`,
+  export: 'Export list',
+  exportTitle: 'Save the list as images.txt, the form Open list… and npm run pull -- -f read',
+  pasteHint: 'Several names (pasted, or separated by spaces or commas, then Enter) become a list.',
+  takeList: 'Press Enter to put these names on the list.',
+  platformsLegend: 'Platforms in the file',
+  several: 'Several platforms…',
+  all: (n: number) => `All platforms (${n})`,
+  subsetNote:
+    'The file carries a new index of just these platforms: its digest differs from the registry’s. docker load loads linux/amd64 (or the first one ticked); the others are in the file’s OCI part.',
+  allNote: (digest: string) =>
+    `The registry’s own index goes in, same digest (${digest}), attestations included: pushed back, it keeps that digest.`,
+  pickOne: 'Tick at least one platform.',
+  index: 'Index',
+};
