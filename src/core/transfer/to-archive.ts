@@ -186,7 +186,7 @@ export class ArchiveTransfer {
             what,
             blobDigest: layer.descriptor.digest,
             blobHash: await createSha256(),
-            inflate: await this.inflateSpec(layer),
+            inflate: await this.inflateSpec(index),
           },
           this.copyOptions(index),
         );
@@ -200,7 +200,13 @@ export class ArchiveTransfer {
       let settled = settleBeforeLookahead(layer, action, trailer);
       let source: AsyncIterable<Uint8Array> = this.scheduler.stream(read);
       if (layer.compression === 'gzip')
-        ({ action: settled, source } = await lookAhead(source, settled, what, this.maxLayerBytes));
+        ({ action: settled, source } = await lookAhead(
+          source,
+          settled,
+          what,
+          this.maxLayerBytes,
+          action.kind === 'inflate' && action.sizeFrom === 'annotation',
+        ));
       if (settled.kind === 'keep-compressed') {
         this.notes.push(
           `${what} is kept gzip-compressed in the archive (${settled.reason}); docker load reads it as it is.`,
@@ -231,7 +237,7 @@ export class ArchiveTransfer {
         what: `Layer ${descriptor.digest}`,
         blobDigest: descriptor.digest,
         blobHash: await createSha256(),
-        ...(verifyDiffId ? { inflate: await this.inflateSpec(layer) } : {}),
+        ...(verifyDiffId ? { inflate: await this.inflateSpec(index) } : {}),
         write: { entry, takes: 'blob' },
       },
       this.copyOptions(index),
@@ -255,7 +261,7 @@ export class ArchiveTransfer {
         what: `Layer ${layer.descriptor.digest}`,
         blobDigest: layer.descriptor.digest,
         blobHash: await createSha256(),
-        inflate: { ...(await this.inflateSpec(layer)), size, sizeFrom },
+        inflate: { ...(await this.inflateSpec(index)), size, sizeFrom },
         write: { entry, takes: 'inflated' },
       },
       this.copyOptions(index),
@@ -264,13 +270,17 @@ export class ArchiveTransfer {
     return { descriptor: { mediaType: MediaType.ociLayer, digest: layer.diffId, size }, asServed: false };
   }
 
-  private async inflateSpec(layer: PlannedLayer) {
+  private async inflateSpec(index: number) {
+    const layer = this.plan[index]!;
+    const { gunzip } = this.options;
     return {
       compression: layer.compression,
       diffId: layer.diffId,
       // For a layer kept as served both digests cover mostly the same bytes; the inflated side is the big one.
       hash: await (this.options.sha256 ?? createSha256)(),
       maxBytes: this.maxLayerBytes,
+      // Where the host's gunzip stops (a second gzip member), pako takes over on the layer fetched again.
+      ...(gunzip ? { native: { gunzip, restart: () => this.scheduler.again(this.firstRead[index]!) } } : {}),
     };
   }
 
