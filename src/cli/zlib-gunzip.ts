@@ -18,5 +18,7 @@ export const zlibGunzip: NativeGunzip = () => {
     readable: readable as ReadableStream<Uint8Array>,
     writable: writable as WritableStream<Uint8Array>,
     consumed: () => zlib.bytesWritten,
+    // zlib stops inflating a write while its output waits to be read.
+    paced: true,
   };
 };

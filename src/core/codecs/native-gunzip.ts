@@ -15,6 +15,11 @@ export interface NativeGunzipStream {
    * its data (zlib ignores zero padding) must say so, and the bytes it left are checked with pako.
    */
   consumed?: () => number;
+  /**
+   * The stream holds its output back until it is read, even within one write (Node's zlib does): input
+   * needs no slicing. `DecompressionStream` inflates a whole write at once, so it is fed small slices.
+   */
+  paced?: boolean;
 }
 
 export type NativeGunzip = () => NativeGunzipStream;

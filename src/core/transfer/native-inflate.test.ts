@@ -98,6 +98,8 @@ test('an eStargz-like layer (a member per file, an empty footer member) and zero
       }
     }
   }
+  assert.equal((await inflate(zlibGunzip, estargz)).restarts, 0, 'zlib reads every member itself');
+  assert.equal((await inflate(oneMemberGunzip, estargz)).restarts, 1);
   const { restarts } = await inflate(zlibGunzip, padded);
   assert.equal(restarts, 1, 'zlib stops quietly at the padding: pako judged the rest');
 });

@@ -110,7 +110,9 @@ export function nativeInflateStage(native: NativeInflate, what: string, next: St
       const ratio = fed > 0 ? Math.max(1, delivered / fed) : 1;
       const grown = delivered > deliveredBefore ? sliceSize * 2 : sliceSize;
       deliveredBefore = delivered;
-      sliceSize = Math.max(MIN_SLICE, Math.min(MAX_SLICE, grown, Math.floor(SLICE_OUTPUT / ratio)));
+      sliceSize = stream.paced
+        ? chunk.byteLength
+        : Math.max(MIN_SLICE, Math.min(MAX_SLICE, grown, Math.floor(SLICE_OUTPUT / ratio)));
       const slice = chunk.subarray(at, at + sliceSize);
       try {
         await writer.ready;
