@@ -199,14 +199,9 @@ export class ArchiveTransfer {
     } else {
       let settled = settleBeforeLookahead(layer, action, trailer);
       let source: AsyncIterable<Uint8Array> = this.scheduler.stream(read);
+      const stated = action.kind === 'inflate' && action.sizeFrom === 'annotation';
       if (layer.compression === 'gzip')
-        ({ action: settled, source } = await lookAhead(
-          source,
-          settled,
-          what,
-          this.maxLayerBytes,
-          action.kind === 'inflate' && action.sizeFrom === 'annotation',
-        ));
+        ({ action: settled, source } = await lookAhead(source, settled, what, this.maxLayerBytes, stated));
       if (settled.kind === 'keep-compressed') {
         this.notes.push(
           `${what} is kept gzip-compressed in the archive (${settled.reason}); docker load reads it as it is.`,
@@ -280,8 +275,14 @@ export class ArchiveTransfer {
       hash: await (this.options.sha256 ?? createSha256)(),
       maxBytes: this.maxLayerBytes,
       // Where the host's gunzip stops (a second gzip member), pako takes over on the layer fetched again.
-      ...(gunzip ? { native: { gunzip, restart: () => this.scheduler.again(this.firstRead[index]!) } } : {}),
+      ...(gunzip ? { native: { gunzip, restart: () => this.fetchAgain(index) } } : {}),
     };
+  }
+
+  /** The layer from its first byte once more; its progress counts from zero again, not past its size. */
+  private fetchAgain(index: number): AsyncIterable<Uint8Array> {
+    this.progress.restart(index);
+    return this.scheduler.again(this.firstRead[index]!);
   }
 
   private copyOptions(index: number) {
