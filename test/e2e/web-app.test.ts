@@ -533,7 +533,7 @@ describe('web app', () => {
     // Several gzip members, the size stated in the manifest: written inflated in uncompressed mode.
     const files = (name: string) => [
       { path: `${name}/text.txt`, content: prose(300_000, name) },
-      { path: `${name}/zeros.bin`, content: { zeros: 1_000_000 } },
+      { path: `${name}/zeros.bin`, content: { zeros: 200_000 } },
     ];
     const image = await pushImage(registry, 'codec/estargz', 'v1', {
       format: 'oci',

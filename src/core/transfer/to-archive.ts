@@ -36,6 +36,8 @@ export const DEFAULT_PARALLEL = 4;
  */
 const DEFAULT_MEMORY_BUDGET = 32 * 2 ** 20;
 const DEFAULT_SEGMENT = 4 * 2 ** 20;
+/** Layers inflating to this many times their blob (zeros) stay on pako: no slower there, and it reuses one buffer. */
+const NATIVE_MAX_RATIO = 16;
 
 /** One pull's run: its images resolved, its clients, where it writes (pull.ts finishes or aborts it). */
 export class ArchiveTransfer {
@@ -256,7 +258,7 @@ export class ArchiveTransfer {
         what: `Layer ${layer.descriptor.digest}`,
         blobDigest: layer.descriptor.digest,
         blobHash: await createSha256(),
-        inflate: { ...(await this.inflateSpec(index)), size, sizeFrom },
+        inflate: { ...(await this.inflateSpec(index, size)), size, sizeFrom },
         write: { entry, takes: 'inflated' },
       },
       this.copyOptions(index),
@@ -265,9 +267,11 @@ export class ArchiveTransfer {
     return { descriptor: { mediaType: MediaType.ociLayer, digest: layer.diffId, size }, asServed: false };
   }
 
-  private async inflateSpec(index: number) {
+  /** `size`: what the layer inflates to, when known ahead. */
+  private async inflateSpec(index: number, size?: number) {
     const layer = this.plan[index]!;
-    const { gunzip } = this.options;
+    const gunzip =
+      size !== undefined && size >= NATIVE_MAX_RATIO * layer.descriptor.size ? undefined : this.options.gunzip;
     return {
       compression: layer.compression,
       diffId: layer.diffId,
