@@ -83,6 +83,26 @@ describe('native gunzip', () => {
     });
   }
 
+  test('a layer that inflates many times over (zeros) stays on pako where the native gunzip says so', async () => {
+    const zeros = await pushImage(registry, 'native/zeros', 'v1', {
+      format: 'oci',
+      layers: [
+        { compression: 'gzip', files: [{ path: 'zeros.img', content: { zeros: 20_000_000 } }] },
+        { compression: 'gzip', files: [{ path: 'text.txt', content: prose(300_000, 'z') }] },
+      ],
+    });
+    let streams = 0;
+    const counted = Object.assign(
+      () => {
+        streams++;
+        return oneMemberGunzip();
+      },
+      { maxRatio: 16 },
+    );
+    await pullToFile([zeros.reference], join(dir.path, 'zeros.tar'), { layers: 'uncompressed', gunzip: counted });
+    assert.equal(streams, 1, 'the text layer only');
+  });
+
   test('a multi-member layer whose size is not stated stays compressed in uncompressed mode, as before', async () => {
     const unstated = await pushImage(registry, 'native/unstated', 'v1', {
       format: 'oci',

@@ -36,8 +36,6 @@ export const DEFAULT_PARALLEL = 4;
  */
 const DEFAULT_MEMORY_BUDGET = 32 * 2 ** 20;
 const DEFAULT_SEGMENT = 4 * 2 ** 20;
-/** Layers inflating to this many times their blob (zeros) stay on pako: no slower there, and it reuses one buffer. */
-const NATIVE_MAX_RATIO = 16;
 
 /** One pull's run: its images resolved, its clients, where it writes (pull.ts finishes or aborts it). */
 export class ArchiveTransfer {
@@ -270,8 +268,9 @@ export class ArchiveTransfer {
   /** `size`: what the layer inflates to, when known ahead. */
   private async inflateSpec(index: number, size?: number) {
     const layer = this.plan[index]!;
+    const native = this.options.gunzip;
     const gunzip =
-      size !== undefined && size >= NATIVE_MAX_RATIO * layer.descriptor.size ? undefined : this.options.gunzip;
+      size !== undefined && size >= (native?.maxRatio ?? Infinity) * layer.descriptor.size ? undefined : native;
     return {
       compression: layer.compression,
       diffId: layer.diffId,
