@@ -11,6 +11,7 @@ import { parsePlatformSelection } from '../core/image/image-list.ts';
 import { LAYER_MODES, type LayerMode, type TransferProgress, type RateLimit, pull } from '../core/pull.ts';
 import { type Problem, resolveRequested } from './pull-list.ts';
 import { startSha256Thread } from './sha256-thread.ts';
+import { zlibGunzip } from './zlib-gunzip.ts';
 import { parseCommandLine, waitOptions, waitUsage } from './args.ts';
 
 const usage = `usage: npm run pull -- [REF…] [-f LIST] -o FILE [options]
@@ -130,6 +131,7 @@ async function main(): Promise<number> {
       ...transport,
       layers,
       sha256: hashThread.factory,
+      gunzip: zlibGunzip,
       ...(values['skip-diff-ids'] ? { verifyDiffIds: false } : {}),
       ...(values['check-diff-ids'] ? { checkDiffIds: true } : {}),
       ...(loadPlatform ? { loadPlatform } : {}),

@@ -8,6 +8,7 @@ import { type KitImage, type KitTar, writeZipKit, zipKitOverhead } from './archi
 import { archiveEntryFor } from './archive/image-entry.ts';
 import { type ArchiveSize, archiveSize } from './archive/size.ts';
 import { formatPlatform } from './image/platform.ts';
+import type { NativeGunzip } from './codecs/native-gunzip.ts';
 import type { Sha256Factory } from './codecs/sha256.ts';
 import type { TransportOptions } from './registry/transport/options.ts';
 import { SkiffError, abortError } from './errors.ts';
@@ -128,6 +129,8 @@ export interface KitOptions extends TransportOptions {
   onItem?: (item: number) => void;
   /** Hashers for each tar and for the inflated layers (a worker's, ideally). */
   sha256: Sha256Factory;
+  /** The host's own gunzip (PullOptions.gunzip). */
+  gunzip?: NativeGunzip;
   /** A layer download that sends nothing for this long is cut and resumed (the engine's default if unset). */
   idleTimeoutMs?: number;
   /** Blob requests at once (the engine's default if unset). */

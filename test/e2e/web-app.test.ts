@@ -13,7 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startDockerd, type Dockerd, DOCKER_CLI } from '../support/dockerd.ts';
 import { answerPreflights, fault, once, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
-import { pushFixtures, smallLayers, type Fixtures } from '../support/images.ts';
+import { prose, pushFixtures, smallLayers, type Fixtures } from '../support/images.ts';
+import { pullToFile } from '../support/pull-to-file.ts';
 import { pushImage } from '../support/images.ts';
 import { runCommand, scratchDir } from '../support/process.ts';
 import { startRegistry, type Registry } from '../support/registry.ts';
@@ -522,6 +523,41 @@ describe('web app', () => {
       assert.deepEqual(JSON.parse((await page.evaluate(() => localStorage.getItem('skiff.settings'))) ?? '{}'), {
         outputName: 'mine',
       });
+    } finally {
+      server.config = {};
+      await context.close();
+    }
+  });
+
+  it('inflates an eStargz-like layer on DecompressionStream, pako after its first member: the CLI’s file, byte for byte', async () => {
+    // Several gzip members, the size stated in the manifest: written inflated in uncompressed mode.
+    const files = (name: string) => [
+      { path: `${name}/text.txt`, content: prose(300_000, name) },
+      { path: `${name}/zeros.bin`, content: { zeros: 200_000 } },
+    ];
+    const image = await pushImage(registry, 'codec/estargz', 'v1', {
+      format: 'oci',
+      layers: [{ compression: 'gzip', members: 3, statesSize: true, files: [...files('a'), ...files('b')] }],
+    });
+    server.config = { layers: 'uncompressed' };
+    const { context, page } = await newPage(browser);
+    try {
+      await page.goto(server.url);
+      await page.getByLabel('Image', { exact: true }).fill(image.reference);
+      await waitResolved(page);
+      const file = await downloadTo(
+        page,
+        () => page.getByRole('button', { name: 'Download', exact: true }).click(),
+        'estargz.tar',
+      );
+      await page.getByRole('heading', { name: 'Done' }).waitFor();
+      const cli = join(scratch.path, 'estargz-cli.tar');
+      await pullToFile([image.reference], cli, { layers: 'uncompressed' });
+      assert.equal(sha256File(file), sha256File(cli), 'the page’s file is the CLI’s (pako), byte for byte');
+      const { stdout } = await runCommand('tar', ['-tf', file]);
+      assert.ok(stdout.includes(`blobs/sha256/${image.diffIds[0]!.slice(7)}`), 'the layer is stored inflated');
+      await dockerd.load(file);
+      assert.deepEqual((await dockerd.inspect(image.reference)).RootFS.Layers, image.diffIds);
     } finally {
       server.config = {};
       await context.close();

@@ -49,6 +49,9 @@ export interface LayerSpec {
   members?: number;
   /** zstd only: each frame states its content size, as `zstd FILE` writes (from a pipe it cannot). */
   zstdContentSize?: boolean;
+  /** The manifest states the layer's inflated size in eStargz's annotation
+   *  (`io.containers.estargz.uncompressed-size`). */
+  statesSize?: boolean;
   /** The history entry's `created_by`; defaults to a BuildKit-style `COPY`. */
   createdBy?: string;
 }
@@ -530,7 +533,14 @@ export async function pushImage(
     schemaVersion: 2,
     mediaType: manifestMediaType,
     config: { mediaType: configMediaType, digest: configBlob.digest, size: configBlob.size },
-    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    layers: layers.map((l, i) => ({
+      mediaType: l.mediaType,
+      digest: l.digest,
+      size: l.size,
+      ...(spec.layers[i]!.statesSize
+        ? { annotations: { 'io.containers.estargz.uncompressed-size': String(l.uncompressedSize) } }
+        : {}),
+    })),
   });
   const manifestDigest = sha256(manifestBytes);
   await uploadManifest(client, tag ?? manifestDigest, manifestMediaType, manifestBytes);

@@ -45,6 +45,11 @@ export class GunzipDecoder implements Decoder {
   /** True once a second gzip member has been seen. */
   multiMember = false;
 
+  /** True once zero padding after the last member has been seen. */
+  get padded(): boolean {
+    return this.padding;
+  }
+
   constructor(
     private readonly what: string,
     options: GunzipOptions = {},

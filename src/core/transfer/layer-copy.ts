@@ -7,6 +7,7 @@ import type { Sha256 } from '../codecs/sha256.ts';
 import { abortError } from '../errors.ts';
 import type { LayerCompression } from '../image/media-types.ts';
 import type { EntryWriter } from '../archive/tar.ts';
+import { type NativeInflate, nativeInflateStage } from './native-inflate.ts';
 import {
   type Stage,
   countStage,
@@ -30,6 +31,8 @@ export interface CopySpec {
     size?: number;
     /** What promised `size`, for the message when the count differs. */
     sizeFrom?: string;
+    /** gzip only: inflate on the host's own gunzip, pako taking over where it stops (native-inflate.ts). */
+    native?: NativeInflate;
   };
   /** The archive entry, and whether it takes the blob as served or inflated. */
   write?: { entry: EntryWriter; takes: 'blob' | 'inflated' };
@@ -60,7 +63,11 @@ export async function copyLayer(
       count,
     ];
     if (spec.write?.takes === 'inflated') after.push(writeStage(spec.write.entry));
-    stages.push(inflateStage(inflated.compression, what, after));
+    stages.push(
+      inflated.native && inflated.compression === 'gzip'
+        ? nativeInflateStage(inflated.native, what, after)
+        : inflateStage(inflated.compression, what, after),
+    );
   }
   await run(source, stages, options);
   return { inflatedBytes: count?.bytes ?? 0 };

@@ -37,6 +37,14 @@ test('a second gzip member keeps the layer compressed: its trailer describes onl
   assert.ok((await collect(look.source)).equals(blob));
 });
 
+test('a multi-member layer whose manifest states its size (eStargz) is inflated: only a trailer is unsure', async () => {
+  const blob = Buffer.concat([gzipSync(text), gzipSync(text)]);
+  const stated = { kind: 'inflate' as const, size: 2 * text.byteLength };
+  const look = await lookAhead(chunks(blob), stated, 'Layer', 2 ** 30, true);
+  assert.deepEqual(look.action, stated);
+  assert.ok((await collect(look.source)).equals(blob));
+});
+
 test('the trailer settles a gzip size, or says why the layer stays compressed', () => {
   const [layer] = planPull(
     [

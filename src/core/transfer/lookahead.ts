@@ -75,14 +75,17 @@ export function settleBeforeLookahead(
 
 /**
  * Looks at the start of a gzip layer (inflating only to look) and settles its action: kept compressed when
- * a second member starts, or when its size is unknown and the layer does not end within the look; the
- * exact count when it does. What was read is replayed in front of the rest: the layer is fetched once.
+ * a second member starts (unless `sizeStated`: the manifest states the whole layer's size, as eStargz's
+ * annotation does, where a trailer tells only the last member's), or when its size is unknown and the
+ * layer does not end within the look; the exact count when it does. What was read is replayed in front of
+ * the rest: the layer is fetched once.
  */
 export async function lookAhead(
   source: AsyncIterable<Uint8Array>,
   settled: SettledAction,
   what: string,
   maxLayerBytes: number,
+  sizeStated = false,
 ): Promise<{ action: SettledAction; source: AsyncIterable<Uint8Array> }> {
   const iterator = source[Symbol.asyncIterator]();
   const held: Uint8Array[] = [];
@@ -118,7 +121,8 @@ export async function lookAhead(
   }
   const counted = ended && !probe.multiMember ? output : undefined;
   let action: SettledAction;
-  if (probe.multiMember) action = { kind: 'keep-compressed', reason: 'multi-member gzip' };
+  if (probe.multiMember && !(sizeStated && settled.kind === 'inflate'))
+    action = { kind: 'keep-compressed', reason: 'multi-member gzip' };
   else if (counted !== undefined) action = { kind: 'inflate', size: counted };
   else if (settled.kind === 'keep-compressed') action = settled;
   else if (settled.size === undefined) action = { kind: 'keep-compressed', reason: 'its size cannot be known ahead' };

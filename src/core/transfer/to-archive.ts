@@ -186,7 +186,7 @@ export class ArchiveTransfer {
             what,
             blobDigest: layer.descriptor.digest,
             blobHash: await createSha256(),
-            inflate: await this.inflateSpec(layer),
+            inflate: await this.inflateSpec(index),
           },
           this.copyOptions(index),
         );
@@ -199,8 +199,9 @@ export class ArchiveTransfer {
     } else {
       let settled = settleBeforeLookahead(layer, action, trailer);
       let source: AsyncIterable<Uint8Array> = this.scheduler.stream(read);
+      const stated = action.kind === 'inflate' && action.sizeFrom === 'annotation';
       if (layer.compression === 'gzip')
-        ({ action: settled, source } = await lookAhead(source, settled, what, this.maxLayerBytes));
+        ({ action: settled, source } = await lookAhead(source, settled, what, this.maxLayerBytes, stated));
       if (settled.kind === 'keep-compressed') {
         this.notes.push(
           `${what} is kept gzip-compressed in the archive (${settled.reason}); docker load reads it as it is.`,
@@ -231,7 +232,7 @@ export class ArchiveTransfer {
         what: `Layer ${descriptor.digest}`,
         blobDigest: descriptor.digest,
         blobHash: await createSha256(),
-        ...(verifyDiffId ? { inflate: await this.inflateSpec(layer) } : {}),
+        ...(verifyDiffId ? { inflate: await this.inflateSpec(index) } : {}),
         write: { entry, takes: 'blob' },
       },
       this.copyOptions(index),
@@ -255,7 +256,7 @@ export class ArchiveTransfer {
         what: `Layer ${layer.descriptor.digest}`,
         blobDigest: layer.descriptor.digest,
         blobHash: await createSha256(),
-        inflate: { ...(await this.inflateSpec(layer)), size, sizeFrom },
+        inflate: { ...(await this.inflateSpec(index, size)), size, sizeFrom },
         write: { entry, takes: 'inflated' },
       },
       this.copyOptions(index),
@@ -264,14 +265,27 @@ export class ArchiveTransfer {
     return { descriptor: { mediaType: MediaType.ociLayer, digest: layer.diffId, size }, asServed: false };
   }
 
-  private async inflateSpec(layer: PlannedLayer) {
+  /** `size`: what the layer inflates to, when known ahead. */
+  private async inflateSpec(index: number, size?: number) {
+    const layer = this.plan[index]!;
+    const native = this.options.gunzip;
+    const gunzip =
+      size !== undefined && size >= (native?.maxRatio ?? Infinity) * layer.descriptor.size ? undefined : native;
     return {
       compression: layer.compression,
       diffId: layer.diffId,
       // For a layer kept as served both digests cover mostly the same bytes; the inflated side is the big one.
       hash: await (this.options.sha256 ?? createSha256)(),
       maxBytes: this.maxLayerBytes,
+      // Where the host's gunzip stops (a second gzip member), pako takes over on the layer fetched again.
+      ...(gunzip ? { native: { gunzip, restart: () => this.fetchAgain(index) } } : {}),
     };
+  }
+
+  /** The layer from its first byte once more; its progress counts from zero again, not past its size. */
+  private fetchAgain(index: number): AsyncIterable<Uint8Array> {
+    this.progress.restart(index);
+    return this.scheduler.again(this.firstRead[index]!);
   }
 
   private copyOptions(index: number) {

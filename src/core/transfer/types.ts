@@ -1,4 +1,5 @@
 /** The transfer's one vocabulary — progress and result for pull, push and copy alike — and a pull's options. */
+import type { NativeGunzip } from '../codecs/native-gunzip.ts';
 import type { Sha256Factory } from '../codecs/sha256.ts';
 import type { PlatformSelection } from '../image/image-list.ts';
 import type { Platform } from '../image/platform.ts';
@@ -35,6 +36,9 @@ export interface PullOptions extends ResolveOptions {
   /** Where inflated layers are hashed: a hasher on another thread lets hashing and inflating use two cores.
    *  Its `update` must be done with the bytes when it settles: the engine reuses its buffers after that. */
   sha256?: Sha256Factory;
+  /** The host's own gunzip for gzip layers it inflates, where it beats pako (codecs/native-gunzip.ts):
+   *  `DecompressionStream` in a browser, zlib in Node. Default: pako. */
+  gunzip?: NativeGunzip;
   /** The sink receives the archive in writes of this many bytes (default 1 MiB), each a fresh buffer it
    *  may keep or transfer; smaller only at the end and when bytes were held for half a second. */
   writeChunkBytes?: number;
