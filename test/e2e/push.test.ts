@@ -278,9 +278,9 @@ describe('Push view', () => {
       await page.getByText(en.push.sentBeforeCancel).waitFor();
       assert.equal(await page.getByRole('alert').filter({ hasText: en.push.failed }).count(), 0);
       // The worker was told before it was ended: the upload session is deleted at the registry.
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 8000;
       while (!refusing.requests.some((r) => r.method === 'DELETE' && r.path.includes('/blobs/uploads/'))) {
-        assert.ok(Date.now() < deadline, 'a DELETE of the upload session within 5 s');
+        assert.ok(Date.now() < deadline, 'a DELETE of the upload session within 8 s');
         await new Promise((r) => setTimeout(r, 100));
       }
       await assert.rejects(resolve(reference), (error: unknown) => isSkiffError(error, 'not-found'));

@@ -32,7 +32,7 @@ export interface DownloadHooks extends JobHooks {
 
 const READY_TIMEOUT_MS = 5000;
 /** After a cancel, the worker has this long to close what it has open at the registries. */
-const CANCEL_GRACE_MS = 3000;
+const CANCEL_GRACE_MS = 5000;
 
 /** What a push's caller hears, and how it stops it. */
 export interface PushHooks {
