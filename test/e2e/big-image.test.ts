@@ -11,15 +11,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchCdpChromium } from '../support/cdp-pipe.ts';
 import { RssSampler, describeRises, rssOf } from '../support/chromium-memory.ts';
 import { type LayerSpec, type PushedImage, pushImage } from '../support/images.ts';
 import { scratchDir } from '../support/process.ts';
 import { type Registry, startRegistry } from '../support/registry.ts';
-import { ROOT, buildApp, chromiumPath, serveStatic, type StaticServer } from './harness.ts';
+import { ROOT, buildApp, serveStatic, type StaticServer } from './harness.ts';
 
 const GB = 1e9;
 const MB = 1e6;
@@ -65,7 +65,13 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 before(async () => {
   [registry, build] = await Promise.all([startRegistry({ cors: true }), buildApp()]);
-  image = await pushImage(registry, 'big/release', 'v1', { format: 'oci', layers: bigLayers() }, { chunkSize: 64 << 20 });
+  image = await pushImage(
+    registry,
+    'big/release',
+    'v1',
+    { format: 'oci', layers: bigLayers() },
+    { chunkSize: 64 << 20 },
+  );
   server = await serveStatic(build.dir);
 });
 
@@ -126,51 +132,58 @@ describe(`a ${IMAGE_BYTES / GB} GB image (layers of ${LAYER_BYTES / GB} GB)`, ()
       assert.ok(want, 'the CLI test ran first');
       const profile = join(scratch.path, `profile-${Date.now()}`);
       const downloads = join(scratch.path, `downloads-${Date.now()}`);
+      mkdirSync(downloads);
       server.config = { layers: mode };
-      const context = await chromium.launchPersistentContext(profile, {
-        executablePath: chromiumPath(),
-        headless: true,
-        acceptDownloads: true,
-        downloadsPath: downloads,
-        locale: 'en-US',
-        viewport: { width: 1280, height: 900 },
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
+      // Not Playwright: its DevTools sessions make Chromium keep copies of fetched bodies (see cdp-pipe.ts).
+      const browser = await launchCdpChromium(profile);
       const sampler = new RssSampler(500);
       try {
-        const page = context.pages()[0] ?? (await context.newPage());
-        const errors: string[] = [];
-        page.on('pageerror', (error) => errors.push(String(error)));
+        let finished: (state: string) => void;
+        const downloaded = new Promise<string>((resolve) => (finished = resolve));
+        browser.on('Browser.downloadProgress', (p) => {
+          if (p.state === 'completed' || p.state === 'canceled') finished(p.state as string);
+        });
+        await browser.send('Browser.setDownloadBehavior', {
+          behavior: 'allowAndName',
+          downloadPath: downloads,
+          eventsEnabled: true,
+        });
         if (save === 'Save to…')
           // Headless Chromium refuses the real picker at once; the page gets a file in its private storage.
-          await page.addInitScript(() => {
-            window.showSaveFilePicker = async (options) => {
-              const root = await navigator.storage.getDirectory();
-              return root.getFileHandle(options?.suggestedName ?? 'picked.tar', { create: true });
-            };
-          });
-        await page.goto(`${server.url}?image=${encodeURIComponent(image.reference)}`);
-        await page.locator('section.details[aria-busy="false"]').waitFor({ timeout: 60_000 });
+          await browser.send(
+            'Page.addScriptToEvaluateOnNewDocument',
+            {
+              source: `window.showSaveFilePicker = async (options) =>
+                (await navigator.storage.getDirectory()).getFileHandle(options?.suggestedName ?? 'picked.tar', { create: true });`,
+            },
+            browser.page,
+          );
+        await browser.send(
+          'Page.navigate',
+          { url: `${server.url}?image=${encodeURIComponent(image.reference)}` },
+          browser.page,
+        );
+        await browser.waitFor(
+          `document.querySelector('section.details[aria-busy="false"]')`,
+          60_000,
+          'the image resolved',
+        );
         // Idle: the page is loaded and the image resolved; the baseline is taken once the browser settles.
-        await page.waitForTimeout(1000);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
         sampler.start();
         const started = performance.now();
+        await browser.evaluate(
+          `[...document.querySelectorAll('button')].find((b) => b.textContent.trim() === ${JSON.stringify(save)}).click()`,
+        );
+        const failed = `document.querySelector('[role="alert"].shown')?.textContent`;
+        await browser.waitFor(`document.getElementById('result-title') || ${failed}`, TIMEOUT_MS, 'Done');
+        assert.equal(await browser.evaluate(`${failed} ?? null`), null, 'the page shows no error');
         let path: string;
         if (save === 'Download') {
-          const downloading = page.waitForEvent('download', { timeout: 60_000 });
-          await page.getByRole('button', { name: 'Download', exact: true }).click();
-          const download = await downloading;
-          path = await Promise.race([
-            download.path(),
-            new Promise<never>((_, reject) => setTimeout(() => reject(new Error('download timed out')), TIMEOUT_MS)),
-          ]);
-          assert.equal(await download.failure(), null, errors.join('; '));
-          await page.getByRole('heading', { name: 'Done' }).waitFor({ timeout: 60_000 });
-        } else {
-          await page.getByRole('button', { name: 'Save to…' }).click();
-          await page.getByRole('heading', { name: 'Done' }).waitFor({ timeout: TIMEOUT_MS });
-          path = opfsFile(profile, want.size);
-        }
+          assert.equal(await downloaded, 'completed');
+          const [name] = readdirSync(downloads);
+          path = join(downloads, name!);
+        } else path = opfsFile(profile, want.size);
         const seconds = (performance.now() - started) / 1000;
         const report = sampler.stop();
         console.log(
@@ -181,7 +194,7 @@ describe(`a ${IMAGE_BYTES / GB} GB image (layers of ${LAYER_BYTES / GB} GB)`, ()
         assert.ok(report.peakRise < MAX_RISE, `RSS rose ${mib(report.peakRise)}: ${describeRises(report)}`);
       } finally {
         sampler.stop();
-        await context.close();
+        await browser.close();
         rmSync(profile, { recursive: true, force: true });
         rmSync(downloads, { recursive: true, force: true });
       }
