@@ -46,7 +46,12 @@ export interface JobHooks {
 export function writeArchiveJob(
   job: DownloadJob,
   sink: WritableStream<Uint8Array>,
-  hooks: JobHooks & { sha256: Sha256Factory; transport: TransportOptions },
+  hooks: JobHooks & {
+    sha256: Sha256Factory;
+    transport: TransportOptions;
+    /** A tar's pieces from a pool the page gives them back to (see PullOptions.writeBuffer). */
+    writeBuffer?: (size: number) => Uint8Array;
+  },
 ): Promise<PullResult | KitResult> {
   const idle = {
     ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
@@ -61,6 +66,7 @@ export function writeArchiveJob(
       progressIntervalMs: 200,
       sha256: hooks.sha256,
       writeChunkBytes: WRITE_CHUNK,
+      ...(hooks.writeBuffer ? { writeBuffer: hooks.writeBuffer } : {}),
       onProgress: (p) => hooks.onProgress(0, p),
       ...idle,
     });

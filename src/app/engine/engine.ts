@@ -19,6 +19,7 @@ import {
   revivedError,
 } from './engine-protocol.ts';
 import { pageHashPort, pageSha256 } from './hashing.ts';
+import { copiesWrites } from './sink.ts';
 import { type PushJob, runPushJob } from './push-job.ts';
 
 export type { DownloadJob } from './archive-job.ts';
@@ -122,6 +123,7 @@ function inWorker(
   sink: WritableStream<Uint8Array> | undefined,
   options: { signal: AbortSignal; onProgress: (item: number, progress: JobProgress) => void },
 ): Promise<PullResult | KitResult | TransferResult> {
+  const copies = sink !== undefined && copiesWrites(sink);
   const writer = sink?.getWriter();
   const { signal } = options;
   const send = (message: PageMessage) => worker.postMessage(message);
@@ -158,7 +160,11 @@ function inWorker(
             .then(async () => {
               if (settled || !writer) return;
               await writer.write(message.chunk);
-              if (!settled) send({ type: 'ack' });
+              if (settled) return;
+              // The file copied the bytes: the buffer goes back to be filled again.
+              if (copies)
+                worker.postMessage({ type: 'ack', chunk: message.chunk } satisfies PageMessage, [message.chunk.buffer]);
+              else send({ type: 'ack' });
             })
             .catch(fail);
           break;

@@ -8,6 +8,7 @@
  *   whole file until then.
  */
 import type { SaveMethodChoice } from '../lib/config.ts';
+import { markCopying } from './sink.ts';
 
 export type SaveMethod = 'fsaccess' | 'stream' | 'blob';
 
@@ -110,10 +111,11 @@ export async function openTarget(
     if (!handle) throw new Error('no file handle');
     // Chromium writes to a temporary file beside it and moves it into place on close; abort deletes it.
     const writable = (await handle.createWritable()) as unknown as WritableStream<Uint8Array>;
-    return { method, writable, dispose: () => {} };
+    // A write settles once the browser has the bytes (it copies them into the file's pending data).
+    return { method, writable: markCopying(writable), dispose: () => {} };
   }
   if (method === 'stream') return streamTarget(fileName, size);
-  return { method, writable: blobWritable(fileName), dispose: () => {} };
+  return { method, writable: markCopying(blobWritable(fileName)), dispose: () => {} };
 }
 
 async function streamTarget(fileName: string, size: number | undefined): Promise<SaveTarget> {

@@ -35,6 +35,22 @@ export class FileSizeError extends Error {
   override readonly name = 'FileSizeError';
 }
 
+const copying = new WeakSet<WritableStream<Uint8Array>>();
+
+/**
+ * Marks a file stream that is done with a chunk's bytes when its write settles (it copied them: File System
+ * Access, a Blob), so the chunk's buffer may be filled again. A stream that hands chunks on (StreamSaver's,
+ * to its service worker) is not marked.
+ */
+export function markCopying(stream: WritableStream<Uint8Array>): WritableStream<Uint8Array> {
+  copying.add(stream);
+  return stream;
+}
+
+export function copiesWrites(stream: WritableStream<Uint8Array>): boolean {
+  return copying.has(stream);
+}
+
 export interface OutputOptions {
   /** Hashes every byte written (the file's sha256), when given. */
   hash?: Sha256;
@@ -102,7 +118,7 @@ export function outputStream(target: WritableStream<Uint8Array>, options: Output
     MAX_HOLD_MS,
   );
 
-  return new WritableStream<Uint8Array>({
+  const output = new WritableStream<Uint8Array>({
     async write(chunk) {
       await options.hash?.update(chunk);
       // Already one whole piece (the engine worker sends these, and gives them away): no copy.
@@ -127,4 +143,6 @@ export function outputStream(target: WritableStream<Uint8Array>, options: Output
       await abortTarget(reason);
     },
   });
+  // Hashing copies what it is given; passWhole hands the chunk itself to the file.
+  return copiesWrites(target) ? markCopying(output) : output;
 }
