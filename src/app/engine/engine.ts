@@ -19,7 +19,7 @@ import {
   revivedError,
 } from './engine-protocol.ts';
 import { pageHashPort, pageSha256 } from './hashing.ts';
-import { copiesWrites } from './sink.ts';
+import { bufferBack } from './sink.ts';
 import { type PushJob, runPushJob } from './push-job.ts';
 
 export type { DownloadJob } from './archive-job.ts';
@@ -123,7 +123,6 @@ function inWorker(
   sink: WritableStream<Uint8Array> | undefined,
   options: { signal: AbortSignal; onProgress: (item: number, progress: JobProgress) => void },
 ): Promise<PullResult | KitResult | TransferResult> {
-  const copies = sink !== undefined && copiesWrites(sink);
   const writer = sink?.getWriter();
   const { signal } = options;
   const send = (message: PageMessage) => worker.postMessage(message);
@@ -161,9 +160,12 @@ function inWorker(
               if (settled || !writer) return;
               await writer.write(message.chunk);
               if (settled) return;
-              // The file copied the bytes: the buffer goes back to be filled again.
-              if (copies)
-                worker.postMessage({ type: 'ack', chunk: message.chunk } satisfies PageMessage, [message.chunk.buffer]);
+              // A buffer the file is done with goes back to the worker to be filled again.
+              const free = sink && bufferBack(sink, message.chunk);
+              if (free?.byteLength)
+                worker.postMessage({ type: 'ack', chunk: free as Uint8Array<ArrayBuffer> } satisfies PageMessage, [
+                  free.buffer,
+                ]);
               else send({ type: 'ack' });
             })
             .catch(fail);

@@ -8,7 +8,8 @@
  *   whole file until then.
  */
 import type { SaveMethodChoice } from '../lib/config.ts';
-import { markCopying } from './sink.ts';
+import { copying, withBuffersBack } from './sink.ts';
+import { serviceWorkerFile } from './stream-save.ts';
 
 export type SaveMethod = 'fsaccess' | 'stream' | 'blob';
 
@@ -112,19 +113,17 @@ export async function openTarget(
     // Chromium writes to a temporary file beside it and moves it into place on close; abort deletes it.
     const writable = (await handle.createWritable()) as unknown as WritableStream<Uint8Array>;
     // A write settles once the browser has the bytes (it copies them into the file's pending data).
-    return { method, writable: markCopying(writable), dispose: () => {} };
+    return { method, writable: copying(writable), dispose: () => {} };
   }
   if (method === 'stream') return streamTarget(fileName, size);
-  return { method, writable: markCopying(blobWritable(fileName)), dispose: () => {} };
+  return { method, writable: copying(blobWritable(fileName)), dispose: () => {} };
 }
 
 async function streamTarget(fileName: string, size: number | undefined): Promise<SaveTarget> {
-  const streamSaver = (await import('streamsaver')).default;
-  streamSaver.mitm = new URL(
-    `${STREAMSAVER_DIR}mitm.html?version=${import.meta.env.STREAMSAVER_VERSION}`,
-    document.baseURI,
-  ).href;
-  const writable = streamSaver.createWriteStream(fileName, size ? { size } : {}) as WritableStream<Uint8Array>;
+  const mitm = new URL(`${STREAMSAVER_DIR}mitm.html?version=${import.meta.env.STREAMSAVER_VERSION}`, document.baseURI)
+    .href;
+  const file = serviceWorkerFile(mitm, fileName, size);
+  const writable = withBuffersBack(file.writable, () => file.takeReturned());
   const stopKeepAlive = keepWorkerAlive();
   return { method: 'stream', writable, dispose: stopKeepAlive };
 }
