@@ -36,7 +36,8 @@ declare global {
  *  them there at build time). */
 export const STREAMSAVER_DIR = 'streamsaver/';
 
-/** Service workers need a secure context; transferable streams carry the data to the worker. */
+/** Service workers need a secure context. (Chunks reach the worker as messages, but a browser that cannot
+ *  transfer a stream — WebKit — does not deliver service-worker downloads either.) */
 export function canStream(): boolean {
   if (typeof window === 'undefined' || !window.isSecureContext || !('serviceWorker' in navigator)) return false;
   // WebKit does not deliver service-worker downloads (StreamSaver #69): StreamSaver itself falls back to a Blob there.
@@ -130,8 +131,8 @@ async function streamTarget(fileName: string, size: number | undefined): Promise
 
 /**
  * Browsers stop an idle service worker after about 30 s; a long download must not lose its worker. Each
- * message is an event that extends its life (sw.js ignores 'ping'); StreamSaver 2.0.6's own keep-alive
- * only runs when streams cannot be transferred.
+ * message is an event that extends its life (sw.js ignores 'ping'); StreamSaver's helper page pings too
+ * (mitm.html, for downloads whose chunks come as messages, as ours do: stream-save.ts).
  */
 function keepWorkerAlive(intervalMs = 10_000): () => void {
   const scope = new URL(STREAMSAVER_DIR, document.baseURI).href;
