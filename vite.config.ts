@@ -29,8 +29,64 @@ function streamSaverFiles(): Record<string, string> {
   return {
     'mitm.html': page,
     'mitm.js': `/*! From streamsaver/mitm.html. MIT License. Jimmy Wärting <https://jimmy.warting.se/opensource> */\n${match[1]!.trim()}\n`,
-    'sw.js': readFileSync(require.resolve('streamsaver/sw.js'), 'utf8'),
+    'sw.js': pulledStreams(readFileSync(require.resolve('streamsaver/sw.js'), 'utf8')),
   };
+}
+
+/**
+ * StreamSaver's sw.js queues every chunk the page posts, as fast as it posts them. Ours is pulled: the
+ * download asks for the next chunk only once it has taken the last one, and only then is that chunk
+ * acknowledged to the page (its buffer given back to be filled again; src/app/engine/stream-save.ts). So
+ * the browser holds one chunk at a time, whatever the file's size.
+ */
+function pulledStreams(sw: string): string {
+  const original = /function createStream \(port\) \{[\s\S]*?\n\}\n/;
+  if (!original.test(sw)) throw new Error('streamsaver/sw.js changed: createStream(port) not found to replace');
+  return sw.replace(
+    original,
+    `// Skiff: pulled, each chunk acknowledged (its buffer given back) once the download has taken it.
+function createStream (port) {
+  const queue = []
+  let ended = false
+  let taken = null
+  let wake = null
+  let control = null
+  port.onmessage = ({ data }) => {
+    if (data === 'abort') return control && control.error('Aborted the download')
+    if (data === 'end') ended = true
+    else queue.push(data)
+    if (wake) wake()
+  }
+  return new ReadableStream({
+    start (controller) {
+      control = controller
+    },
+    pull (controller) {
+      // A read for the next chunk means the last one has been taken whole.
+      if (taken) port.postMessage({ ack: true, chunk: taken }, [taken.buffer])
+      taken = null
+      return new Promise(resolve => {
+        wake = () => {
+          if (queue.length) {
+            taken = queue.shift()
+            controller.enqueue(taken)
+          } else if (ended) {
+            controller.close()
+          } else return
+          wake = null
+          resolve()
+        }
+        wake()
+      })
+    },
+    cancel (reason) {
+      console.log('user aborted', reason)
+      port.postMessage({ abort: true })
+    }
+  }, { highWaterMark: 0 })
+}
+`,
+  );
 }
 
 function streamSaver(): Plugin {

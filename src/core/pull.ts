@@ -58,7 +58,11 @@ export async function pull(
 ): Promise<PullResult> {
   const destination =
     'getWriter' in into
-      ? dockerArchive(into, { writeChunkBytes: options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK, holdMs: WRITE_HOLD_MS })
+      ? dockerArchive(into, {
+          writeChunkBytes: options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK,
+          holdMs: WRITE_HOLD_MS,
+          ...(options.writeBuffer ? { writeBuffer: options.writeBuffer } : {}),
+        })
       : into;
   try {
     if (inputs.length === 0) throw new SkiffError('invalid-argument', 'Name at least one image to pull');

@@ -50,7 +50,12 @@ export interface JobHooks {
 export async function writeArchiveJob(
   job: DownloadJob,
   sink: WritableStream<Uint8Array>,
-  hooks: JobHooks & { sha256: Sha256Factory; transport: TransportOptions },
+  hooks: JobHooks & {
+    sha256: Sha256Factory;
+    transport: TransportOptions;
+    /** A tar's pieces from a pool the page gives them back to (see PullOptions.writeBuffer). */
+    writeBuffer?: (size: number) => Uint8Array;
+  },
 ): Promise<PullResult | KitResult> {
   const gunzip = await probedGunzip(webGunzip());
   const settings = {
@@ -67,6 +72,7 @@ export async function writeArchiveJob(
       progressIntervalMs: 200,
       sha256: hooks.sha256,
       writeChunkBytes: WRITE_CHUNK,
+      ...(hooks.writeBuffer ? { writeBuffer: hooks.writeBuffer } : {}),
       onProgress: (p) => hooks.onProgress(0, p),
       ...settings,
     });

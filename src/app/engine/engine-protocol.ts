@@ -3,7 +3,9 @@
  * alike: start a job, hear its progress, its result or its error, cancel it. A download: the page resolves
  * images and owns the file; the worker pulls (fetch, verify, inflate, tar or zip) and hands the archive
  * back in large transferred chunks, at most MAX_IN_FLIGHT (engine.worker.ts) unacknowledged, each
- * acknowledged once the file has taken it. A push: the page posts the File (a handle, not its bytes); the
+ * acknowledged once the file has taken it — with the chunk's buffer transferred back when the file copied
+ * the bytes (File System Access, a Blob), for the worker to fill again: a GB pulled then leaves no GB of
+ * buffers for either thread's collector. A push: the page posts the File (a handle, not its bytes); the
  * worker reads it in slices and pushes it.
  */
 import { type QuotaReport, SkiffError, type SkiffErrorCode, type WaitFailure } from '../../core/errors.ts';
@@ -39,7 +41,7 @@ export type JobProgress = TransferProgress;
  */
 export type PageMessage =
   | { type: 'start'; job: PortableJob; hashPort?: MessagePort }
-  | { type: 'ack' }
+  | { type: 'ack'; chunk?: Uint8Array<ArrayBuffer> }
   | { type: 'cancel'; reason: PortableError };
 
 export interface PortableError {

@@ -20,6 +20,7 @@ import {
   revivedError,
 } from './engine-protocol.ts';
 import { pageHashPort, pageSha256 } from './hashing.ts';
+import { bufferBack } from './sink.ts';
 import { type PushJob, runPushJob } from './push-job.ts';
 
 export type { DownloadJob } from './archive-job.ts';
@@ -159,7 +160,14 @@ function inWorker(
             .then(async () => {
               if (settled || !writer) return;
               await writer.write(message.chunk);
-              if (!settled) send({ type: 'ack' });
+              if (settled) return;
+              // A buffer the file is done with goes back to the worker to be filled again.
+              const free = sink && bufferBack(sink, message.chunk);
+              if (free?.byteLength)
+                worker.postMessage({ type: 'ack', chunk: free as Uint8Array<ArrayBuffer> } satisfies PageMessage, [
+                  free.buffer,
+                ]);
+              else send({ type: 'ack' });
             })
             .catch(fail);
           break;

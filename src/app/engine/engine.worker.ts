@@ -23,6 +23,8 @@ import { portSha256, startSha256Worker } from './hashing.ts';
 import { MAX_HOLD_MS, WRITE_CHUNK } from './sink.ts';
 
 const MAX_IN_FLIGHT = 1;
+/** Buffers the page gave back, kept to be filled again. */
+const POOL = MAX_IN_FLIGHT + 2;
 
 const scope = globalThis as unknown as {
   postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
@@ -44,10 +46,15 @@ class Forwarder {
   owned = false;
   private inFlight = 0;
   private wake: (() => void) | undefined;
+  private readonly spare: Uint8Array[] = [];
+  /** A WRITE_CHUNK buffer for the next piece: one the page gave back, else a fresh one. */
+  readonly buffer = (size: number): Uint8Array =>
+    (size === WRITE_CHUNK ? this.spare.pop() : undefined) ?? new Uint8Array(size);
   // The first bytes (and a slow pull's progress) reach the file without waiting for a full piece.
-  private readonly gathered = new ChunkWriter((chunk) => this.transfer(chunk), WRITE_CHUNK, MAX_HOLD_MS);
+  private readonly gathered = new ChunkWriter((chunk) => this.transfer(chunk), WRITE_CHUNK, MAX_HOLD_MS, this.buffer);
 
-  acked(): void {
+  acked(returned?: Uint8Array): void {
+    if (returned?.byteLength === WRITE_CHUNK && this.spare.length < POOL) this.spare.push(returned);
     this.inFlight--;
     const wake = this.wake;
     this.wake = undefined;
@@ -87,14 +94,20 @@ async function run(portable: PortableJob, hashPort: MessagePort | undefined, for
   const onProgress = (item: number, progress: TransferProgress) => post({ type: 'progress', item, progress });
   // A tar's pull writes fresh WRITE_CHUNK pieces that can be transferred as they are.
   forwarder.owned = job.kind === 'tar';
-  const result = await writeArchiveJob(job, forwarder.stream(), { signal, sha256, onProgress, transport });
+  const result = await writeArchiveJob(job, forwarder.stream(), {
+    signal,
+    sha256,
+    onProgress,
+    transport,
+    writeBuffer: forwarder.buffer,
+  });
   post({ type: 'done', result });
 }
 
 const forwarder = new Forwarder();
 scope.addEventListener('message', (event) => {
   const message = event.data;
-  if (message.type === 'ack') forwarder.acked();
+  if (message.type === 'ack') forwarder.acked(message.chunk);
   else if (message.type === 'cancel') cancelled.abort(revivedError(message.reason));
   else if (message.type === 'start')
     run(message.job, message.hashPort, forwarder).catch((error: unknown) =>

@@ -8,6 +8,8 @@
  *   whole file until then.
  */
 import type { SaveMethodChoice } from '../lib/config.ts';
+import { copying, withBuffersBack } from './sink.ts';
+import { serviceWorkerFile } from './stream-save.ts';
 
 export type SaveMethod = 'fsaccess' | 'stream' | 'blob';
 
@@ -34,7 +36,8 @@ declare global {
  *  them there at build time). */
 export const STREAMSAVER_DIR = 'streamsaver/';
 
-/** Service workers need a secure context; transferable streams carry the data to the worker. */
+/** Service workers need a secure context. (Chunks reach the worker as messages, but a browser that cannot
+ *  transfer a stream — WebKit — does not deliver service-worker downloads either.) */
 export function canStream(): boolean {
   if (typeof window === 'undefined' || !window.isSecureContext || !('serviceWorker' in navigator)) return false;
   // WebKit does not deliver service-worker downloads (StreamSaver #69): StreamSaver itself falls back to a Blob there.
@@ -110,27 +113,26 @@ export async function openTarget(
     if (!handle) throw new Error('no file handle');
     // Chromium writes to a temporary file beside it and moves it into place on close; abort deletes it.
     const writable = (await handle.createWritable()) as unknown as WritableStream<Uint8Array>;
-    return { method, writable, dispose: () => {} };
+    // A write settles once the browser has the bytes (it copies them into the file's pending data).
+    return { method, writable: copying(writable), dispose: () => {} };
   }
   if (method === 'stream') return streamTarget(fileName, size);
-  return { method, writable: blobWritable(fileName), dispose: () => {} };
+  return { method, writable: copying(blobWritable(fileName)), dispose: () => {} };
 }
 
 async function streamTarget(fileName: string, size: number | undefined): Promise<SaveTarget> {
-  const streamSaver = (await import('streamsaver')).default;
-  streamSaver.mitm = new URL(
-    `${STREAMSAVER_DIR}mitm.html?version=${import.meta.env.STREAMSAVER_VERSION}`,
-    document.baseURI,
-  ).href;
-  const writable = streamSaver.createWriteStream(fileName, size ? { size } : {}) as WritableStream<Uint8Array>;
+  const mitm = new URL(`${STREAMSAVER_DIR}mitm.html?version=${import.meta.env.STREAMSAVER_VERSION}`, document.baseURI)
+    .href;
+  const file = serviceWorkerFile(mitm, fileName, size);
+  const writable = withBuffersBack(file.writable, () => file.takeReturned());
   const stopKeepAlive = keepWorkerAlive();
   return { method: 'stream', writable, dispose: stopKeepAlive };
 }
 
 /**
  * Browsers stop an idle service worker after about 30 s; a long download must not lose its worker. Each
- * message is an event that extends its life (sw.js ignores 'ping'); StreamSaver 2.0.6's own keep-alive
- * only runs when streams cannot be transferred.
+ * message is an event that extends its life (sw.js ignores 'ping'); StreamSaver's helper page pings too
+ * (mitm.html, for downloads whose chunks come as messages, as ours do: stream-save.ts).
  */
 function keepWorkerAlive(intervalMs = 10_000): () => void {
   const scope = new URL(STREAMSAVER_DIR, document.baseURI).href;

@@ -35,6 +35,26 @@ export class FileSizeError extends Error {
   override readonly name = 'FileSizeError';
 }
 
+type GiveBack = (written: Uint8Array) => Uint8Array | undefined;
+const givesBack = new WeakMap<WritableStream<Uint8Array>, GiveBack>();
+
+/**
+ * Says which buffer a file stream is done with once a write settles, so that it can be filled again: the
+ * written chunk itself for a stream that copies the bytes (File System Access, a Blob), the one the service
+ * worker gave back for the download's stream (stream-save.ts). Streams without it keep what they are given.
+ */
+export function withBuffersBack(stream: WritableStream<Uint8Array>, giveBack: GiveBack): WritableStream<Uint8Array> {
+  givesBack.set(stream, giveBack);
+  return stream;
+}
+
+export const copying = (stream: WritableStream<Uint8Array>) => withBuffersBack(stream, (written) => written);
+
+/** After a write of `written` into `stream` settled: a buffer free to be filled again, if the stream has one. */
+export function bufferBack(stream: WritableStream<Uint8Array>, written: Uint8Array): Uint8Array | undefined {
+  return givesBack.get(stream)?.(written);
+}
+
 export interface OutputOptions {
   /** Hashes every byte written (the file's sha256), when given. */
   hash?: Sha256;
@@ -52,6 +72,8 @@ export interface OutputOptions {
 export function outputStream(target: WritableStream<Uint8Array>, options: OutputOptions): WritableStream<Uint8Array> {
   const writer = target.getWriter();
   let written = 0;
+  /** The buffer the last write left free to fill again. */
+  let free: Uint8Array | undefined;
   let aborted = false;
 
   const abortTarget = (reason: unknown) => {
@@ -91,22 +113,28 @@ export function outputStream(target: WritableStream<Uint8Array>, options: Output
     async (out) => {
       if (options.expectedSize !== undefined && written + out.byteLength > options.expectedSize)
         refuse(new FileSizeError(`The file grew past the ${options.expectedSize} bytes it was announced with`));
+      // Read before the write: a stream may transfer the buffer away.
+      const bytes = out.byteLength;
       await watched(async () => {
         await writer.ready;
         await writer.write(out);
       });
-      written += out.byteLength;
+      written += bytes;
       options.onWritten?.(written);
     },
     options.chunkSize ?? WRITE_CHUNK,
     MAX_HOLD_MS,
   );
 
-  return new WritableStream<Uint8Array>({
+  const output = new WritableStream<Uint8Array>({
     async write(chunk) {
       await options.hash?.update(chunk);
       // Already one whole piece (the engine worker sends these, and gives them away): no copy.
-      if (!(await gathered.passWhole(chunk))) await gathered.write(chunk);
+      if (await gathered.passWhole(chunk)) free = bufferBack(target, chunk);
+      else {
+        await gathered.write(chunk);
+        free = chunk;
+      }
     },
     async close() {
       try {
@@ -126,5 +154,12 @@ export function outputStream(target: WritableStream<Uint8Array>, options: Output
       done();
       await abortTarget(reason);
     },
+  });
+  // Hashing copies what it is given; a chunk passed whole is free once the file is done with it.
+  if (!givesBack.has(target)) return output;
+  return withBuffersBack(output, () => {
+    const buffer = free;
+    free = undefined;
+    return buffer;
   });
 }

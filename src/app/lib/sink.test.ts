@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createSha256 } from '../../core/codecs/sha256.ts';
-import { FileSizeError, FileStalledError, outputStream } from '../engine/sink.ts';
+import { FileSizeError, FileStalledError, bufferBack, copying, outputStream, withBuffersBack } from '../engine/sink.ts';
 
 describe('the stream into the file', () => {
   it('hashes every byte, gathers small writes, and waits for the file', async () => {
@@ -117,5 +117,27 @@ describe('the stream into the file', () => {
     const writer = sink.getWriter();
     await writer.write(new Uint8Array(8));
     await writer.close();
+  });
+
+  it('says which buffer is free again once a write settled: none for a file that keeps what it is given', async () => {
+    const whole = () => new Uint8Array(8).fill(7);
+    // A file that copies (File System Access, a Blob): the chunk itself.
+    const copied = outputStream(copying(new WritableStream<Uint8Array>()), { chunkSize: 8 });
+    const chunk = whole();
+    await copied.getWriter().write(chunk);
+    assert.equal(bufferBack(copied, chunk), chunk);
+    // The service worker's download: the buffer it gave back, not the (transferred) chunk.
+    const given = new Uint8Array(8);
+    const worker = outputStream(
+      withBuffersBack(new WritableStream<Uint8Array>(), () => given),
+      { chunkSize: 8 },
+    );
+    await worker.getWriter().write(whole());
+    assert.equal(bufferBack(worker, whole()), given);
+    // A file that keeps its chunks (or is not known to copy): nothing comes back.
+    const kept = outputStream(new WritableStream<Uint8Array>(), { chunkSize: 8 });
+    const kept0 = whole();
+    await kept.getWriter().write(kept0);
+    assert.equal(bufferBack(kept, kept0), undefined);
   });
 });

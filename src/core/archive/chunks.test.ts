@@ -47,3 +47,23 @@ test('a whole piece given away passes uncopied only when nothing is held', async
     ],
   );
 });
+
+test('pieces come from the pool the sink gives them back to, so a long archive reuses a few buffers', async () => {
+  const pool: Uint8Array[] = [];
+  let fresh = 0;
+  const buffers = new Set<ArrayBufferLike>();
+  const writer = new ChunkWriter(
+    async (chunk) => {
+      buffers.add(chunk.buffer);
+      assert.deepEqual([...chunk], new Array<number>(chunk.byteLength).fill(chunk[0]!), 'one fill per piece');
+      pool.push(chunk); // the sink is done with the bytes: the buffer goes back
+    },
+    1000,
+    60_000,
+    (size) => pool.pop() ?? (fresh++, new Uint8Array(size)),
+  );
+  for (let i = 0; i < 20; i++) await writer.write(new Uint8Array(1000).fill(i));
+  await writer.flush();
+  assert.equal(fresh, 1, 'one buffer, filled twenty times');
+  assert.equal(buffers.size, 1);
+});

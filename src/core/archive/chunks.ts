@@ -1,8 +1,9 @@
 /**
  * Gathers the archive's many small writes (tar headers, decoder output) into large pieces for the sink.
- * Every piece handed on is a fresh buffer that is never touched again, so a sink may keep it or transfer
- * it to another thread; the bytes written are copied in, so whoever wrote them may reuse their buffer as
- * soon as `write` settles (the engine's decoders inflate into one buffer, over and over).
+ * Every piece handed on is a buffer that is never touched again, so a sink may keep it or transfer it to
+ * another thread; the bytes written are copied in, so whoever wrote them may reuse their buffer as soon as
+ * `write` settles (the engine's decoders inflate into one buffer, over and over). Pieces are fresh unless
+ * `allocate` hands out buffers the sink gave back (a pool: a GB pulled then leaves no GB of garbage behind).
  */
 export class ChunkWriter {
   private buffer: Uint8Array | undefined;
@@ -14,11 +15,13 @@ export class ChunkWriter {
     private readonly size: number,
     /** Bytes held longer than this go out with the next write: the first bytes, and a slow pull's progress, reach the file. */
     private readonly holdMs: number,
+    /** A buffer of `size` bytes for the next piece; it must be one nothing else touches any more. */
+    private readonly allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size),
   ) {}
 
   async write(chunk: Uint8Array): Promise<void> {
     for (let at = 0; at < chunk.byteLength;) {
-      this.buffer ??= new Uint8Array(this.size);
+      this.buffer ??= this.allocate(this.size);
       const n = Math.min(this.size - this.fill, chunk.byteLength - at);
       this.buffer.set(chunk.subarray(at, at + n), this.fill);
       this.fill += n;

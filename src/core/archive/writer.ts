@@ -129,12 +129,19 @@ export interface DockerArchiveOptions {
   writeChunkBytes: number;
   /** Bytes held longer than this go out with the next write, so the first bytes reach the file at once. */
   holdMs: number;
+  /** Where the pieces come from, when not fresh buffers: see PullOptions.writeBuffer. */
+  writeBuffer?: (size: number) => Uint8Array;
 }
 
 /** The docker-archive tar (with its OCI layout) written into a stream, in fresh pieces of `writeChunkBytes`. */
 export function dockerArchive(sink: WritableStream<Uint8Array>, options: DockerArchiveOptions): ArchiveDestination {
   const writer = sink.getWriter();
-  const chunks = new ChunkWriter((chunk) => writer.write(chunk), options.writeChunkBytes, options.holdMs);
+  const chunks = new ChunkWriter(
+    (chunk) => writer.write(chunk),
+    options.writeChunkBytes,
+    options.holdMs,
+    options.writeBuffer,
+  );
   const tar = new TarWriter({ write: (chunk) => chunks.write(chunk) });
   const archive = new ArchiveWriter(tar);
   return {

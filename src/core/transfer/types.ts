@@ -42,6 +42,9 @@ export interface PullOptions extends ResolveOptions {
   /** The sink receives the archive in writes of this many bytes (default 1 MiB), each a fresh buffer it
    *  may keep or transfer; smaller only at the end and when bytes were held for half a second. */
   writeChunkBytes?: number;
+  /** Where those buffers come from, when not fresh: a pool the sink gives them back to once it is done
+   *  with their bytes. Each must be `size` bytes that nothing else touches any more. */
+  writeBuffer?: (size: number) => Uint8Array;
   /** as-pulled only: `false` skips inflating each layer to check its diff_id (and its tar structure);
    *  blob digests are still verified. Much faster for large layers, but an image whose config does not
    *  match its layers is then only found out by `docker load`. Default true. */
