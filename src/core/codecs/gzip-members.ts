@@ -8,7 +8,8 @@
  * layers are such series. The browser's `DecompressionStream` reads one member only, and nothing here uses it
  * on layers. Each member costs 18 bytes and a fresh dictionary: at 1 MiB blocks, well under 0.1 %.
  */
-import { type Gzip, gzipChunks } from './gzip.ts';
+import { gzip } from 'pako';
+import type { Gzip } from './gzip.ts';
 
 /** Bytes of input per member. */
 export const MEMBER_BYTES = 1 << 20;
@@ -66,6 +67,9 @@ const SAMPLE_BYTES = 16 << 10;
 /** At or above this ratio the samples did not compress: the block is stored. */
 const INCOMPRESSIBLE = 0.97;
 
+/** The samples, side by side: one buffer per thread, reused (a worker makes thousands of members). */
+let probeBuffer: Uint8Array | undefined;
+
 /**
  * One block as one gzip member. A block whose samples do not compress (already-compressed files, noise) is
  * stored: zlib at level 6 spends as long on 1 MB of noise as on 10 MB of zeros and saves nothing, and
@@ -74,7 +78,7 @@ const INCOMPRESSIBLE = 0.97;
 export async function gzipMember(block: Uint8Array): Promise<Uint8Array> {
   const step = Math.floor(block.byteLength / SAMPLES);
   if (step >= SAMPLE_BYTES) {
-    const sample = new Uint8Array(SAMPLES * SAMPLE_BYTES);
+    const sample = (probeBuffer ??= new Uint8Array(SAMPLES * SAMPLE_BYTES));
     for (let i = 0; i < SAMPLES; i++) sample.set(block.subarray(i * step, i * step + SAMPLE_BYTES), i * SAMPLE_BYTES);
     const probe = await gzipWhole(sample);
     if (probe.byteLength - 18 >= sample.byteLength * INCOMPRESSIBLE) return storedMember(block);
@@ -82,25 +86,15 @@ export async function gzipMember(block: Uint8Array): Promise<Uint8Array> {
   return gzipWhole(block);
 }
 
+/** One whole gzip member of `bytes`: the runtime's CompressionStream read into one buffer, else pako. */
 async function gzipWhole(bytes: Uint8Array): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const part of gzipChunks(
-    (async function* () {
-      yield bytes;
-    })(),
-  )) {
-    parts.push(part);
-    size += part.byteLength;
-  }
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
+  if (typeof CompressionStream !== 'function') return gzip(bytes);
+  const stream = new CompressionStream('gzip');
+  const writer = stream.writable.getWriter();
+  // Neither awaited here: the read below drives the stream, and fails if they do.
+  writer.write(bytes as Uint8Array<ArrayBuffer>).catch(() => {});
+  writer.close().catch(() => {});
+  return new Uint8Array(await new Response(stream.readable).arrayBuffer());
 }
 
 /** deflate's stored blocks hold at most this many bytes each. */
