@@ -2,11 +2,14 @@
  * gzip over several threads where the runtime gives no deflate with a dictionary or a sync flush (a page has
  * only `CompressionStream`): the input is cut into blocks, each compressed on its own into a whole gzip member
  * (header, deflate, crc32 and size), and the members are joined in order. RFC 1952 §2.2: "A gzip file consists
- * of a series of members". Every consumer of layers reads that as one stream: Go's `gzip.Reader` (docker,
- * containerd's `compression.DecompressStream`, skopeo via containers/image) is multistream by default; pigz,
- * GNU gzip, zlib's `inflate` loop in Node and Skiff's own gunzip (codecs/gunzip.ts) read every member; eStargz
- * layers are such series. The browser's `DecompressionStream` reads one member only, and nothing here uses it
- * on layers. Each member costs 18 bytes and a fresh dictionary: at 1 MiB blocks, well under 0.1 %.
+ * of a series of members". The consumers of layers read every member: containerd's and moby's
+ * `compression.DecompressStream` pipe gzip through `unpigz -d -c` when it is on PATH, else Go's `gzip.NewReader`,
+ * which is multistream by default (so skopeo via containers/image too); GNU gzip, Node's zlib and Skiff's own gunzip
+ * (codecs/gunzip.ts) as well, and eStargz layers are such series. `skopeo copy --dest-decompress` and Skiff's
+ * pull inflate pushed layers to their diff_ids (test/e2e/push-gzip.test.ts); so did `docker pull` (dockerd 20.10)
+ * of a 1.2 GB push, by hand. The browser's `DecompressionStream` reads one member only; nothing here uses it on
+ * layers. Each member costs 18 bytes and a fresh dictionary: 32 MiB of JavaScript came out 0.4 % larger than
+ * as one zlib stream.
  */
 import { gzip } from 'pako';
 import type { Gzip } from './gzip.ts';
