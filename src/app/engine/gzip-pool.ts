@@ -31,6 +31,7 @@ export function gzipPool(size = defaultSize()): GzipPool {
       for (let i = 0; i < size; i++)
         workers.push(new Worker(new URL('./gzip.worker.ts', import.meta.url), { type: 'module', name: 'gzip' }));
     } catch {
+      for (const worker of workers) worker.terminate();
       return undefined;
     }
     const compress = pooled(workers);
@@ -49,8 +50,8 @@ export function gzipPool(size = defaultSize()): GzipPool {
   };
   return {
     gzip: async function* (source, level = 6) {
-      started ??= start();
-      const compress = level === 6 ? await started : undefined;
+      // CompressionStream has zlib's default level only; another level goes through pako, on this thread.
+      const compress = level === 6 ? await (started ??= start()) : undefined;
       yield* compress ? memberGzip(compress, BLOCKS_PER_WORKER * size)(source) : gzipChunks(source, level);
     },
     close() {
