@@ -10,6 +10,7 @@ import type { Sha256Factory } from '../../core/codecs/sha256.ts';
 import { pushSet } from '../../core/push.ts';
 import type { SetProgress, SetResult } from '../../core/transfer/set-to-registry.ts';
 import type { TransportOptions } from '../../core/registry/client.ts';
+import { gzipPool } from './gzip-pool.ts';
 
 /**
  * What one push is: the archive file; where each of its units (core/push.ts's pushUnits, in that order)
@@ -79,6 +80,8 @@ export async function runPushJob(
     latest = undefined;
     sentAt = Date.now();
   };
+  // Uncompressed layers are gzipped over several cores; the workers start with the first such layer.
+  const pool = gzipPool();
   try {
     const contents = await readArchive(slicedFile(job.file), hooks.signal);
     const choice = { targets: job.targets, ...(job.prefix ? { prefix: job.prefix } : {}) };
@@ -87,6 +90,7 @@ export async function runPushJob(
       compress: job.compress,
       signal: hooks.signal,
       sha256: hooks.sha256,
+      gzip: pool.gzip,
       progressIntervalMs: 0,
       onProgress: (progress) => {
         latest = progress;
@@ -95,6 +99,7 @@ export async function runPushJob(
       },
     });
   } finally {
+    pool.close();
     flush();
   }
 }
