@@ -7,51 +7,12 @@
  *   private file system for "Save to…").
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { chromiumProcesses, rssOf } from '../support/chromium-memory.ts';
 import { join } from 'node:path';
 
 const SAMPLE_MS = 100;
 /** BENCH_PROFILE=1: print where Chromium spent CPU during each run (per process kind and thread). */
 export const PROFILE = !!process.env.BENCH_PROFILE;
-
-/** Pids of every process below `root` whose command line names chromium. */
-function chromiumProcesses(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ')'.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(name));
-      children.set(ppid, list);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const found: number[] = [];
-  const walk = (pid: number) => {
-    for (const child of children.get(pid) ?? []) {
-      try {
-        if (readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('chromium')) found.push(child);
-      } catch {
-        // gone meanwhile
-      }
-      walk(child);
-    }
-  };
-  walk(root);
-  return found;
-}
-
-function rssOf(pid: number): number {
-  try {
-    const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kib ? Number(kib) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** Sum of VmRSS over every Chromium process of this bench; `each` receives every process's own. */
 export function chromiumRss(each?: Map<number, number>): number {
