@@ -3,7 +3,6 @@
  * page runs it in the engine worker (engine.worker.ts) or, where that worker cannot start, on its own
  * thread (engine.ts); both call this, so both write the same archive.
  */
-import { probedGunzip, webGunzip } from '../../core/codecs/native-gunzip.ts';
 import type { Sha256Factory } from '../../core/codecs/sha256.ts';
 import {
   type KitResult,
@@ -57,9 +56,11 @@ export async function writeArchiveJob(
     writeBuffer?: (size: number) => Uint8Array;
   },
 ): Promise<PullResult | KitResult> {
-  const gunzip = await probedGunzip(webGunzip());
+  // No native gunzip here (core/codecs/native-gunzip.ts `webGunzip`): in Chromium the browser's
+  // DecompressionStream saved no measurable CPU in the engine worker, and its fresh buffer per piece raised a
+  // 2 GB uncompressed pull's memory rise from ~200 to ~310 MiB (test/e2e/big-image.test.ts), past the 300 MB
+  // bound; pako reuses one buffer. The CLI's zlib, which does gain, is passed in by the CLI.
   const settings = {
-    ...(gunzip ? { gunzip } : {}),
     ...(job.idleTimeoutMs ? { idleTimeoutMs: job.idleTimeoutMs } : {}),
     ...(job.waits ? { waits: job.waits } : {}),
     ...(job.parallel ? { parallel: job.parallel } : {}),
