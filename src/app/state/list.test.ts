@@ -8,7 +8,7 @@ import { afterEach, describe, it } from 'node:test';
 import { en } from '../i18n/en.ts';
 import { downloadItems, imagesOnce } from './download-items.ts';
 import { download } from './download.svelte.ts';
-import { Limiter } from './list-rows.ts';
+import pLimit from 'p-limit';
 import { lineOf, queue } from './queue.svelte.ts';
 import { resolver } from './resolve.svelte.ts';
 
@@ -119,18 +119,18 @@ describe('the list', () => {
 
 describe('rows resolved at once', () => {
   it('never runs more than the limit, and runs the rest in order', async () => {
-    const limiter = new Limiter(2);
+    const limiter = pLimit(2);
     const started: number[] = [];
     const releases: (() => void)[] = [];
     const runs = [0, 1, 2, 3].map((n) =>
-      limiter.run(async () => {
+      limiter(async () => {
         started.push(n);
         await new Promise<void>((go) => releases.push(go));
       }),
     );
     await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(started, [0, 1]);
-    assert.equal(limiter.active, 2);
+    assert.equal(limiter.activeCount, 2);
     releases.shift()!();
     await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(started, [0, 1, 2]);
