@@ -7,6 +7,7 @@ import { isForeignLayer } from '../image/media-types.ts';
 import type { Descriptor } from '../image/manifest.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { discard } from '../registry/transport/fetcher.ts';
+import type { PiecePool } from '../registry/transport/body-pieces.ts';
 import { networkError } from '../registry/transport/retry.ts';
 import type { RequestWait } from '../registry/transport/waits.ts';
 import { type BlobStalls, WatchedBody, blobStalls, failureOrResume } from '../registry/transport/watched-body.ts';
@@ -86,6 +87,8 @@ export interface RangeReadOptions {
   minBytesPerSecond?: number;
   maxResumes?: number;
   onRequest?: () => void;
+  /** Read the body into these pieces, where it can be (body-pieces.ts). */
+  pieces?: PiecePool;
   /** Told why the range is being asked for again, and `undefined` once bytes flow again. */
   onStall?: (reason: string | undefined) => void;
 }
@@ -130,7 +133,7 @@ export async function fetchSegment(
       );
     }
     if (!response.body) throw new SkiffError('network', `${what}: the response has no body`);
-    const watch = new WatchedBody(response.body, stalls, what, () => `${at} of ${start}-${end - 1}`);
+    const watch = new WatchedBody(response.body, stalls, what, () => `${at} of ${start}-${end - 1}`, options.pieces);
     try {
       for (;;) {
         const { done, value } = await watch.read();

@@ -43,15 +43,26 @@ export interface CopyResult {
   inflatedBytes: number;
 }
 
+export interface CopyOptions {
+  signal?: AbortSignal;
+  onDrained?: () => void;
+  /**
+   * Called with each chunk once every stage is done with it, for a source that fills its buffers again
+   * (scheduler.ts `reuse`). Not called where a stage may still read a chunk later.
+   */
+  release?: (chunk: Uint8Array) => void;
+}
+
 export async function copyLayer(
   source: AsyncIterable<Uint8Array>,
   spec: CopySpec,
-  options: { signal?: AbortSignal; onDrained?: () => void } = {},
+  options: CopyOptions = {},
 ): Promise<CopyResult> {
   const { what } = spec;
   const stages: Stage[] = [digestStage(spec.blobHash, spec.blobDigest, what)];
   if (spec.write?.takes === 'blob') stages.push(writeStage(spec.write.entry));
   let count: ReturnType<typeof countStage> | undefined;
+  let { release } = options;
   if (spec.inflate) {
     const inflated = spec.inflate;
     count = countStage(what, spec.write?.takes === 'inflated' ? inflated.size : undefined, inflated.sizeFrom);
@@ -63,24 +74,26 @@ export async function copyLayer(
       count,
     ];
     if (spec.write?.takes === 'inflated') after.push(writeStage(spec.write.entry));
+    const native = inflated.native && inflated.compression === 'gzip';
+    // The host's gunzip queues chunks, and the zstd decoder may keep input across pushes: no release there.
+    if (native || inflated.compression === 'zstd') release = undefined;
     stages.push(
-      inflated.native && inflated.compression === 'gzip'
-        ? nativeInflateStage(inflated.native, what, after)
-        : inflateStage(inflated.compression, what, after),
+      native ? nativeInflateStage(inflated.native!, what, after) : inflateStage(inflated.compression, what, after),
     );
   }
-  await run(source, stages, options);
+  await run(source, stages, { ...options, release });
   return { inflatedBytes: count?.bytes ?? 0 };
 }
 
 async function run(
   source: AsyncIterable<Uint8Array>,
   stages: Stage[],
-  { signal, onDrained }: { signal?: AbortSignal; onDrained?: () => void },
+  { signal, onDrained, release }: CopyOptions,
 ): Promise<void> {
   for await (const chunk of source) {
     if (signal?.aborted) throw abortError(signal);
     for (const stage of stages) await stage.push(chunk);
+    release?.(chunk);
   }
   for (const stage of stages) await stage.drain?.();
   onDrained?.();

@@ -8,6 +8,7 @@
  * blob falls back to one resumable stream read as the writer goes.
  */
 import { abortError } from '../errors.ts';
+import { PiecePool } from '../registry/transport/body-pieces.ts';
 import { resumableBody } from '../registry/transport/resume.ts';
 import { waitPolicy } from '../registry/transport/waits.ts';
 import { BlobStalls } from '../registry/transport/watched-body.ts';
@@ -23,6 +24,8 @@ export class FetchScheduler {
   private readonly parallel: number;
   private readonly budget: number;
   private readonly segmentBytes: number;
+  /** What segments are read into, and filled again once the writer gives their bytes back (`reuse`). */
+  private readonly pieces: PiecePool;
   /** The prefetch cursor: the next segment to start. */
   private cursorRead = 0;
   private cursorSegment = 0;
@@ -41,6 +44,7 @@ export class FetchScheduler {
     this.parallel = Math.max(1, Math.floor(options.parallel));
     this.budget = Math.max(1, options.memoryBudgetBytes);
     this.segmentBytes = Math.max(1, Math.min(options.segmentBytes, this.budget));
+    this.pieces = new PiecePool(this.budget);
     const outer = options.signal;
     if (outer?.aborted) this.controller.abort(outer.reason);
     outer?.addEventListener('abort', () => this.close(outer.reason), { once: true });
@@ -101,6 +105,11 @@ export class FetchScheduler {
       return;
     }
     yield* this.direct(read, offset);
+  }
+
+  /** The writer is done with `chunk` (one `stream` yielded) and will not read it again: its memory is reused. */
+  reuse(chunk: Uint8Array): void {
+    this.pieces.giveBack(chunk);
   }
 
   /** Read `index` fetched once more from its start, as one stream now and not ahead (a rare second look). */
@@ -194,7 +203,7 @@ export class FetchScheduler {
           });
           for await (const chunk of body) push(chunk);
         })()
-      : fetchSegment(read.open, seg.start, seg.end, { ...common, total: read.size }, push);
+      : fetchSegment(read.open, seg.start, seg.end, { ...common, total: read.size, pieces: this.pieces }, push);
     fetched
       .then(
         () => {

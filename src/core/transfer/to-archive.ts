@@ -17,7 +17,7 @@ import { addSet } from '../archive/index-entry.ts';
 import type { RateLimit } from '../registry/transport/rate-limit.ts';
 import { waitPolicy } from '../registry/transport/waits.ts';
 import { type ArchivedLayer, type WrittenManifest, writeManifest } from '../archive/image-entry.ts';
-import { copyLayer } from './layer-copy.ts';
+import { type CopyOptions, copyLayer } from './layer-copy.ts';
 import { lookAhead, lookAheadZstd, readTrailers, settleBeforeLookahead } from './lookahead.ts';
 import { type PlannedLayer, blobReads, planPull, pullRows } from './plan.ts';
 import { ProgressReporter } from './progress.ts';
@@ -235,7 +235,7 @@ export class ArchiveTransfer {
         ...(verifyDiffId ? { inflate: await this.inflateSpec(index) } : {}),
         write: { entry, takes: 'blob' },
       },
-      this.copyOptions(index),
+      this.copyOptions(index, true),
     );
     await entry.end();
     return { descriptor, asServed: true };
@@ -259,7 +259,7 @@ export class ArchiveTransfer {
         inflate: { ...(await this.inflateSpec(index, size)), size, sizeFrom },
         write: { entry, takes: 'inflated' },
       },
-      this.copyOptions(index),
+      this.copyOptions(index, true),
     );
     await entry.end();
     return { descriptor: { mediaType: MediaType.ociLayer, digest: layer.diffId, size }, asServed: false };
@@ -288,9 +288,11 @@ export class ArchiveTransfer {
     return this.scheduler.again(this.firstRead[index]!);
   }
 
-  private copyOptions(index: number) {
+  /** `last`: the copy is the last to read its chunks (not a pass that only measures a layer held to be read again). */
+  private copyOptions(index: number, last = false): CopyOptions {
     return {
       ...(this.options.signal ? { signal: this.options.signal } : {}),
+      ...(last ? { release: (chunk: Uint8Array) => this.scheduler.reuse(chunk) } : {}),
       onDrained: () => this.progress.state(index, 'verifying'),
     };
   }

@@ -4,9 +4,13 @@
  * up: once the blob has made no useful progress for the deadline, however many little bursts came between.
  */
 import { SkiffError, abortError } from '../../errors.ts';
+import type { PiecePool } from './body-pieces.ts';
 import { RequestWait, type WaitKind, type WaitPolicy, giveUp, isGivenUp, waitPolicy } from './waits.ts';
 
 const kinds = new WeakMap<Error, WaitKind>();
+
+/** One read's most: about what a browser's network hands on at once. */
+const LANDING_BYTES = 64 * 1024;
 
 /**
  * One blob's stalls. A run of stalls begins when a response stops making useful progress; a response that
@@ -76,7 +80,17 @@ export class WatchedBody {
   private windowStart = Date.now();
   private windowBytes = 0;
   private lastByteAt = this.windowStart;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader;
+  /** Reading into pieces: the one being filled, and how far. */
+  private readonly pieces: PiecePool | undefined;
+  private piece: Uint8Array<ArrayBuffer> | undefined;
+  private fill = 0;
+  /** What each read lands in before its bytes are copied into the piece: a read moves its buffer away, and
+   *  a read that fails takes it along, so the piece itself never goes into a read. */
+  private landing: Uint8Array<ArrayBuffer> | undefined;
+  private ended = false;
+  /** A failure that came while a piece was part filled: that piece goes out first, the failure next. */
+  private failure: unknown;
   /** A read the window's end overtook: its bytes are still to come, to the next call. */
   private pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
 
@@ -86,14 +100,62 @@ export class WatchedBody {
     private readonly what: string,
     /** Where the read is, for the message: `N of M`. */
     private readonly where: () => string,
+    /** Read into these pieces when the body allows it (a byte stream: fetch in browsers and Node). */
+    pieces?: PiecePool,
   ) {
-    this.reader = body.getReader();
+    let byob: ReadableStreamBYOBReader | undefined;
+    try {
+      if (pieces) byob = body.getReader({ mode: 'byob' });
+    } catch {
+      // Not a byte stream: its own chunks, as they come.
+    }
+    this.pieces = byob ? pieces : undefined;
+    this.reader = byob ?? body.getReader();
   }
 
+  /** The next chunk: a whole piece (the last may be shorter) when reading into pieces. */
   async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const pieces = this.pieces;
+    if (!pieces) return this.next();
+    while (!this.ended) {
+      const piece = (this.piece ??= pieces.take());
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await this.next();
+      } catch (error) {
+        // The bytes already in the piece are good: they go out, so a resume asks only for the rest.
+        if (this.fill === 0) throw error;
+        this.failure = error;
+        this.ended = true;
+        return this.emit(pieces);
+      }
+      const { done, value } = result;
+      if (value) {
+        piece.set(value, this.fill);
+        this.fill += value.byteLength;
+        this.landing = new Uint8Array(value.buffer as ArrayBuffer);
+      }
+      this.ended = done;
+      if (this.fill > 0 && (done || this.fill === piece.byteLength)) return this.emit(pieces);
+    }
+    if (this.failure !== undefined) throw this.failure;
+    return { done: true, value: undefined };
+  }
+
+  private emit(pieces: PiecePool): ReadableStreamReadResult<Uint8Array> {
+    const bytes = pieces.filled(this.piece!.subarray(0, this.fill));
+    this.piece = undefined;
+    this.fill = 0;
+    return { done: false, value: bytes };
+  }
+
+  /** One read of the body, watched. */
+  private async next(): Promise<ReadableStreamReadResult<Uint8Array>> {
     const { idleMs, minBytesPerSecond } = this.stalls.policy;
     for (;;) {
-      this.pending ??= this.reader.read();
+      this.pending ??= this.piece
+        ? this.readLanding(this.piece.byteLength - this.fill)
+        : (this.reader as ReadableStreamDefaultReader<Uint8Array>).read();
       const result = await within(this.pending, Math.max(1, this.windowStart + idleMs - Date.now()));
       if (!result) {
         // The window ended while a read waits. Enough came in it: a new window from the last byte on.
@@ -122,6 +184,13 @@ export class WatchedBody {
       }
       return result;
     }
+  }
+
+  private readLanding(room: number): Promise<ReadableStreamReadResult<Uint8Array>> {
+    this.landing ??= new Uint8Array(LANDING_BYTES);
+    const buffer = this.landing.buffer;
+    this.landing = undefined;
+    return (this.reader as ReadableStreamBYOBReader).read(new Uint8Array(buffer, 0, Math.min(buffer.byteLength, room)));
   }
 
   cancel(): void {
