@@ -194,3 +194,8 @@ export async function lookAheadZstd(source: AsyncIterable<Uint8Array>, holdWhole
       : undefined,
   };
 }
+
+/** The note for a zstd layer that a kept-mode pull stores inflated. */
+export function zstdNote(what: string): string {
+  return `${what} is zstd-compressed, which Docker before 23 cannot load: it is stored uncompressed, so this image's manifest in the archive is new (its image ID stays).`;
+}

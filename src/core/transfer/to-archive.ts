@@ -18,7 +18,7 @@ import type { RateLimit } from '../registry/transport/rate-limit.ts';
 import { waitPolicy } from '../registry/transport/waits.ts';
 import { type ArchivedLayer, type WrittenManifest, writeManifest } from '../archive/image-entry.ts';
 import { type CopyOptions, copyLayer } from './layer-copy.ts';
-import { lookAhead, lookAheadZstd, readTrailers, settleBeforeLookahead } from './lookahead.ts';
+import { lookAhead, lookAheadZstd, readTrailers, settleBeforeLookahead, zstdNote } from './lookahead.ts';
 import { type PlannedLayer, blobReads, planPull, pullRows } from './plan.ts';
 import { ProgressReporter } from './progress.ts';
 import { FetchScheduler, RangeSupport, type ScheduledRead } from './scheduler.ts';
@@ -28,8 +28,8 @@ import type { LayerMode, PullOptions, PullResult, TransferredImage } from './typ
 const DEFAULT_MAX_LAYER_BYTES = 64 * 2 ** 30;
 export const DEFAULT_PARALLEL = 4;
 /**
- * Measured with the CLI (README, Parallel downloads): each MiB of budget costs about 1.3 MiB of RSS where
- * the CPU is the limit (freed chunks wait for the GC), while on a far link (150 ms, 4 MB/s per connection)
+ * Measured with the CLI (README, Parallel downloads): each MiB of budget cost about 1.3 MiB of RSS where
+ * the CPU is the limit (before reads went into pooled pieces, freed chunks waited for the GC), while on a far link (150 ms, 4 MB/s per connection)
  * no more than ~30 MiB was ever waiting, even with 64 allowed. 32 MiB in 4 MiB segments keeps 4 connections
  * busy with a second segment each queued, as fast there as 64 MiB in 8 MiB segments and ~33 MB less RSS;
  * 8 MiB segments in 32 MiB left fewer requests in flight and the far pull ~15 % slower.
@@ -300,8 +300,4 @@ export class ArchiveTransfer {
   private get maxLayerBytes(): number {
     return this.options.maxLayerBytes ?? DEFAULT_MAX_LAYER_BYTES;
   }
-}
-
-function zstdNote(what: string): string {
-  return `${what} is zstd-compressed, which Docker before 23 cannot load: it is stored uncompressed, so this image's manifest in the archive is new (its image ID stays).`;
 }
