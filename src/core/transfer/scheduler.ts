@@ -81,7 +81,7 @@ export class FetchScheduler {
         for (;;) {
           if (this.signal.aborted) throw abortError(this.signal);
           if (layout.fellBack) {
-            yield* this.direct(read, offset);
+            yield* this.direct(read, offset, this.pieces);
             return;
           }
           const chunk = segment.chunks.shift();
@@ -104,7 +104,7 @@ export class FetchScheduler {
       }
       return;
     }
-    yield* this.direct(read, offset);
+    yield* this.direct(read, offset, this.pieces);
   }
 
   /** The writer is done with `chunk` (one `stream` yielded) and will not read it again: its memory is reused. */
@@ -200,6 +200,7 @@ export class FetchScheduler {
           const body = resumableBody((offset, wait) => read.open(offset, undefined, controller.signal, wait), {
             ...common,
             size: read.size,
+            pieces: this.pieces,
           });
           for await (const chunk of body) push(chunk);
         })()
@@ -262,7 +263,8 @@ export class FetchScheduler {
     this.wakeWriter?.();
   }
 
-  private async *direct(read: ScheduledRead, start: number): AsyncGenerator<Uint8Array> {
+  /** `pieces`: the reader gives chunks back (`reuse`); not for a second look, which may be read twice. */
+  private async *direct(read: ScheduledRead, start: number, pieces?: PiecePool): AsyncGenerator<Uint8Array> {
     this.active++;
     try {
       const body = resumableBody((offset, wait) => read.open(offset, undefined, this.signal, wait), {
@@ -273,6 +275,7 @@ export class FetchScheduler {
         onRequest: () => void this.requests++,
         stalls: this.stallsOf(read),
         ...(read.onStall ? { onStall: read.onStall } : {}),
+        ...(pieces ? { pieces } : {}),
       });
       for await (const chunk of body) {
         read.onBytes(chunk.byteLength);

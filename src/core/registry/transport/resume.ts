@@ -1,4 +1,5 @@
 import { SkiffError, abortError } from '../../errors.ts';
+import type { PiecePool } from './body-pieces.ts';
 import { networkError } from './retry.ts';
 import type { RequestWait } from './waits.ts';
 import { type BlobStalls, WatchedBody, blobStalls, failureOrResume } from './watched-body.ts';
@@ -25,6 +26,8 @@ export interface ResumeOptions {
   start?: number;
   /** Called once per request made. */
   onRequest?: () => void;
+  /** Read the body into these pieces, where it can be (body-pieces.ts). */
+  pieces?: PiecePool;
 }
 
 /**
@@ -59,7 +62,7 @@ export async function* resumableBody(
       }
     }
     if (!response.body) throw new SkiffError('network', `${what}: the response has no body`);
-    const watch = new WatchedBody(response.body, stalls, what, () => `${offset} of ${size}`);
+    const watch = new WatchedBody(response.body, stalls, what, () => `${offset} of ${size}`, options.pieces);
     try {
       for (;;) {
         const { done, value } = await watch.read();
