@@ -32,8 +32,9 @@ export interface DownloadHooks extends JobHooks {
 }
 
 const READY_TIMEOUT_MS = 5000;
-/** After a cancel, the worker has this long to close what it has open at the registries. */
-const CANCEL_GRACE_MS = 5000;
+/** After a cancel, the worker has this long to close what it has open at the registries: a chunk on its way
+ *  may finish first (CHUNK_FINISH_MS, core/registry/upload.ts), then the DELETE goes, on a loaded machine too. */
+const CANCEL_GRACE_MS = 10_000;
 
 /** What a push's caller hears, and how it stops it. */
 export interface PushHooks {
@@ -133,10 +134,14 @@ function inWorker(
     let chain = Promise.resolve();
     const end = (graceMs = 0) => {
       settled = true;
-      if (graceMs) setTimeout(() => worker.terminate(), graceMs);
-      else worker.terminate();
-      // The hashing thread stays for the next job; this job's hashers on it are dropped.
-      hashPort?.close();
+      const stop = () => {
+        worker.terminate();
+        // The hashing thread stays for the next job; this job's hashers on it are dropped. Not before the
+        // worker ends: a cancelled push still hashes its way to the next request, which closes its upload.
+        hashPort?.close();
+      };
+      if (graceMs) setTimeout(stop, graceMs);
+      else stop();
       signal.removeEventListener('abort', onAbort);
     };
     const fail = (error: unknown, graceMs = 0) => {

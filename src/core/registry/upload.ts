@@ -13,6 +13,28 @@ export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Times a chunk may fail and be resumed, and times a whole upload may start over. */
 const CHUNK_RETRIES = 5;
 const RESTARTS = 2;
+/**
+ * After a cancel, a chunk already on its way may finish for this long before it is cut: distribution keeps
+ * the offset in the session's URL, and once a PATCH is cut part-way it refuses every request on that URL —
+ * the DELETE that would close the upload too.
+ */
+export const CHUNK_FINISH_MS = 3000;
+
+/** `signal`, but aborting `ms` after it does. */
+function lingering(signal: AbortSignal, ms: number): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const onAbort = () => (timer = setTimeout(() => controller.abort(signal.reason), ms));
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
 
 /** The bytes to upload, produced afresh for each attempt, with the checks that must pass at the end. */
 export interface BlobStream {
@@ -93,13 +115,15 @@ async function uploadOnce(
     await last;
   };
 
+  const chunkSignal = signal && lingering(signal, CHUNK_FINISH_MS);
   const send = async (bytes: Uint8Array) => {
     const start = committed;
     let failures = 0;
     let offset = 0; // how much of `bytes` the registry holds
     while (offset < bytes.byteLength) {
+      if (signal?.aborted) throw abortError(signal);
       try {
-        session = await sendChunk(client, session, bytes.subarray(offset), start + offset, signal);
+        session = await sendChunk(client, session, bytes.subarray(offset), start + offset, chunkSignal?.signal);
         offset = bytes.byteLength;
       } catch (error) {
         if (signal?.aborted) throw abortError(signal);
@@ -156,9 +180,12 @@ async function uploadOnce(
     }
     return result;
   } catch (error) {
+    // The chunk on its way finishes first (or is cut after CHUNK_FINISH_MS): the session's URL is then current.
     await sending?.catch(() => {});
     await cancelUpload(client, session);
     throw error;
+  } finally {
+    chunkSignal?.dispose();
   }
 }
 
