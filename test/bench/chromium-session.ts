@@ -35,6 +35,8 @@ export interface ChromiumHost {
     fn: (run: ChromiumRun) => Promise<T>,
     saveToPrivateFiles?: boolean,
   ): Promise<T>;
+  /** A fresh folder for one run (a browser profile, its downloads), removed by whoever runs there. */
+  runDir(): string;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function startChromiumHost(settings: Record<string, unknown>): Prom
         rmSync(dir, { recursive: true, force: true });
       }
     },
+    runDir: () => join(scratch.path, `run-${++runs}`),
     async close() {
       if (closed) return;
       closed = true;

@@ -6,13 +6,15 @@
  * file is complete on disk. Lists (chromium-list.ts) and the Push view (chromium-push.ts) build on the same runs.
  *
  * Measured per run: wall time from the click to the complete file; first bytes (click → the first byte on
- * disk); memory: the peak rise of all Chromium processes' summed RSS (chromium-procs.ts). The file is moved
+ * disk); memory: the peak rise of all Chromium processes' summed RSS (chromium-procs.ts). A single pull runs
+ * over a bare DevTools pipe (chromium-bare.ts); lists and pushes are typed through Playwright, whose sessions
+ * add ~190 MiB of body copies to their memory figures. The file is moved
  * to `out`, so the bench can check that it is byte-identical to the CLI's.
  */
 import { chromiumListContender } from './chromium-list.ts';
-import { RssSampler } from './chromium-procs.ts';
+import { barePull } from './chromium-bare.ts';
 import { chromiumPushContender, type PushJob } from './chromium-push.ts';
-import { type LayerMode, type SaveMethod, saveAndWait, startChromiumHost } from './chromium-session.ts';
+import { type LayerMode, type SaveMethod, startChromiumHost } from './chromium-session.ts';
 import type { Contender, Measurement } from './measure.ts';
 
 export { chromiumRss } from './chromium-procs.ts';
@@ -48,35 +50,18 @@ export async function startChromiumBench(settings: Record<string, unknown> = {})
       name: `Skiff in Chromium, ${mode}${note ? `, ${note}` : ''}${save === 'save to' ? ', Save to…' : ''}${label}`,
       memory: 'Chromium RSS rise',
       identity: `${mode}${label}`,
-      run: (out) =>
-        host.withPage(
-          { ...config, layers: mode },
-          async (run): Promise<Measurement> => {
-            const { page } = run;
-            // The deep link a colleague would send; the page resolves it by itself.
-            await page.goto(`${host.server.url}?image=${encodeURIComponent(ref)}`);
-            await page.locator('section.details[aria-busy="false"]').waitFor({ timeout: 60_000 });
-            // Idle: the page is loaded and the image resolved; let the browser settle before taking the baseline.
-            await page.waitForTimeout(1000);
-            const sampler = new RssSampler(save === 'save to' ? run.privateFiles : run.downloads);
-            sampler.start();
-            let result: { seconds: number; extra: string };
-            let sampled;
-            try {
-              result = await saveAndWait(run, sampler, save, out);
-            } finally {
-              sampled = sampler.stop();
-            }
-            if (sampled.profile) console.error(`  ${mode}: ${sampled.profile}`);
-            return {
-              seconds: result.seconds,
-              peakRssBytes: sampled.riseBytes,
-              firstBytesSeconds: sampled.firstBytesSeconds ?? result.seconds,
-              extra: `${result.extra ? `${result.extra}, ` : ''}idle ${(sampled.idleBytes / 2 ** 20).toFixed(0)} MiB`,
-            };
-          },
-          save === 'save to',
-        ),
+      // Over a bare DevTools pipe: Playwright's sessions would add their copies of every body to the memory.
+      run: async (out): Promise<Measurement> => {
+        const result = await barePull(host, host.runDir(), { ref, save, config: { ...config, layers: mode }, out });
+        const { sampled } = result;
+        if (sampled.profile) console.error(`  ${mode}: ${sampled.profile}`);
+        return {
+          seconds: result.seconds,
+          peakRssBytes: sampled.riseBytes,
+          firstBytesSeconds: sampled.firstBytesSeconds ?? result.seconds,
+          extra: `${result.extra ? `${result.extra}, ` : ''}idle ${(sampled.idleBytes / 2 ** 20).toFixed(0)} MiB`,
+        };
+      },
     };
   };
 
